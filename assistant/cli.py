@@ -1,0 +1,134 @@
+"""The ``hearth`` command: ask, listen, models, devices (and more as they land).
+
+Every subcommand takes ``--config``; any :class:`HearthError` becomes one line on
+stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from assistant import __version__
+from assistant.config import Settings, load_settings
+from assistant.errors import HearthError
+from assistant.events import Event, to_json
+
+EXIT_USAGE = 2
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="settings file (TOML or YAML); default: the packaged configs")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does to stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hearth",
+        description="Hearth: a private voice assistant for your home. The edge does what it can; "
+        "the cloud is a permitted exception.",
+    )
+    parser.add_argument("--version", action="version", version=f"hearth {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ask = sub.add_parser("ask", help="one turn from text", description="Understand and act on TEXT.")
+    ask.add_argument("text", nargs="?", help="what you would say, e.g. 'turn on the kitchen light'")
+    ask.add_argument("--area", help="the area the request comes from (name or id); default: the device's")
+    ask.add_argument("--dry-run", action="store_true", help="decide the actions without applying them")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per turn")
+    ask.add_argument("--batch", metavar="FILE|-",
+                     help="one utterance per line, or JSON lines with 'text' and optional 'area'")
+    _add_common(ask)
+    ask.set_defaults(run=_cmd_ask)
+
+    from assistant import cli_audio
+
+    cli_audio.add_commands(sub, _add_common)
+    return parser
+
+
+def _print_turn(result: Any, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+    else:
+        out.write(result.reply + "\n")
+        for a in result.applied:
+            out.write(f"  -> {a.service} {a.entity_id} {json.dumps(a.data) if a.data else ''}\n")
+    out.flush()
+
+
+def _batch_lines(source: str) -> Iterator[tuple[str, str | None]]:
+    if source == "-":
+        stream: TextIO = sys.stdin
+    else:
+        try:
+            stream = open(source, encoding="utf-8")  # noqa: SIM115 - closed by the generator's end
+        except OSError as exc:
+            raise HearthError(f"cannot read batch file {source}: {exc.strerror}", code="bad_input") from None
+    with stream:
+        for raw in stream:
+            line = raw.strip()
+            if not line:
+                continue
+            if line.startswith("{"):
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise HearthError(f"batch line is not valid JSON: {exc}", code="bad_input") from None
+                yield str(obj.get("text", "")), obj.get("area")
+            else:
+                yield line, None
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.app import TextAssistant
+
+    if not args.text and not args.batch:
+        raise HearthError("give TEXT to ask, or --batch FILE", code="bad_input")
+    events: list[Event] = []
+    with TextAssistant(settings, emit=events.append) as assistant:
+        if args.batch:
+            for text, area in _batch_lines(args.batch):
+                events.clear()
+                _print_turn(assistant.ask(text, area=area or args.area, dry_run=args.dry_run),
+                            args.json, sys.stdout)
+        else:
+            _print_turn(assistant.ask(args.text, area=args.area, dry_run=args.dry_run),
+                        args.json, sys.stdout)
+    return 0
+
+
+def print_event_json(event: Event) -> None:
+    sys.stdout.write(to_json(event) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = load_settings(args.config)
+        return int(args.run(args, settings))
+    except HearthError as exc:
+        sys.stderr.write(f"hearth: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        logging.getLogger("hearth").debug("unexpected error", exc_info=True)
+        sys.stderr.write(f"hearth: unexpected {type(exc).__name__}: {exc} (run with -v for details)\n")
+        return 1

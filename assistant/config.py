@@ -1,0 +1,218 @@
+"""Settings: one TOML (or YAML) file -> frozen, validated models, passed in, never global.
+
+A bad config fails at load with one clear line (:class:`ConfigError`), never mid-turn.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def configs_dir() -> Path:
+    """The packaged configs: the repo's top-level ``configs/`` (editable install) or a copy."""
+    for candidate in (PACKAGE_DIR.parent / "configs", PACKAGE_DIR / "_configs"):
+        if (candidate / "default.toml").is_file():
+            return candidate
+    raise ConfigError("the packaged configs/ folder is missing; reinstall Hearth")
+
+
+def default_data_dir() -> Path:
+    """Where state lives: ``$HEARTH_DATA_DIR`` or ``~/.local/share/hearth``."""
+    env = os.environ.get("HEARTH_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".local" / "share" / "hearth"
+
+
+class Frozen(BaseModel):
+    """Base for every settings section: immutable, unknown keys are an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AudioSettings(Frozen):
+    input_device: str | int | None = None
+    """Microphone: a sounddevice index or name substring; None = the system default."""
+    output_device: str | int | None = None
+    """Speaker: a sounddevice index or name substring; None = the system default."""
+    block_ms: int = Field(80, ge=10, le=200)
+    """Size of one AudioChunk; openWakeWord is tuned for 80 ms."""
+
+
+class WakeModelSettings(Frozen):
+    name: str
+    """A bundled model name (hey_jarvis, alexa, hey_mycroft, hey_rhasspy) or any label."""
+    path: Path | None = None
+    """A custom .onnx/.tflite openWakeWord model; None = the bundled one named ``name``."""
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    """Score at which the model counts as a detection."""
+    patience: int = Field(1, ge=1, le=20)
+    """Consecutive 80 ms frames at or above the threshold needed to wake."""
+
+
+class WakeSettings(Frozen):
+    models: tuple[WakeModelSettings, ...] = (WakeModelSettings(name="hey_jarvis"),)
+    """Wake models available to the loop."""
+    default: str = "hey_jarvis"
+    """The model the loop listens for unless told otherwise."""
+    refractory_s: float = Field(2.0, ge=0.0)
+    """After a detection, ignore the model for this long (one phrase, one wake)."""
+
+
+class VadSettings(Frozen):
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    """Silero speech probability above which a 32 ms frame counts as speech."""
+    silence_ms: int = Field(700, ge=100, le=5000)
+    """Silence that ends an open-ended request (Home Assistant's default)."""
+    early_silence_ms: int = Field(240, ge=0, le=5000)
+    """A shorter pause that ends the turn early when the transcript so far is already
+    a complete command; 0 disables early ending."""
+    max_command_s: float = Field(10.0, gt=0.5, le=60.0)
+    """Longest command; speech beyond this is cut off and processed."""
+    no_speech_timeout_s: float = Field(4.0, gt=0.1, le=60.0)
+    """Give up when nothing is said this long after the wake word."""
+
+
+class SttSettings(Frozen):
+    model: Path | None = None
+    """A CTranslate2 Whisper model folder; None = the bundled tiny.en."""
+    compute_type: str = "int8"
+    beam_size: int = Field(1, ge=1, le=10)
+    threads: int = Field(2, ge=1, le=64)
+    language: str = "en"
+    bias_to_home: bool = True
+    """Give Whisper the home's entity and area names as an initial prompt."""
+
+
+class TtsSettings(Frozen):
+    voice: Path | None = None
+    """A Piper .onnx voice (with its .onnx.json beside it); None = the bundled joe voice."""
+    length_scale: float | None = Field(None, gt=0.1, lt=5.0)
+    """Speaking speed: below 1 is faster."""
+
+
+class LocalLlmSettings(Frozen):
+    enabled: bool = True
+    model: Path | None = None
+    """A GGUF file; None = the bundled SmolLM2-135M-Instruct."""
+    threads: int = Field(2, ge=1, le=64)
+    context: int = Field(2048, ge=256, le=32768)
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    """Below this the local LLM's proposal is not acted on."""
+
+
+class HomeSettings(Frozen):
+    backend: Literal["demo", "mqtt", "homeassistant"] = "demo"
+    demo_home: Path | None = None
+    """The demo home's definition (YAML); None = configs/demo_home.yaml."""
+    state_db: Path | None = None
+    """Where the demo home's state lives; None = <data_dir>/home.sqlite."""
+
+
+class Settings(Frozen):
+    """Everything Hearth can be told. Sections mirror the pipeline stages."""
+
+    device_area: str = "living_room"
+    """The area of the device that listens; resolves "turn on the light"."""
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """State: the home's SQLite database, the audit log, lists, timers."""
+    audio: AudioSettings = AudioSettings()
+    wake: WakeSettings = WakeSettings()
+    vad: VadSettings = VadSettings()
+    stt: SttSettings = SttSettings()
+    tts: TtsSettings = TtsSettings()
+    llm: LocalLlmSettings = LocalLlmSettings()
+    home: HomeSettings = HomeSettings()
+
+    def wake_model(self, name: str) -> WakeModelSettings:
+        for model in self.wake.models:
+            if model.name == name:
+                return model
+        if model_name_is_bundled(name):
+            return WakeModelSettings(name=name)
+        known = ", ".join(m.name for m in self.wake.models)
+        raise ConfigError(f"unknown wake word {name!r} (configured: {known})")
+
+
+BUNDLED_WAKE_MODELS = ("hey_jarvis", "alexa", "hey_mycroft", "hey_rhasspy")
+
+
+def model_name_is_bundled(name: str) -> bool:
+    return name in BUNDLED_WAKE_MODELS
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"config file {path} is not valid: {first}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a table of settings")
+    return data
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"config {origin}: {where}: {err['msg']}{more}"
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Load settings from ``path`` (default: the packaged configs/default.toml).
+
+    Relative paths inside the file are resolved against the file's folder.
+    """
+    source = Path(path) if path is not None else configs_dir() / "default.toml"
+    data = _read(source)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(source))) from None
+    return _resolve_paths(settings, source.parent)
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def fix(p: Path | None) -> Path | None:
+        if p is None:
+            return None
+        p = p.expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
+
+    home = settings.home.model_copy(
+        update={"demo_home": fix(settings.home.demo_home), "state_db": fix(settings.home.state_db)}
+    )
+    wake = settings.wake.model_copy(
+        update={"models": tuple(m.model_copy(update={"path": fix(m.path)}) for m in settings.wake.models)}
+    )
+    return settings.model_copy(
+        update={
+            "home": home,
+            "wake": wake,
+            "stt": settings.stt.model_copy(update={"model": fix(settings.stt.model)}),
+            "tts": settings.tts.model_copy(update={"voice": fix(settings.tts.voice)}),
+            "llm": settings.llm.model_copy(update={"model": fix(settings.llm.model)}),
+            "data_dir": settings.data_dir.expanduser(),
+        }
+    )

@@ -1,0 +1,93 @@
+"""What every home backend is: areas, entities, their states, and service calls.
+
+Actions use Home Assistant's service names (``light.turn_on``) so the same action
+means the same thing on every backend.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity_id: str
+    name: str
+    area: str | None = None
+    """The area id, or None for entities that belong to no room."""
+    aliases: tuple[str, ...] = ()
+    features: frozenset[str] = frozenset()
+    """Capabilities beyond on/off: dimmable, color, speed, position, volume."""
+    device_class: str | None = None
+    unit: str | None = None
+    sensitive: bool = False
+    """Changing it needs a spoken confirmation (locks, garage doors)."""
+
+    @property
+    def domain(self) -> str:
+        return self.entity_id.split(".", 1)[0]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class EntityState:
+    entity_id: str
+    state: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    available: bool = True
+
+
+class HomeBackend(abc.ABC):
+    """A home: what is in it, what state it is in, and how to change it."""
+
+    @abc.abstractmethod
+    def areas(self) -> list[Area]: ...
+
+    @abc.abstractmethod
+    def entities(self) -> list[Entity]: ...
+
+    @abc.abstractmethod
+    def get_state(self, entity_id: str) -> EntityState: ...
+
+    @abc.abstractmethod
+    def call_service(self, service: str, entity_id: str, data: Mapping[str, Any]) -> EntityState:
+        """Apply ``service`` (e.g. ``light.turn_on``) and return the new state.
+
+        Raises :class:`~assistant.errors.HomeError` for an unknown entity, a service
+        the entity does not support, or an invalid value.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the default has nothing to release."""
+
+    def entity(self, entity_id: str) -> Entity:
+        from assistant.errors import HomeError
+
+        for ent in self.entities():
+            if ent.entity_id == entity_id:
+                return ent
+        raise HomeError(f"no entity {entity_id!r} in this home", code="unknown_entity")
+
+    def area(self, area: str) -> Area:
+        """Find an area by id or name, case-insensitive ("Living Room", "living_room")."""
+        from assistant.errors import HomeError
+
+        key = area.strip().lower().replace(" ", "_")
+        for a in self.areas():
+            if key in (a.id.lower(), *(n.lower().replace(" ", "_") for n in (a.name, *a.aliases))):
+                return a
+        known = ", ".join(a.name for a in self.areas())
+        raise HomeError(f"no area {area!r} in this home (areas: {known})", code="unknown_area")

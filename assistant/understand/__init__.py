@@ -1,0 +1,1 @@
+"""Understanding: templates first, then the local LLM, then (if allowed) the cloud."""

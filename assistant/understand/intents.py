@@ -1,0 +1,291 @@
+"""Turn a matched intent and its slots into actions on the home and a short reply.
+
+Follows Home Assistant's intent semantics: a ``name`` targets one entity; an ``area``
+plus a ``domain`` targets every such entity in that area; with neither, the device's
+own area is used. Anything sensitive is proposed, not done: it waits for a spoken yes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from assistant.home.base import Entity, HomeBackend
+from assistant.understand.result import Action, Decision
+
+COLORS: dict[str, tuple[int, int, int]] = {
+    "white": (255, 255, 255), "red": (255, 0, 0), "orange": (255, 165, 0),
+    "yellow": (255, 255, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
+    "purple": (128, 0, 128), "pink": (255, 105, 180), "turquoise": (64, 224, 208),
+    "brown": (165, 42, 42), "warm white": (255, 214, 170), "black": (0, 0, 0),
+}
+
+ON_SERVICE = {"cover": "open_cover", "lock": "lock", "vacuum": "start", "media_player": "media_play"}
+OFF_SERVICE = {"cover": "close_cover", "lock": "unlock", "vacuum": "return_to_base",
+               "media_player": "media_pause"}
+ON_WORDS = {"open_cover": "open", "close_cover": "close", "lock": "lock", "unlock": "unlock",
+            "start": "start", "return_to_base": "send home", "media_play": "play",
+            "media_pause": "pause", "turn_on": "turn on", "turn_off": "turn off"}
+DONE_WORDS = {"open": "Opened", "close": "Closed", "lock": "Locked", "unlock": "Unlocked",
+              "start": "Started", "send home": "Sent home", "play": "Playing",
+              "pause": "Paused", "turn on": "Turned on", "turn off": "Turned off"}
+BRIGHTNESS_STEP = 25
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+
+
+def describe(entities: list[Entity]) -> str:
+    """'the Kitchen Light', 'the Ceiling Light and the Floor Lamp'."""
+    names = [f"the {e.name}" for e in entities]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class IntentHandlers:
+    """The built-in home intents, against one home."""
+
+    def __init__(self, home: HomeBackend) -> None:
+        self.home = home
+        self._handlers: dict[str, Callable[[dict[str, Any], str | None], Decision]] = {
+            "HassTurnOn": self._turn_on,
+            "HassTurnOff": self._turn_off,
+            "HassLightSet": self._light_set,
+            "HearthLightStep": self._light_step,
+            "HearthLightColor": self._light_set,
+            "HassClimateSetTemperature": self._set_temperature,
+            "HassClimateGetTemperature": self._get_temperature,
+            "HassSetPosition": self._set_position,
+            "HassVacuumStart": self._simple("vacuum", "start"),
+            "HassVacuumReturnToBase": self._simple("vacuum", "return_to_base"),
+            "HassMediaPause": self._simple("media_player", "media_pause"),
+            "HassMediaUnpause": self._simple("media_player", "media_play"),
+            "HassMediaNext": self._simple("media_player", "media_next_track"),
+            "HassMediaPrevious": self._simple("media_player", "media_previous_track"),
+            "HassSetVolume": self._set_volume,
+            "HassSetVolumeRelative": self._set_volume_relative,
+            "HassFanSetSpeed": self._fan_speed,
+            "HassGetState": self._get_state,
+            "HassGetCurrentTime": self._time,
+            "HassGetCurrentDate": self._date,
+            "HassNevermind": lambda s, a: Decision("local", "Okay.", intent="HassNevermind"),
+        }
+
+    @property
+    def intents(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def supports(self, intent: str) -> bool:
+        return intent in self._handlers
+
+    def handle(self, intent: str, slots: dict[str, Any], area: str | None) -> Decision:
+        decision = self._handlers[intent](slots, area)
+        return Decision(**{**decision.__dict__, "intent": intent, "slots": slots})
+
+    # --- targeting -------------------------------------------------------------
+
+    def targets(self, slots: dict[str, Any], area: str | None, domains: list[str]) -> list[Entity]:
+        """The entities an intent addresses (HA's rules), restricted to ``domains``."""
+        if slots.get("name"):
+            ids = set(_as_list(slots["name"]))
+            found = [e for e in self.home.entities() if e.entity_id in ids]
+            return [e for e in found if not domains or e.domain in domains]
+        wanted = _as_list(slots.get("domain")) or domains
+        if domains:
+            wanted = [d for d in wanted if d in domains]
+        classes = set(_as_list(slots.get("device_class")))
+        where = slots.get("area") or area
+        chosen = [
+            e for e in self.home.entities()
+            if (not wanted or e.domain in wanted)
+            and (not classes or e.device_class in classes)
+            and (where is None or e.area == where)
+        ]
+        if not chosen and not slots.get("area") and wanted:
+            # Nothing of that kind here: if the home has exactly one, that is the one meant.
+            anywhere = [e for e in self.home.entities() if e.domain in wanted
+                        and (not classes or e.device_class in classes)]
+            if len(anywhere) == 1:
+                return anywhere
+        return chosen
+
+    def _nothing(self, what: str, slots: dict[str, Any], area: str | None) -> Decision:
+        where = slots.get("area") or area
+        place = f" in the {self.home.area(where).name}" if where else ""
+        return Decision("unhandled", f"I couldn't find {what}{place}.", reason="no matching entity")
+
+    def _act(self, entities: list[Entity], calls: list[Action], do: str, done: str) -> Decision:
+        """Act now, or, if anything is sensitive, ask first. ``do``/``done`` take ``{}``
+        for the targets: "open {}" / "Opened {}"."""
+        sensitive = [e for e in entities if e.sensitive]
+        if sensitive:
+            return Decision(
+                "confirm",
+                f"Do you really want me to {do.format(describe(entities))}?",
+                pending=tuple(calls),
+                expects_reply=True,
+                reason="sensitive entity needs a spoken yes",
+            )
+        return Decision("local", done.format(describe(entities)) + ".", actions=tuple(calls))
+
+    # --- intents -----------------------------------------------------------------
+
+    def _switch(self, slots: dict[str, Any], area: str | None, on: bool) -> Decision:
+        domains = ["light", "switch", "fan", "cover", "lock", "vacuum", "media_player", "climate"]
+        entities = self.targets(slots, area, domains)
+        if not entities:
+            return self._nothing("anything to switch", slots, area)
+        table = ON_SERVICE if on else OFF_SERVICE
+        calls = []
+        verbs = set()
+        for e in entities:
+            service = table.get(e.domain, "turn_on" if on else "turn_off")
+            calls.append(Action(f"{e.domain}.{service}", e.entity_id))
+            verbs.add(ON_WORDS[service])
+        verb = verbs.pop() if len(verbs) == 1 else ("turn on" if on else "turn off")
+        return self._act(entities, calls, verb + " {}", DONE_WORDS[verb] + " {}")
+
+    def _turn_on(self, slots: dict[str, Any], area: str | None) -> Decision:
+        return self._switch(slots, area, on=True)
+
+    def _turn_off(self, slots: dict[str, Any], area: str | None) -> Decision:
+        return self._switch(slots, area, on=False)
+
+    def _light_set(self, slots: dict[str, Any], area: str | None) -> Decision:
+        lights = self.targets(slots, area, ["light"])
+        if not lights:
+            return self._nothing("a light", slots, area)
+        if "brightness" in slots:
+            pct = max(1, min(100, round(float(slots["brightness"]))))
+            dimmable = [e for e in lights if "dimmable" in e.features]
+            if not dimmable:
+                return Decision("unhandled", f"{describe(lights).capitalize()} can't be dimmed.")
+            calls = [Action("light.turn_on", e.entity_id, {"brightness_pct": pct}) for e in dimmable]
+            return self._act(dimmable, calls, f"set {{}} to {pct}%", f"Set {{}} to {pct}%")
+        color = str(slots.get("color", "")).lower()
+        if color in COLORS:
+            coloured = [e for e in lights if "color" in e.features]
+            if not coloured:
+                return Decision("unhandled", f"{describe(lights).capitalize()} can't change colour.")
+            rgb = list(COLORS[color])
+            calls = [Action("light.turn_on", e.entity_id, {"rgb_color": rgb}) for e in coloured]
+            return self._act(coloured, calls, f"make {{}} {color}", f"Made {{}} {color}")
+        return Decision("unhandled", "I'm not sure how to set that light.", reason="no value")
+
+    def _light_step(self, slots: dict[str, Any], area: str | None) -> Decision:
+        lights = [e for e in self.targets(slots, area, ["light"]) if "dimmable" in e.features]
+        if not lights:
+            return self._nothing("a dimmable light", slots, area)
+        up = slots.get("step") == "up"
+        calls = []
+        for e in lights:
+            state = self.home.get_state(e.entity_id)
+            current = int(state.attributes.get("brightness_pct", 100)) if state.state == "on" else 0
+            pct = min(100, current + BRIGHTNESS_STEP) if up else max(1, current - BRIGHTNESS_STEP)
+            calls.append(Action("light.turn_on", e.entity_id, {"brightness_pct": pct}))
+        word = "brighter" if up else "dimmer"
+        return self._act(lights, calls, f"make {{}} {word}", f"Made {{}} {word}")
+
+    def _climate(self, slots: dict[str, Any], area: str | None) -> list[Entity]:
+        found = self.targets(slots, area, ["climate"])
+        return found or [e for e in self.home.entities() if e.domain == "climate"][:1]
+
+    def _set_temperature(self, slots: dict[str, Any], area: str | None) -> Decision:
+        climates = self._climate(slots, area)
+        if not climates:
+            return self._nothing("a thermostat", slots, area)
+        temp = float(slots["temperature"])
+        calls = [Action("climate.set_temperature", e.entity_id, {"temperature": temp}) for e in climates]
+        return self._act(climates, calls, f"set {{}} to {temp:g} degrees", f"Set {{}} to {temp:g} degrees")
+
+    def _get_temperature(self, slots: dict[str, Any], area: str | None) -> Decision:
+        climates = self._climate(slots, area)
+        if not climates:
+            return self._nothing("a thermostat", slots, area)
+        attrs = self.home.get_state(climates[0].entity_id).attributes
+        return Decision("local", f"It's {attrs.get('current_temperature', 'unknown')} degrees, "
+                        f"and the {climates[0].name} is set to {attrs.get('temperature')}.")
+
+    def _set_position(self, slots: dict[str, Any], area: str | None) -> Decision:
+        covers = self.targets(slots, area, ["cover"])
+        if not covers:
+            return self._nothing("blinds or a cover", slots, area)
+        pos = int(round(float(slots["position"])))
+        calls = [Action("cover.set_cover_position", e.entity_id, {"position": pos}) for e in covers]
+        return self._act(covers, calls, f"set {{}} to {pos}%", f"Set {{}} to {pos}%")
+
+    def _simple(self, domain: str, service: str) -> Callable[[dict[str, Any], str | None], Decision]:
+        def handler(slots: dict[str, Any], area: str | None) -> Decision:
+            entities = self.targets(slots, area, [domain])
+            if not entities:
+                return self._nothing(f"a {domain.replace('_', ' ')}", slots, area)
+            calls = [Action(f"{domain}.{service}", e.entity_id) for e in entities]
+            do, done = {"start": ("start {}", "Started {}"),
+                        "return_to_base": ("send {} home", "Sent {} home"),
+                        "media_pause": ("pause {}", "Paused {}"),
+                        "media_play": ("resume {}", "Resumed {}"),
+                        "media_next_track": ("skip a track on {}", "Skipped a track on {}"),
+                        "media_previous_track": ("go back a track on {}", "Went back a track on {}"),
+                        }[service]
+            return self._act(entities, calls, do, done)
+
+        return handler
+
+    def _set_volume(self, slots: dict[str, Any], area: str | None) -> Decision:
+        players = self.targets(slots, area, ["media_player"])
+        if not players:
+            return self._nothing("a speaker", slots, area)
+        pct = max(0, min(100, round(float(slots["volume_level"]))))
+        calls = [Action("media_player.volume_set", e.entity_id, {"volume_level": pct / 100}) for e in players]
+        return self._act(players, calls, f"set the volume of {{}} to {pct}%", f"Set the volume of {{}} to {pct}%")
+
+    def _set_volume_relative(self, slots: dict[str, Any], area: str | None) -> Decision:
+        players = self.targets(slots, area, ["media_player"])
+        if not players:
+            return self._nothing("a speaker", slots, area)
+        step = slots.get("volume_step", "up")
+        delta = 0.1 if step in ("up", 1, "1") else -0.1
+        if isinstance(step, (int, float)):
+            delta = float(step) / 100
+        calls = []
+        for e in players:
+            cur = float(self.home.get_state(e.entity_id).attributes.get("volume_level", 0.5))
+            calls.append(Action("media_player.volume_set", e.entity_id,
+                                {"volume_level": round(max(0.0, min(1.0, cur + delta)), 2)}))
+        word = "up" if delta > 0 else "down"
+        return self._act(players, calls, f"turn {{}} {word}", f"Turned {{}} {word}")
+
+    def _fan_speed(self, slots: dict[str, Any], area: str | None) -> Decision:
+        fans = self.targets(slots, area, ["fan"])
+        if not fans:
+            return self._nothing("a fan", slots, area)
+        pct = max(0, min(100, round(float(slots.get("fan_speed", slots.get("percentage", 50))))))
+        calls = [Action("fan.set_percentage", e.entity_id, {"percentage": pct}) for e in fans]
+        return self._act(fans, calls, f"set {{}} to {pct}%", f"Set {{}} to {pct}%")
+
+    def _get_state(self, slots: dict[str, Any], area: str | None) -> Decision:
+        entities = self.targets(slots, area, [])
+        if not entities:
+            return self._nothing("that", slots, area)
+        parts = []
+        for e in entities[:4]:
+            st = self.home.get_state(e.entity_id)
+            if e.domain == "sensor":
+                parts.append(f"The {e.name} is {st.state}{(' ' + e.unit) if e.unit else ''}")
+            else:
+                parts.append(f"The {e.name} is {st.state}")
+        asked = slots.get("state")
+        if asked and len(entities) == 1:
+            st = self.home.get_state(entities[0].entity_id).state
+            yes = "Yes" if st == asked else "No"
+            return Decision("local", f"{yes}, the {entities[0].name} is {st}.")
+        return Decision("local", ". ".join(parts) + ".")
+
+    def _time(self, slots: dict[str, Any], area: str | None) -> Decision:
+        return Decision("local", "It's " + dt.datetime.now().strftime("%H:%M") + ".")
+
+    def _date(self, slots: dict[str, Any], area: str | None) -> Decision:
+        return Decision("local", "Today is " + dt.date.today().strftime("%A, %B %d, %Y") + ".")

@@ -1,0 +1,80 @@
+"""Route an utterance to the cheapest path that understands it.
+
+1. templates (hassil) — exact, ~ms;
+2. the local LLM (constrained to the home's real entities and services);
+3. the cloud, only if the privacy policy allows.
+The router also owns the short conversation memory a turn needs: a pending
+confirmation waiting for "yes" or "no".
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+from assistant.home.base import HomeBackend
+from assistant.understand.intents import IntentHandlers
+from assistant.understand.result import Action, Decision
+from assistant.understand.templates import TemplateMatcher
+
+CONFIRM_WINDOW_S = 15.0
+
+
+@dataclass
+class Conversation:
+    """What the last turn left open. Lives as long as the process (or the session)."""
+
+    pending: tuple[Action, ...] = ()
+    pending_since: float = 0.0
+    last_entities: list[str] = field(default_factory=list)
+
+    def take_pending(self, now: float) -> tuple[Action, ...]:
+        pending, self.pending = self.pending, ()
+        return pending if now - self.pending_since <= CONFIRM_WINDOW_S else ()
+
+
+class Understander:
+    """Templates, then fallbacks, for one home. Build once; call :meth:`decide` per turn."""
+
+    def __init__(self, home: HomeBackend, *, language: str = "en") -> None:
+        self.home = home
+        self.templates = TemplateMatcher(home.entities(), home.areas(), language=language)
+        self.handlers = IntentHandlers(home)
+        self.conversation = Conversation()
+
+    def decide(self, text: str, *, area: str | None) -> Decision:
+        """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
+        now = time.monotonic()
+        match = self.templates.match(text, area=area)
+        if match is not None and match.intent in ("HearthConfirm", "HearthDeny"):
+            return self._answer_confirmation(match.intent == "HearthConfirm", now)
+        self.conversation.pending = ()
+        if match is None:
+            return Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
+                            reason="no template matched")
+        if not self.handlers.supports(match.intent):
+            return Decision("unhandled", "Sorry, I can't do that yet.", intent=match.intent,
+                            slots=match.slots, reason=f"no handler for {match.intent}")
+        decision = self.handlers.handle(match.intent, match.slots, area)
+        candidates = ({"intent": match.intent, "slots": match.slots, "source": "templates",
+                       "score": 1.0},)
+        decision = replace(decision, candidates=candidates,
+                           reason=decision.reason or "a sentence template matched")
+        if decision.pending:
+            self.conversation.pending = decision.pending
+            self.conversation.pending_since = now
+        targets = [a.entity_id for a in (*decision.actions, *decision.pending)]
+        if targets:
+            self.conversation.last_entities = targets
+        return decision
+
+    def _answer_confirmation(self, yes: bool, now: float) -> Decision:
+        pending = self.conversation.take_pending(now)
+        intent = "HearthConfirm" if yes else "HearthDeny"
+        if not pending:
+            return Decision("unhandled", "There's nothing waiting for a yes or no.", intent=intent,
+                            reason="no pending confirmation")
+        if not yes:
+            return Decision("local", "Okay, I won't.", intent=intent, reason="confirmation declined")
+        return Decision("local", "Done.", intent=intent, actions=pending,
+                        reason="confirmed by the user")

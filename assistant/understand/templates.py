@@ -1,0 +1,122 @@
+"""Sentence templates: hassil with Home Assistant's English sentences plus Hearth's own.
+
+Recognition is a pure function of the text, the home's names and the area the device
+is in; it returns the intent and its slots, never an action.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hassil import Intents, TextSlotList, recognize_best
+from home_assistant_intents import get_intents
+
+from assistant.home.base import Area, Entity
+
+log = logging.getLogger(__name__)
+
+SENTENCES_DIR = Path(__file__).parent / "sentences"
+
+
+@dataclass(frozen=True)
+class TemplateMatch:
+    intent: str
+    slots: dict[str, Any]
+    text: str
+    """What matched, with hassil's own normalisation."""
+
+
+@functools.cache
+def _base_intents_dict(language: str) -> dict[str, Any]:
+    data = get_intents(language)
+    if data is None:
+        raise ValueError(f"home-assistant-intents has no sentences for {language!r}")
+    return data
+
+
+def merge_intents(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Add ``extra``'s intents and lists to ``base`` without changing ``base``."""
+    merged = dict(base)
+    merged["intents"] = {k: dict(v) for k, v in base.get("intents", {}).items()}
+    for name, intent in extra.get("intents", {}).items():
+        if name in merged["intents"]:
+            merged["intents"][name] = {
+                **merged["intents"][name],
+                "data": [*merged["intents"][name]["data"], *intent["data"]],
+            }
+        else:
+            merged["intents"][name] = intent
+    merged["lists"] = {**base.get("lists", {}), **extra.get("lists", {})}
+    merged["expansion_rules"] = {**base.get("expansion_rules", {}), **extra.get("expansion_rules", {})}
+    return merged
+
+
+def load_sentence_files(paths: list[Path]) -> list[dict[str, Any]]:
+    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in paths]
+
+
+class TemplateMatcher:
+    """hassil over the home's names; build once per home, reuse for every turn."""
+
+    def __init__(
+        self,
+        entities: list[Entity],
+        areas: list[Area],
+        *,
+        language: str = "en",
+        extra_sentences: list[dict[str, Any]] | None = None,
+    ) -> None:
+        data = _base_intents_dict(language)
+        for extra in [*load_sentence_files(sorted(SENTENCES_DIR.glob(f"{language}*.yaml"))),
+                      *(extra_sentences or [])]:
+            data = merge_intents(data, extra)
+        self.intents = Intents.from_dict(data)
+        self.slot_lists = {
+            "name": TextSlotList.from_tuples(
+                [
+                    (name, e.entity_id, self._entity_context(e))
+                    for e in entities
+                    for name in e.names
+                ],
+                allow_template=False,
+            ),
+            "area": TextSlotList.from_tuples(
+                [(name, a.id) for a in areas for name in (a.name, *a.aliases)],
+                allow_template=False,
+            ),
+            "floor": TextSlotList.from_tuples([], allow_template=False),
+        }
+        self.language = language
+        self.match("turn on the light", area=areas[0].id if areas else None)  # warm hassil's caches
+
+    @staticmethod
+    def _entity_context(entity: Entity) -> dict[str, Any]:
+        ctx: dict[str, Any] = {"domain": entity.domain}
+        if entity.area:
+            ctx["area"] = entity.area
+        if entity.device_class:
+            ctx["device_class"] = entity.device_class
+        return ctx
+
+    def match(self, text: str, *, area: str | None) -> TemplateMatch | None:
+        """The best template match for ``text`` said in ``area``, or None."""
+        context = {"area": area} if area else {}
+        result = recognize_best(
+            text,
+            self.intents,
+            slot_lists=self.slot_lists,
+            intent_context=context,
+            language=self.language,
+            best_slot_name="name",
+        )
+        if result is None or result.intent is None:
+            return None
+        slots = {name: ent.value for name, ent in result.entities.items()}
+        if area and "area" not in slots and result.context.get("area") == area and "name" not in slots:
+            slots["area"] = area
+        return TemplateMatch(intent=result.intent.name, slots=slots, text=text)
