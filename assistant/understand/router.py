@@ -10,7 +10,9 @@ confirmation waiting for "yes" or "no".
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from assistant.home.base import HomeBackend
 from assistant.understand.intents import IntentHandlers
@@ -33,13 +35,28 @@ class Conversation:
         return pending if now - self.pending_since <= CONFIRM_WINDOW_S else ()
 
 
+class Fallback(Protocol):
+    """A later stage of the route (the local LLM, the cloud). Returns None to pass."""
+
+    name: str
+
+    def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None: ...
+
+
 class Understander:
     """Templates, then fallbacks, for one home. Build once; call :meth:`decide` per turn."""
 
-    def __init__(self, home: HomeBackend, *, language: str = "en") -> None:
+    def __init__(
+        self,
+        home: HomeBackend,
+        *,
+        language: str = "en",
+        fallbacks: Sequence[Fallback] = (),
+    ) -> None:
         self.home = home
         self.templates = TemplateMatcher(home.entities(), home.areas(), language=language)
         self.handlers = IntentHandlers(home)
+        self.fallbacks = list(fallbacks)
         self.conversation = Conversation()
 
     def decide(self, text: str, *, area: str | None) -> Decision:
@@ -50,8 +67,14 @@ class Understander:
             return self._answer_confirmation(match.intent == "HearthConfirm", now)
         self.conversation.pending = ()
         if match is None:
-            return Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
-                            reason="no template matched")
+            decision = Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
+                                reason="no template matched")
+            for fallback in self.fallbacks:
+                proposed = fallback.decide(text, area, decision)
+                if proposed is not None:
+                    decision = proposed
+                    break
+            return self._remember(decision, now)
         if not self.handlers.supports(match.intent):
             return Decision("unhandled", "Sorry, I can't do that yet.", intent=match.intent,
                             slots=match.slots, reason=f"no handler for {match.intent}")
@@ -60,6 +83,9 @@ class Understander:
                        "score": 1.0},)
         decision = replace(decision, candidates=candidates,
                            reason=decision.reason or "a sentence template matched")
+        return self._remember(decision, now)
+
+    def _remember(self, decision: Decision, now: float) -> Decision:
         if decision.pending:
             self.conversation.pending = decision.pending
             self.conversation.pending_since = now
