@@ -3,9 +3,164 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+from assistant.config import Settings
+from assistant.errors import HearthError
+from assistant.events import Event, to_dict, to_json
 
 
 def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Placeholder until the audio loop lands."""
+    listen = sub.add_parser(
+        "listen", help="run the voice loop on a file, stdin or the microphone",
+        description="Wake word -> end of speech -> transcript -> action -> spoken reply.",
+    )
+    listen.add_argument("--input", metavar="FILE|-|mic", default="mic",
+                        help="a sound file (WAV/FLAC/OGG, any rate), '-' for raw 16 kHz s16le PCM "
+                        "on stdin, or 'mic' (default)")
+    listen.add_argument("--realtime", action="store_true",
+                        help="feed a file at real-time pace (wall times are what a person waits)")
+    listen.add_argument("--wake-word", action="append", metavar="NAME",
+                        help="wake model to listen for (repeatable; default from config: hey_jarvis)")
+    listen.add_argument("--no-wake", action="store_true",
+                        help="treat the input as speech that follows a wake word")
+    listen.add_argument("--output", metavar="WAV", type=Path,
+                        help="write the spoken reply to this WAV file")
+    listen.add_argument("--speaker", action="store_true", help="play the reply on the speaker")
+    listen.add_argument("--json", action="store_true", help="one JSON line per event")
+    add_common(listen)
+    listen.set_defaults(run=_cmd_listen)
+
+    models = sub.add_parser("models", help="list the models and check that each loads")
+    models.add_argument("--json", action="store_true")
+    models.add_argument("--no-load", action="store_true", help="check files and sha256 only")
+    add_common(models)
+    models.set_defaults(run=_cmd_models)
+
+    devices = sub.add_parser("devices", help="list microphones and speakers")
+    devices.add_argument("--json", action="store_true")
+    add_common(devices)
+    devices.set_defaults(run=_cmd_devices)
+
+
+def _print_event_text(event: Event) -> None:
+    d = to_dict(event)
+    kind = d.pop("type")
+    t_audio = d.pop("t_audio_ms")
+    t_wall = d.pop("t_wall_ms")
+    where = f"{t_audio / 1000:6.2f}s" if t_audio is not None else "      "
+    detail = " ".join(f"{k}={v}" for k, v in d.items() if v not in (None, "", [], {}))
+    sys.stdout.write(f"[{where} | wall {t_wall:7.0f} ms] {kind:12} {detail}\n")
+    sys.stdout.flush()
+
+
+def _source(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
+    from assistant.audio import sources
+
+    if args.input == "-":
+        return sources.stdin_source()
+    if args.input == "mic":
+        return sources.microphone_source(settings.audio.input_device, block_ms=settings.audio.block_ms)
+    # A room goes quiet after a command: a second of silence lets the VAD see the end.
+    return sources.file_source(args.input, realtime=args.realtime, tail_silence_ms=1000)
+
+
+def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.app import VoiceAssistant
+    from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
+
+    emit = (lambda e: sys.stdout.write(to_json(e) + "\n")) if args.json else _print_event_text
+    chunks = _source(args, settings)  # open (and validate) the input before loading models
+    sink: AudioSink = NullSink()
+    if args.output:
+        sink = WavSink(args.output)
+    elif args.speaker:
+        sink = SpeakerSink(settings.audio.output_device)
+    with VoiceAssistant(settings, emit=emit, wake_words=args.wake_word, use_wake=not args.no_wake,
+                        speak=bool(args.output or args.speaker), sink=sink,
+                        progress=not args.json) as assistant:
+        before = {e.entity_id: assistant.home.get_state(e.entity_id) for e in assistant.home.entities()}
+        if args.input == "mic" and not args.json:
+            sys.stderr.write(f"listening for {', '.join(args.wake_word or [settings.wake.default])} "
+                             "(Ctrl-C to stop)\n")
+        assistant.listen(chunks, wake_required=not args.no_wake)
+        if not args.json:
+            for entity_id, old in before.items():
+                new = assistant.home.get_state(entity_id)
+                if (new.state, dict(new.attributes)) != (old.state, dict(old.attributes)):
+                    sys.stdout.write(f"home: {entity_id}: {old.state} -> {new.state} "
+                                     f"{json.dumps(dict(new.attributes))}\n")
+            if args.output:
+                sys.stdout.write(f"reply audio: {args.output}\n")
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant import models
+
+    rows = []
+    failed = 0
+    for m in models.registry():
+        row: dict[str, Any] = {"name": m.name, "kind": m.kind, "package": m.package, "licence": m.licence}
+        try:
+            row["path"] = str(models.check(m.name))
+            if not args.no_load:
+                _load(m.kind, m.name, settings)
+            row["status"] = "ok"
+        except HearthError as exc:
+            row["status"] = f"error: {exc}"
+            failed += 1
+        rows.append(row)
+    if args.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row) + "\n")
+    else:
+        for row in rows:
+            sys.stdout.write(f"{row['name']:28} {row['kind']:13} {row['status']:6}  {row['licence']}\n")
+    if failed:
+        raise HearthError(f"{failed} model(s) failed to load", code="model_unavailable")
+    return 0
+
+
+def _load(kind: str, name: str, settings: Settings) -> None:
+    """Load a registry model the way the loop does, to prove it works."""
+    if kind == "wake":
+        from assistant.wake.openwakeword import OpenWakeWord
+
+        OpenWakeWord([settings.wake_model(name)])
+    elif kind == "vad":
+        from assistant.vad.silero import SileroVad
+
+        SileroVad()
+    elif kind == "stt":
+        from assistant.stt.whisper import WhisperStt
+
+        WhisperStt(settings.stt).warm_up()
+    elif kind == "tts":
+        from assistant.tts.piper import PiperTts
+
+        PiperTts(settings.tts).speak_all("ok")
+    elif kind == "llm":
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise HearthError("llama-cpp-python is not installed", code="model_unavailable") from None
+        from assistant.models import bundled_path
+
+        Llama(model_path=str(bundled_path(name)), n_ctx=256, verbose=False)
+
+
+def _cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.audio.sources import list_devices
+
+    devices = list_devices()
+    for d in devices:
+        sys.stdout.write((json.dumps(d) if args.json else
+                          f"{d['index']:3}  in:{d['inputs']:2} out:{d['outputs']:2}  {d['name']}") + "\n")
+    if not devices and not args.json:
+        sys.stdout.write("no audio devices found\n")
+    return 0

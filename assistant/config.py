@@ -18,12 +18,17 @@ from assistant.errors import ConfigError
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def configs_dir() -> Path:
-    """The packaged configs: the repo's top-level ``configs/`` (editable install) or a copy."""
-    for candidate in (PACKAGE_DIR.parent / "configs", PACKAGE_DIR / "_configs"):
-        if (candidate / "default.toml").is_file():
+def project_dir(name: str, marker: str) -> Path:
+    """A top-level data folder (``configs/``, ``models/``): the repo's own in an editable
+    install, or the copy packaged as ``assistant/_<name>``."""
+    for candidate in (PACKAGE_DIR.parent / name, PACKAGE_DIR / f"_{name}"):
+        if (candidate / marker).is_file():
             return candidate
-    raise ConfigError("the packaged configs/ folder is missing; reinstall Hearth")
+    raise ConfigError(f"the packaged {name}/ folder is missing; reinstall Hearth")
+
+
+def configs_dir() -> Path:
+    return project_dir("configs", "default.toml")
 
 
 def default_data_dir() -> Path:

@@ -59,6 +59,11 @@ class Understander:
         self.fallbacks = list(fallbacks)
         self.conversation = Conversation()
 
+    def is_complete_command(self, text: str, *, area: str | None) -> bool:
+        """Would this text, as it stands, match a sentence template? (For ending a turn
+        early at a short pause; decides nothing and remembers nothing.)"""
+        return self.templates.match(text, area=area) is not None
+
     def decide(self, text: str, *, area: str | None) -> Decision:
         """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
         now = time.monotonic()

@@ -1,0 +1,48 @@
+"""The unit of audio that flows through the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 16_000
+CHUNK_MS = 80
+CHUNK_SAMPLES = SAMPLE_RATE * CHUNK_MS // 1000  # 1280: what openWakeWord wants
+
+Samples = npt.NDArray[np.int16]
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """80 ms of 16 kHz mono int16, stamped with its position in the input."""
+
+    samples: Samples
+    t_audio_ms: float
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.samples) * 1000.0 / SAMPLE_RATE
+
+    @property
+    def end_ms(self) -> float:
+        return self.t_audio_ms + self.duration_ms
+
+
+def chunked(samples: Samples, chunk_samples: int = CHUNK_SAMPLES) -> Iterator[AudioChunk]:
+    """Split a whole signal into chunks; the last one is zero-padded to full size."""
+    for start in range(0, len(samples), chunk_samples):
+        part = samples[start : start + chunk_samples]
+        if len(part) < chunk_samples:
+            part = np.concatenate([part, np.zeros(chunk_samples - len(part), dtype=np.int16)])
+        yield AudioChunk(part, start * 1000.0 / SAMPLE_RATE)
+
+
+def to_float(samples: Samples) -> npt.NDArray[np.float32]:
+    return (samples.astype(np.float32) / 32768.0).astype(np.float32)
+
+
+def to_int16(samples: npt.NDArray[np.floating]) -> Samples:  # type: ignore[type-arg]
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)

@@ -1,0 +1,266 @@
+"""The voice loop: wake word -> end of speech -> transcript -> turn -> spoken reply.
+
+One thread reads chunks and drives the stages in order; the audio callback only
+queues (see :mod:`assistant.audio.sources`), so capture never blocks. To answer fast,
+the loop transcribes at the first short pause and ends the turn right there when the
+words already form a complete command; otherwise it waits for the long silence.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from assistant.audio.chunk import SAMPLE_RATE, AudioChunk, Samples
+from assistant.audio.sinks import AudioSink, NullSink
+from assistant.config import Settings
+from assistant.errors import HearthError
+from assistant.events import (
+    Event,
+    EventSink,
+    SpeechEnded,
+    SpeechStarted,
+    StageFailed,
+    Transcript,
+    TtsStarted,
+    WakeDetected,
+)
+from assistant.pipeline import Pipeline, TurnResult
+from assistant.vad.endpoint import Endpoint, Endpointer
+from assistant.wake.base import WakeDetector
+
+log = logging.getLogger(__name__)
+
+PREROLL_MS = 160
+"""Audio kept from just before the wake decision: people run the command on."""
+REPLY_ECHO_MS = 400
+"""After the assistant stops speaking, keep ignoring the wake word a little longer."""
+
+
+class Transcriber(Protocol):
+    def transcribe(self, samples: Samples) -> str: ...
+
+
+class Speaker(Protocol):
+    sample_rate: int
+
+    def synthesize(self, text: str) -> Iterable[Samples]: ...
+
+
+class VadFrames(Protocol):
+    def reset(self) -> None: ...
+
+    def frames(self, samples: Samples) -> list[float]: ...
+
+
+@dataclass
+class _Command:
+    """The command being heard."""
+
+    start_ms: float
+    chunks: list[Samples] = field(default_factory=list)
+    speculative: tuple[int, str] | None = None  # (samples transcribed, text)
+
+    def audio(self) -> Samples:
+        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
+
+
+class VoiceLoop:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pipeline: Pipeline,
+        stt: Transcriber,
+        vad: VadFrames,
+        frame_ms: float,
+        wake: WakeDetector | None,
+        tts: Speaker | None = None,
+        sink: AudioSink | None = None,
+        emit: EventSink,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.stt = stt
+        self.vad = vad
+        self.wake = wake
+        self.tts = tts
+        self.sink = sink or NullSink()
+        self.emit = emit
+        self.clock = clock
+        self.endpointer = Endpointer(settings.vad, frame_ms)
+        self.results: list[TurnResult] = []
+        self._origin = 0.0
+        self._preroll: collections.deque[AudioChunk] = collections.deque(
+            maxlen=max(1, PREROLL_MS // 80))
+        self._command: _Command | None = None
+        self._mute_until_ms = -1.0
+
+    # --- clocks and events -----------------------------------------------------------
+
+    def _wall(self) -> float:
+        return (self.clock() - self._origin) * 1000.0
+
+    def _send(self, event: Event) -> None:
+        self.emit(event)
+
+    # --- the loop -----------------------------------------------------------------
+
+    def run(self, chunks: Iterable[AudioChunk], *, wake_required: bool = True) -> list[TurnResult]:
+        """Process a stream until it ends. Without a wake word, the stream starts as a command."""
+        started = False
+        last_end = 0.0
+        for chunk in chunks:
+            if not started:
+                self._origin = self.clock()
+                started = True
+                if not wake_required or self.wake is None:
+                    self._begin_command(chunk.t_audio_ms, [])
+            last_end = chunk.end_ms
+            try:
+                self._step(chunk, wake_required)
+            except HearthError as exc:
+                self._fail(exc.stage, exc.code, str(exc), chunk.end_ms)
+                self._back_to_waiting(chunk.end_ms)
+        if self._command is not None and self.endpointer.started:
+            self._finish("end_of_input", last_end)
+        return self.results
+
+    def _step(self, chunk: AudioChunk, wake_required: bool) -> None:
+        if self._command is None:
+            if self.wake is None:
+                return
+            hit = self.wake.process(chunk)
+            if hit is not None and chunk.t_audio_ms >= self._mute_until_ms:
+                self._send(WakeDetected(t_audio_ms=hit.t_audio_ms, t_wall_ms=self._wall(),
+                                        wake_word=hit.name, score=round(hit.score, 4)))
+                preroll = list(self._preroll)[:-1]
+                self._begin_command(preroll[0].t_audio_ms if preroll else chunk.end_ms,
+                                    [c.samples for c in preroll])
+                return
+            self._preroll.append(chunk)
+            return
+        self._hear(chunk, wake_required)
+
+    def _begin_command(self, start_ms: float, chunks: list[Samples]) -> None:
+        self._command = _Command(start_ms=start_ms)
+        self.vad.reset()
+        self.endpointer.reset()
+        for samples in chunks:
+            self._command.chunks.append(samples)
+            for prob in self.vad.frames(samples):
+                self.endpointer.feed(prob)
+
+    def _hear(self, chunk: AudioChunk, wake_required: bool) -> None:
+        cmd = self._command
+        assert cmd is not None
+        cmd.chunks.append(chunk.samples)
+        for prob in self.vad.frames(chunk.samples):
+            what = self.endpointer.feed(prob)
+            if what is Endpoint.NONE or what is Endpoint.RESUMED:
+                continue
+            if what is Endpoint.SPEECH_START:
+                self._send(SpeechStarted(t_audio_ms=cmd.start_ms + (self.endpointer.speech_start_ms or 0),
+                                         t_wall_ms=self._wall()))
+            elif what is Endpoint.PAUSE:
+                if self._try_early_end(chunk):
+                    return
+            elif what is Endpoint.NO_SPEECH:
+                self._send(SpeechEnded(t_audio_ms=chunk.end_ms, t_wall_ms=self._wall(),
+                                       reason="no_speech"))
+                self._back_to_waiting(chunk.end_ms)
+                return
+            else:  # END or MAX_LENGTH
+                self._finish(what.value, chunk.end_ms)
+                return
+
+    def _speech_end_ms(self) -> float:
+        assert self._command is not None
+        return self._command.start_ms + self.endpointer.last_speech_end_ms
+
+    def _try_early_end(self, chunk: AudioChunk) -> bool:
+        """At a short pause: transcribe now; if it is already a complete command, end here."""
+        cmd = self._command
+        assert cmd is not None
+        audio = cmd.audio()
+        t0 = self.clock()
+        text = self.stt.transcribe(audio)
+        stt_ms = (self.clock() - t0) * 1000.0
+        cmd.speculative = (len(audio), text)
+        if text and self.pipeline.understander.is_complete_command(
+                text, area=self.pipeline.device_area):
+            self._complete(text, stt_ms, "early_match", self._speech_end_ms())
+            return True
+        return False
+
+    def _finish(self, reason: str, now_ms: float) -> None:
+        cmd = self._command
+        assert cmd is not None
+        audio = cmd.audio()
+        end_ms = self._speech_end_ms() if self.endpointer.started else now_ms
+        if cmd.speculative is not None and self.endpointer.silence_ms > 0 and (
+                self._command_heard_nothing_new(cmd, audio)):
+            text, stt_ms = cmd.speculative[1], 0.0
+        else:
+            t0 = self.clock()
+            text = self.stt.transcribe(audio)
+            stt_ms = (self.clock() - t0) * 1000.0
+        self._complete(text, stt_ms, reason, end_ms)
+
+    def _command_heard_nothing_new(self, cmd: _Command, audio: Samples) -> bool:
+        """The speculative transcript covered all speech (only silence came after it)."""
+        assert cmd.speculative is not None
+        covered_ms = cmd.speculative[0] * 1000.0 / SAMPLE_RATE
+        return covered_ms >= self.endpointer.last_speech_end_ms
+
+    def _complete(self, text: str, stt_ms: float, reason: str, end_ms: float) -> None:
+        self._send(SpeechEnded(t_audio_ms=end_ms, t_wall_ms=self._wall(), reason=reason))
+        self._send(Transcript(t_audio_ms=end_ms, t_wall_ms=self._wall(), text=text,
+                              stt_ms=round(stt_ms, 1)))
+        if not text:
+            self._speak("Sorry, I didn't catch that.", end_ms)
+            self._back_to_waiting(end_ms)
+            return
+        result = self.pipeline.handle_text(text, t_audio_ms=end_ms, wall_origin=self._origin)
+        self.results.append(result)
+        self._speak(result.reply, end_ms)
+        if result.decision.expects_reply:
+            self._begin_command(end_ms, [])  # continued conversation: no wake word needed
+        else:
+            self._back_to_waiting(end_ms)
+
+    def _speak(self, text: str, at_ms: float) -> None:
+        if self.tts is None or not text:
+            return
+        spoken = 0
+        try:
+            t0 = self.clock()
+            for i, samples in enumerate(self.tts.synthesize(text)):
+                if i == 0:
+                    self._send(TtsStarted(t_audio_ms=at_ms, t_wall_ms=self._wall(), text=text,
+                                          tts_ms=round((self.clock() - t0) * 1000.0, 1)))
+                self.sink.play(samples, self.tts.sample_rate)
+                spoken += len(samples)
+            self.sink.finish()
+        except HearthError as exc:
+            self._fail(exc.stage, exc.code, str(exc), at_ms)
+        # Don't let the assistant's own voice wake it (relevant when mic and speaker share a room).
+        self._mute_until_ms = at_ms + spoken * 1000.0 / self.tts.sample_rate + REPLY_ECHO_MS
+
+    def _back_to_waiting(self, at_ms: float) -> None:
+        self._command = None
+        self._preroll.clear()
+        if self.wake is not None:
+            self.wake.reset()
+
+    def _fail(self, stage: str, code: str, message: str, at_ms: float) -> None:
+        log.warning("%s: %s", stage, message)
+        self._send(StageFailed(t_audio_ms=at_ms, t_wall_ms=self._wall(), stage=stage, code=code,
+                               message=message))

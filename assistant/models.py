@@ -1,0 +1,86 @@
+"""The model registry (models/registry.toml): where each default model comes from.
+
+Models ship inside installed packages, never from a hub. :func:`bundled_path` finds a
+file; :func:`check` verifies presence and sha256 so a missing or corrupt model is one
+clear :class:`ModelError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.config import project_dir
+from assistant.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    kind: str
+    package: str
+    file: str
+    sha256: str
+    licence: str
+
+
+@functools.cache
+def registry() -> tuple[ModelEntry, ...]:
+    path = project_dir("models", "registry.toml") / "registry.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return tuple(ModelEntry(**m) for m in data["model"])
+
+
+def entry(name: str) -> ModelEntry:
+    for m in registry():
+        if m.name == name:
+            return m
+    raise ModelError(f"no model named {name!r} in the registry")
+
+
+def package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            f"the model package {package!r} is not installed (run the set-up command in the README)",
+            code="model_missing",
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def bundled_path(name: str) -> Path:
+    """The file of a registered model; ModelError if its package or file is missing."""
+    m = entry(name)
+    path = package_dir(m.package) / m.file
+    if not path.exists():
+        raise ModelError(f"model {name}: {path} is missing; reinstall {m.package}", code="model_missing")
+    return path
+
+
+@functools.cache
+def _sha256(path: Path, size: int, mtime: float) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check(name: str) -> Path:
+    """The model's file, verified against its sha256."""
+    path = bundled_path(name)
+    st = path.stat()
+    if _sha256(path, st.st_size, st.st_mtime) != entry(name).sha256:
+        raise ModelError(f"model {name}: {path} does not match its sha256 (corrupt?)", code="model_corrupt")
+    return path
+
+
+def require_file(path: Path, what: str) -> Path:
+    """A user-supplied model path: it must exist, or one clear error."""
+    if not path.exists():
+        raise ModelError(f"{what} model not found: {path}", code="model_missing")
+    return path

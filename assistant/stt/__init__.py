@@ -1,0 +1,1 @@
+"""Speech-to-text on the device: faster-whisper."""

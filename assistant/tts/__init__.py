@@ -1,0 +1,1 @@
+"""Text-to-speech on the device: Piper."""

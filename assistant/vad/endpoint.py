@@ -1,0 +1,77 @@
+"""When has the person finished speaking? Decisions from per-frame speech probabilities.
+
+Two silences: a short pause (``early_silence_ms``) at which the loop may end the turn
+early if the transcript so far is already a complete command, and the long one
+(``silence_ms``) that always ends it. Pure logic: easy to test with made-up frames.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from assistant.config import VadSettings
+
+MIN_SPEECH_MS = 96.0
+"""Speech shorter than this (three frames) is a click, not a start."""
+
+
+class Endpoint(enum.Enum):
+    NONE = "none"
+    SPEECH_START = "speech_start"
+    PAUSE = "pause"          # a short pause after speech: a chance to end early
+    RESUMED = "resumed"      # speech again after a pause
+    END = "silence"          # the long silence: the turn is over
+    MAX_LENGTH = "max_length"
+    NO_SPEECH = "no_speech"
+
+
+class Endpointer:
+    def __init__(self, settings: VadSettings, frame_ms: float) -> None:
+        self.s = settings
+        self.frame_ms = frame_ms
+        self.reset()
+
+    def reset(self) -> None:
+        self.elapsed_ms = 0.0
+        self.speech_ms = 0.0
+        self.run_ms = 0.0          # current run of speech frames
+        self.silence_ms = 0.0      # current run of silence after speech
+        self.started = False
+        self.paused = False
+        self.speech_start_ms: float | None = None
+        self.last_speech_end_ms = 0.0
+
+    def feed(self, prob: float) -> Endpoint:
+        """One frame's speech probability -> what just happened."""
+        self.elapsed_ms += self.frame_ms
+        if self.started and self.speech_start_ms is not None and (
+            self.elapsed_ms - self.speech_start_ms >= self.s.max_command_s * 1000.0
+        ):
+            return Endpoint.MAX_LENGTH
+        if prob >= self.s.threshold:
+            self.run_ms += self.frame_ms
+            self.silence_ms = 0.0
+            self.last_speech_end_ms = self.elapsed_ms
+            if not self.started and self.run_ms >= MIN_SPEECH_MS:
+                self.started = True
+                self.speech_start_ms = self.elapsed_ms - self.run_ms
+                return Endpoint.SPEECH_START
+            if self.started:
+                self.speech_ms += self.frame_ms
+                if self.paused:
+                    self.paused = False
+                    return Endpoint.RESUMED
+            return Endpoint.NONE
+        self.run_ms = 0.0
+        if not self.started:
+            if self.elapsed_ms >= self.s.no_speech_timeout_s * 1000.0:
+                return Endpoint.NO_SPEECH
+            return Endpoint.NONE
+        self.silence_ms += self.frame_ms
+        if self.silence_ms >= self.s.silence_ms:
+            return Endpoint.END
+        if (not self.paused and self.s.early_silence_ms
+                and self.silence_ms >= self.s.early_silence_ms):
+            self.paused = True
+            return Endpoint.PAUSE
+        return Endpoint.NONE
