@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(ask)
     ask.set_defaults(run=_cmd_ask)
 
+    home = sub.add_parser("home", help="show the home's entities and states, or reset the demo home")
+    home.add_argument("action", nargs="?", choices=["show", "reset"], default="show")
+    home.add_argument("--entity", help="only this entity_id")
+    home.add_argument("--json", action="store_true")
+    _add_common(home)
+    home.set_defaults(run=_cmd_home)
+
     from assistant import cli_audio
 
     cli_audio.add_commands(sub, _add_common)
@@ -102,6 +109,29 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_turn(assistant.ask(args.text, area=args.area, dry_run=args.dry_run),
                         args.json, sys.stdout)
+    return 0
+
+
+def _cmd_home(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.home import open_home
+
+    if args.action == "reset":
+        db = settings.home.state_db or settings.data_dir / "home.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    home = open_home(settings)
+    try:
+        entities = [home.entity(args.entity)] if args.entity else home.entities()
+        for e in entities:
+            st = home.get_state(e.entity_id)
+            if args.json:
+                sys.stdout.write(json.dumps({"entity_id": e.entity_id, "name": e.name, "area": e.area,
+                                             "state": st.state, "attributes": dict(st.attributes),
+                                             "available": st.available}) + "\n")
+            else:
+                sys.stdout.write(f"{e.entity_id:30} {st.state:10} {json.dumps(dict(st.attributes))}\n")
+    finally:
+        home.close()
     return 0
 
 

@@ -41,6 +41,13 @@ def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]
     add_common(models)
     models.set_defaults(run=_cmd_models)
 
+    say = sub.add_parser("say", help="speak TEXT with the Piper voice to a 16 kHz WAV (test audio)")
+    say.add_argument("text")
+    say.add_argument("--output", type=Path, required=True, metavar="WAV")
+    say.add_argument("--pad-ms", type=int, default=0, help="silence before and after")
+    add_common(say)
+    say.set_defaults(run=_cmd_say)
+
     devices = sub.add_parser("devices", help="list microphones and speakers")
     devices.add_argument("--json", action="store_true")
     add_common(devices)
@@ -163,4 +170,20 @@ def _cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
                           f"{d['index']:3}  in:{d['inputs']:2} out:{d['outputs']:2}  {d['name']}") + "\n")
     if not devices and not args.json:
         sys.stdout.write("no audio devices found\n")
+    return 0
+
+
+def _cmd_say(args: argparse.Namespace, settings: Settings) -> int:
+    import numpy as np
+    import soxr
+
+    from assistant.audio.chunk import SAMPLE_RATE, to_int16
+    from assistant.audio.files import write_wav
+    from assistant.tts.piper import PiperTts
+
+    tts = PiperTts(settings.tts)
+    audio = tts.speak_all(args.text).astype(np.float32) / 32768.0
+    audio16 = to_int16(soxr.resample(audio, tts.sample_rate, SAMPLE_RATE))
+    pad = np.zeros(SAMPLE_RATE * max(0, args.pad_ms) // 1000, np.int16)
+    write_wav(args.output, np.concatenate([pad, audio16, pad]))
     return 0

