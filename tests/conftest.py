@@ -1,0 +1,113 @@
+"""Shared fixtures: a private data dir per test, eval-data, and models loaded once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def eval_data_dir() -> Path:
+    return Path(os.environ.get("HEARTH_EVAL_DATA", REPO.parent / "shared" / "eval-data"))
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own home state, audit log and lists."""
+    data = tmp_path / "hearth-data"
+    monkeypatch.setenv("HEARTH_DATA_DIR", str(data))
+    return data
+
+
+@pytest.fixture(scope="session")
+def eval_data() -> Path:
+    path = eval_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"eval data not found at {path} (set HEARTH_EVAL_DATA); these tests use real "
+                    "recordings that are not part of the repository")
+    return path
+
+
+def run_hearth(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+               timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+    """Run the real `hearth` command as a user would."""
+    hearth = Path(sys.executable).with_name("hearth")
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([str(hearth), *args], input=input, capture_output=True, env=full_env,
+                          timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="session")
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("session-data")
+
+
+@pytest.fixture(scope="session")
+def settings(session_data_dir: Path):  # type: ignore[no-untyped-def]
+    from assistant.config import load_settings
+
+    return load_settings(data_dir=str(session_data_dir))
+
+
+@pytest.fixture(scope="session")
+def piper(settings):  # type: ignore[no-untyped-def]
+    from assistant.tts.piper import PiperTts
+
+    return PiperTts(settings.tts)
+
+
+@pytest.fixture(scope="session")
+def say(piper):  # type: ignore[no-untyped-def]
+    """Text -> 16 kHz int16 speech with the bundled Piper voice."""
+    import soxr
+
+    from assistant.audio.chunk import SAMPLE_RATE, to_int16
+
+    def speak(text: str) -> np.ndarray:
+        audio = piper.speak_all(text).astype(np.float32) / 32768.0
+        return to_int16(soxr.resample(audio, piper.sample_rate, SAMPLE_RATE))
+
+    return speak
+
+
+@pytest.fixture(scope="session")
+def espeak(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Text -> 16 kHz int16 speech with espeak-ng (another voice, other speeds)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    from assistant.audio.files import read_audio
+
+    folder = tmp_path_factory.mktemp("espeak")
+
+    def speak(text: str, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> np.ndarray:
+        out = folder / f"{abs(hash((text, voice, speed, pitch)))}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(out),
+                        text], check=True, capture_output=True)
+        return read_audio(out)
+
+    return speak
+
+
+def silence(ms: int) -> np.ndarray:
+    return np.zeros(16 * ms, np.int16)
+
+
+@pytest.fixture(scope="session")
+def voice(settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """The whole voice loop with real models, loaded once for the session."""
+    from assistant.app import VoiceAssistant
+    from assistant.events import Event
+
+    events: list[Event] = []
+    assistant = VoiceAssistant(settings, emit=events.append, speak=True)
+    assistant.events = events  # type: ignore[attr-defined]
+    yield assistant
+    assistant.close()
