@@ -14,6 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.errors import ConfigError
+from assistant.home.settings import HomeAssistantSettings, MqttSettings
+from assistant.privacy.settings import CloudSettings, PrivacySettings, merge_policy_file
+from assistant.server.settings import ServerSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -122,6 +125,10 @@ class HomeSettings(Frozen):
     """The demo home's definition (YAML); None = configs/demo_home.yaml."""
     state_db: Path | None = None
     """Where the demo home's state lives; None = <data_dir>/home.sqlite."""
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    """The MQTT broker (backend = "mqtt", or $HEARTH_MQTT_URL)."""
+    homeassistant: HomeAssistantSettings = Field(default_factory=HomeAssistantSettings)
+    """The Home Assistant server (backend = "homeassistant")."""
 
 
 class Settings(Frozen):
@@ -138,6 +145,12 @@ class Settings(Frozen):
     tts: TtsSettings = TtsSettings()
     llm: LocalLlmSettings = LocalLlmSettings()
     home: HomeSettings = HomeSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    """What may leave the device (see configs/privacy.toml and docs/privacy.md)."""
+    cloud: CloudSettings = CloudSettings()
+    """The OpenAI-compatible endpoint the privacy policy may escalate to."""
+    server: ServerSettings = ServerSettings()
+    """`hearth serve`: HTTP API, dashboard, Wyoming satellites (assistant/server/settings.py)."""
 
     def wake_model(self, name: str) -> WakeModelSettings:
         for model in self.wake.models:
@@ -191,6 +204,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
     source = Path(path) if path is not None else configs_dir() / "default.toml"
     data = _read(source)
     data.update({k: v for k, v in overrides.items() if v is not None})
+    data = merge_policy_file(data, source.parent)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -218,6 +232,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "stt": settings.stt.model_copy(update={"model": fix(settings.stt.model)}),
             "tts": settings.tts.model_copy(update={"voice": fix(settings.tts.voice)}),
             "llm": settings.llm.model_copy(update={"model": fix(settings.llm.model)}),
+            "privacy": settings.privacy.model_copy(update={"audit_db": fix(settings.privacy.audit_db)}),
             "data_dir": settings.data_dir.expanduser(),
         }
     )
