@@ -125,9 +125,9 @@ class HomeSettings(Frozen):
     """The demo home's definition (YAML); None = configs/demo_home.yaml."""
     state_db: Path | None = None
     """Where the demo home's state lives; None = <data_dir>/home.sqlite."""
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    mqtt: MqttSettings = MqttSettings()
     """The MQTT broker (backend = "mqtt", or $HEARTH_MQTT_URL)."""
-    homeassistant: HomeAssistantSettings = Field(default_factory=HomeAssistantSettings)
+    homeassistant: HomeAssistantSettings = HomeAssistantSettings()
     """The Home Assistant server (backend = "homeassistant")."""
 
 
