@@ -63,3 +63,8 @@ class WakeDetector(abc.ABC):
     def reset(self) -> None:
         self._streak = dict.fromkeys(self.models, 0)
         self._reset_engine()
+
+    def new_stream(self) -> None:
+        """A new input starts (its audio clock restarts at 0): forget everything."""
+        self._quiet_until = dict.fromkeys(self.models, -1.0)
+        self.reset()
