@@ -37,8 +37,10 @@ from assistant.wake.base import WakeDetector
 
 log = logging.getLogger(__name__)
 
-PREROLL_MS = 160
-"""Audio kept from just before the wake decision: people run the command on."""
+PREROLL_MS = 80
+"""Audio kept from before the chunk that woke us: people run the command on, and the
+wake model decides a little after the phrase ends. Whisper hears the phrase's tail;
+:func:`assistant.stt.whisper.strip_wake_phrase` removes it from the transcript."""
 REPLY_ECHO_MS = 400
 """After the assistant stops speaking, keep ignoring the wake word a little longer."""
 
@@ -124,6 +126,7 @@ class VoiceLoop:
             if not started:
                 self._origin = self.clock()
                 started = True
+                self._new_stream()
                 if not wake_required or self.wake is None:
                     self._begin_command(chunk.t_audio_ms, [])
             last_end = chunk.end_ms
@@ -144,9 +147,8 @@ class VoiceLoop:
             if hit is not None and chunk.t_audio_ms >= self._mute_until_ms:
                 self._send(WakeDetected(t_audio_ms=hit.t_audio_ms, t_wall_ms=self._wall(),
                                         wake_word=hit.name, score=round(hit.score, 4)))
-                preroll = list(self._preroll)[:-1]
-                self._begin_command(preroll[0].t_audio_ms if preroll else chunk.end_ms,
-                                    [c.samples for c in preroll])
+                heard = [*self._preroll, chunk]  # contiguous audio up to the detection
+                self._begin_command(heard[0].t_audio_ms, [c.samples for c in heard])
                 return
             self._preroll.append(chunk)
             return
@@ -257,6 +259,13 @@ class VoiceLoop:
             self._fail(exc.stage, exc.code, str(exc), at_ms)
         # Don't let the assistant's own voice wake it (relevant when mic and speaker share a room).
         self._mute_until_ms = at_ms + spoken * 1000.0 / self.tts.sample_rate + REPLY_ECHO_MS
+
+    def _new_stream(self) -> None:
+        self._command = None
+        self._preroll.clear()
+        self._mute_until_ms = -1.0
+        if self.wake is not None:
+            self.wake.new_stream()
 
     def _back_to_waiting(self, at_ms: float) -> None:
         self._command = None

@@ -26,7 +26,7 @@ def strip_wake_phrase(text: str) -> str:
 
 def bias_prompt(names: list[str]) -> str:
     """An initial prompt that makes the home's own words likely (and sets the style)."""
-    return "Hey Jarvis, turn on the " + ", ".join(dict.fromkeys(names)) + "."
+    return "Hey Jarvis, turn on the " + ", ".join(dict.fromkeys(n.lower() for n in names)) + "."
 
 
 class WhisperStt:

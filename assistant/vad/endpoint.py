@@ -40,9 +40,19 @@ class Endpointer:
         self.paused = False
         self.speech_start_ms: float | None = None
         self.last_speech_end_ms = 0.0
+        self.done = False
 
     def feed(self, prob: float) -> Endpoint:
-        """One frame's speech probability -> what just happened."""
+        """One frame's speech probability -> what just happened (once the turn is over,
+        nothing more happens until :meth:`reset`)."""
+        if self.done:
+            return Endpoint.NONE
+        what = self._decide(prob)
+        if what in (Endpoint.END, Endpoint.MAX_LENGTH, Endpoint.NO_SPEECH):
+            self.done = True
+        return what
+
+    def _decide(self, prob: float) -> Endpoint:
         self.elapsed_ms += self.frame_ms
         if self.started and self.speech_start_ms is not None and (
             self.elapsed_ms - self.speech_start_ms >= self.s.max_command_s * 1000.0

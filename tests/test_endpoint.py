@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from assistant.config import VadSettings
+from assistant.vad.endpoint import Endpoint, Endpointer
+
+FRAME = 32.0
+
+
+def feed(ep: Endpointer, probs: list[float]) -> list[Endpoint]:
+    return [e for e in (ep.feed(p) for p in probs) if e is not Endpoint.NONE]
+
+
+def test_speech_then_short_pause_then_long_silence() -> None:
+    ep = Endpointer(VadSettings(silence_ms=640, early_silence_ms=224), FRAME)
+    events = feed(ep, [0.0] * 5 + [0.9] * 20 + [0.1] * 25)
+    assert events == [Endpoint.SPEECH_START, Endpoint.PAUSE, Endpoint.END]
+    assert ep.speech_start_ms == 5 * FRAME
+    assert ep.last_speech_end_ms == 25 * FRAME
+
+
+def test_speech_resumes_after_a_pause() -> None:
+    ep = Endpointer(VadSettings(silence_ms=640, early_silence_ms=224), FRAME)
+    events = feed(ep, [0.9] * 10 + [0.0] * 8 + [0.9] * 5)
+    assert events == [Endpoint.SPEECH_START, Endpoint.PAUSE, Endpoint.RESUMED]
+
+
+def test_a_click_is_not_speech_and_silence_times_out() -> None:
+    ep = Endpointer(VadSettings(no_speech_timeout_s=1.0), FRAME)
+    events = feed(ep, [0.9, 0.9] + [0.0] * 40)
+    assert events[-1] is Endpoint.NO_SPEECH and Endpoint.SPEECH_START not in events
+
+
+def test_endless_speech_is_cut_at_max_length() -> None:
+    ep = Endpointer(VadSettings(max_command_s=2.0), FRAME)
+    events = feed(ep, [0.9] * 100)
+    assert events == [Endpoint.SPEECH_START, Endpoint.MAX_LENGTH]
+
+
+def test_early_end_can_be_disabled() -> None:
+    ep = Endpointer(VadSettings(early_silence_ms=0, silence_ms=320), FRAME)
+    assert feed(ep, [0.9] * 10 + [0.0] * 12) == [Endpoint.SPEECH_START, Endpoint.END]

@@ -1,0 +1,170 @@
+"""The loop's stage order and timing rules, with fake engines (real ones: test_voice_real)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from assistant.app import TextAssistant
+from assistant.audio.chunk import AudioChunk, Samples, chunked
+from assistant.config import WakeModelSettings, load_settings
+from assistant.events import Event, to_dict
+from assistant.loop import VoiceLoop
+from assistant.wake.base import WakeDetector
+
+LOUD = 8000
+
+
+class MarkerWake(WakeDetector):
+    """Scores 1.0 on chunks whose first sample is the marker value 1234."""
+
+    def __init__(self) -> None:
+        super().__init__([WakeModelSettings(name="fake")], refractory_s=1.0)
+        self.resets = 0
+
+    def _score(self, samples: Samples) -> dict[str, float]:
+        return {"fake": 1.0 if samples[0] == 1234 else 0.0}
+
+    def _reset_engine(self) -> None:
+        self.resets += 1
+
+
+class LoudnessVad:
+    def reset(self) -> None:
+        pass
+
+    def frames(self, samples: Samples) -> list[float]:
+        return [1.0 if np.abs(samples).max() >= LOUD else 0.0]
+
+
+class ScriptedStt:
+    """Returns its script's text once the audio holds that many loud chunks."""
+
+    def __init__(self, words: dict[int, str]) -> None:
+        self.words = words
+        self.calls = 0
+
+    def transcribe(self, samples: Samples) -> str:
+        self.calls += 1
+        loud = sum(1 for i in range(0, len(samples), 1280) if np.abs(samples[i:i + 1280]).max() >= LOUD)
+        best = ""
+        for n, text in sorted(self.words.items()):
+            if loud >= n:
+                best = text
+        return best
+
+
+def signal(*parts: tuple[str, int]) -> Iterator[AudioChunk]:
+    out = []
+    for kind, chunks in parts:
+        block = np.zeros(1280 * chunks, np.int16)
+        if kind == "speech":
+            block[:] = LOUD
+        elif kind == "wake":
+            block[:] = 1234
+        out.append(block)
+    return chunked(np.concatenate(out))
+
+
+@pytest.fixture()
+def text_assistant() -> Iterator[TextAssistant]:
+    with TextAssistant(load_settings()) as a:
+        yield a
+
+
+def run(text_assistant: TextAssistant, stt: ScriptedStt, chunks: Iterator[AudioChunk],
+        wake: bool = True) -> list[dict[str, object]]:
+    events: list[Event] = []
+    text_assistant.pipeline.emit = events.append
+    loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline, stt=stt, vad=LoudnessVad(),
+                     frame_ms=80.0, wake=MarkerWake() if wake else None, emit=events.append)
+    loop.run(chunks, wake_required=wake)
+    return [to_dict(e) for e in events]
+
+
+def types(events: list[dict[str, object]]) -> list[object]:
+    return [e["type"] for e in events]
+
+
+def test_wake_then_command(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "turn on the", 10: "turn on the kitchen light"})
+    events = run(text_assistant, stt, signal(("silence", 5), ("wake", 1), ("speech", 12), ("silence", 20)))
+    assert types(events) == ["wake", "speech_start", "speech_end", "transcript", "intent", "action", "reply"]
+    assert events[2]["reason"] == "early_match"
+    assert events[5]["entity_id"] == "light.kitchen"
+    # speech_end is stamped where the speech stopped, not where the loop noticed
+    assert events[2]["t_audio_ms"] == pytest.approx((5 + 1 + 12) * 80, abs=80)
+
+
+def test_an_incomplete_command_waits_for_the_long_silence(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "what is the meaning of"})
+    events = run(text_assistant, stt, signal(("wake", 1), ("speech", 8), ("silence", 15)))
+    end = next(e for e in events if e["type"] == "speech_end")
+    assert end["reason"] == "silence"
+    assert stt.calls == 1  # the speculative transcript covered all the speech: not run twice
+
+
+def test_speech_resuming_after_a_pause_is_heard_whole(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "turn", 6: "turn on the kitchen light"})
+    events = run(text_assistant, stt,
+                 signal(("wake", 1), ("speech", 3), ("silence", 4), ("speech", 5), ("silence", 15)))
+    transcript = next(e for e in events if e["type"] == "transcript")
+    assert transcript["text"] == "turn on the kitchen light"
+
+
+def test_no_wake_word_no_turn(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "turn on the kitchen light"})
+    events = run(text_assistant, stt, signal(("speech", 20), ("silence", 20)))
+    assert events == [] and stt.calls == 0
+    assert text_assistant.home.get_state("light.kitchen").state == "off"
+
+
+def test_no_speech_after_the_wake_word_times_out(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({})
+    events = run(text_assistant, stt, signal(("wake", 1), ("silence", 80)))
+    assert types(events) == ["wake", "speech_end"] and events[1]["reason"] == "no_speech"
+
+
+def test_no_wake_mode_treats_input_as_a_command(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "turn on the kitchen light"})
+    events = run(text_assistant, stt, signal(("speech", 10), ("silence", 15)), wake=False)
+    assert "action" in types(events)
+
+
+def test_a_question_listens_for_the_answer_without_the_wake_word(text_assistant: TextAssistant) -> None:
+    class Dialogue(ScriptedStt):
+        def transcribe(self, samples: Samples) -> str:
+            self.calls += 1
+            return "unlock the front door" if self.calls == 1 else "yes"
+
+    events = run(text_assistant, Dialogue({}),
+                 signal(("wake", 1), ("speech", 10), ("silence", 12), ("speech", 4), ("silence", 12)))
+    assert types(events).count("wake") == 1
+    assert [e["handled_by"] for e in events if e["type"] == "reply"] == ["confirm", "local"]
+    assert text_assistant.home.get_state("lock.front_door").state == "unlocked"
+
+
+def test_after_a_question_silence_ends_the_conversation(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "unlock the front door"})
+    events = run(text_assistant, stt, signal(("wake", 1), ("speech", 10), ("silence", 80)))
+    assert types(events)[-1] == "speech_end" and events[-1]["reason"] == "no_speech"
+    assert text_assistant.home.get_state("lock.front_door").state == "locked"
+
+
+def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: TextAssistant) -> None:
+    from assistant.errors import SttError
+
+    class Broken(ScriptedStt):
+        def transcribe(self, samples: Samples) -> str:
+            self.calls += 1
+            if self.calls == 1:
+                raise SttError("the recogniser fell over")
+            return "turn on the kitchen light"
+
+    events = run(text_assistant, Broken({}),
+                 signal(("wake", 1), ("speech", 8), ("silence", 30), ("wake", 1), ("speech", 8),
+                        ("silence", 20)))
+    assert "error" in types(events)
+    assert text_assistant.home.get_state("light.kitchen").state == "on"

@@ -1,0 +1,157 @@
+"""The whole loop with the real models on real and synthesized speech."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.audio.files import read_audio, write_wav
+from assistant.audio.sources import samples_source
+from assistant.events import to_dict
+from tests.conftest import run_hearth, silence
+
+pytestmark = pytest.mark.real
+
+
+def listen(voice: Any, audio: np.ndarray, *, wake: bool = True) -> list[dict[str, Any]]:
+    voice.events.clear()
+    voice.listen(samples_source(audio, tail_silence_ms=1200), wake_required=wake)
+    return [to_dict(e) for e in voice.events]
+
+
+def reset(voice: Any, *entity_ids: str) -> None:
+    for entity_id in entity_ids:
+        domain = entity_id.split(".")[0]
+        voice.home.call_service(f"{domain}.turn_off", entity_id, {})
+
+
+def test_hey_jarvis_turn_on_the_kitchen_light(voice: Any, say: Any) -> None:
+    reset(voice, "light.kitchen")
+    events = listen(voice, np.concatenate([silence(500), say("Hey Jarvis, turn on the kitchen light.")]))
+    kinds = [e["type"] for e in events]
+    assert kinds == ["wake", "speech_start", "speech_end", "transcript", "intent", "action", "reply",
+                     "tts_start"], kinds
+    assert all(e["t_audio_ms"] is not None and e["t_wall_ms"] >= 0 for e in events)
+    assert events[0]["wake_word"] == "hey_jarvis"
+    assert events[3]["text"].lower().rstrip(".") == "turn on the kitchen light"
+    assert events[5]["service"] == "light.turn_on" and events[5]["entity_id"] == "light.kitchen"
+    assert voice.home.get_state("light.kitchen").state == "on"
+
+
+@pytest.mark.parametrize(
+    ("voice_name", "speed", "pitch", "text", "entity_id", "state"),
+    [
+        ("en-us", 150, 50, "turn on the bedroom light", "light.bedroom", "on"),
+        ("en-gb", 175, 40, "switch on the coffee maker", "switch.coffee_maker", "on"),
+        ("en-us+f3", 140, 60, "turn on the hallway light", "light.hallway", "on"),
+        ("en-gb-x-rp", 190, 50, "start the vacuum", "vacuum.robot", "cleaning"),
+    ],
+)
+def test_espeak_voices_and_speeds(voice: Any, espeak: Any, voice_name: str, speed: int, pitch: int,
+                                  text: str, entity_id: str, state: str) -> None:
+    voice.home.call_service(f"{entity_id.split('.')[0]}.{'stop' if 'vacuum' in entity_id else 'turn_off'}",
+                            entity_id, {})
+    events = listen(voice, np.concatenate([silence(300), espeak(text, voice_name, speed, pitch)]),
+                    wake=False)
+    transcript = next(e for e in events if e["type"] == "transcript")["text"]
+    assert voice.home.get_state(entity_id).state == state, transcript
+
+
+def test_espeak_hey_jarvis_wakes_and_acts(voice: Any, espeak: Any) -> None:
+    reset(voice, "light.bathroom")
+    audio = np.concatenate([silence(500), espeak("hey jarvis, turn on the bathroom light", "en-us", 150)])
+    events = listen(voice, audio)
+    assert events[0]["type"] == "wake"
+    assert voice.home.get_state("light.bathroom").state == "on"
+
+
+def test_real_recording_transcribes_exactly(voice: Any, eval_data: Path) -> None:
+    audio = read_audio(eval_data / "speech/wyoming_faster_whisper/living_room_light_en.wav")
+    assert voice.stt.transcribe(audio) == "Turn on the living room light."
+
+
+def test_real_recording_after_hey_jarvis_turns_on_the_ceiling_light(voice: Any, say: Any,
+                                                                    eval_data: Path) -> None:
+    reset(voice, "light.living_room_ceiling", "light.floor_lamp")
+    command = read_audio(eval_data / "speech/wyoming_faster_whisper/living_room_light_en.wav")
+    events = listen(voice, np.concatenate([silence(400), say("Hey Jarvis."), command]))
+    actions = [e for e in events if e["type"] == "action"]
+    assert [a["entity_id"] for a in actions] == ["light.living_room_ceiling"]
+    assert voice.home.get_state("light.living_room_ceiling").state == "on"
+    assert voice.home.get_state("light.floor_lamp").state == "off"
+
+
+def test_speech_without_the_wake_word_does_nothing(voice: Any, say: Any) -> None:
+    reset(voice, "light.kitchen")
+    events = listen(voice, np.concatenate([silence(500), say("Turn on the kitchen light, please."),
+                                           say("Set the thermostat to twenty five degrees.")]))
+    assert events == []
+    assert voice.home.get_state("light.kitchen").state == "off"
+
+
+def test_two_commands_in_one_stream(voice: Any, say: Any) -> None:
+    reset(voice, "light.kitchen", "switch.tv")
+    audio = np.concatenate([silence(400), say("Hey Jarvis, turn on the kitchen light."), silence(2500),
+                            say("Hey Jarvis, turn on the TV."), silence(500)])
+    events = listen(voice, audio)
+    assert [e["entity_id"] for e in events if e["type"] == "action"] == ["light.kitchen", "switch.tv"]
+
+
+def test_cli_listen_json_events_and_reply_wav(tmp_path: Path, say: Any) -> None:
+    wav = tmp_path / "cmd.wav"
+    write_wav(wav, np.concatenate([silence(500), say("Hey Jarvis, turn on the desk lamp.")]))
+    proc = run_hearth("listen", "--input", str(wav), "--json", "--output", str(tmp_path / "reply.wav"))
+    assert proc.returncode == 0, proc.stderr.decode()
+    events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert all({"type", "t_audio_ms", "t_wall_ms"} <= set(e) for e in events)
+    kinds = [e["type"] for e in events]
+    assert kinds.index("wake") < kinds.index("speech_end") < kinds.index("action") < kinds.index("tts_start")
+    action = next(e for e in events if e["type"] == "action")
+    assert (action["service"], action["entity_id"]) == ("light.turn_on", "light.desk_lamp")
+    reply = read_audio(tmp_path / "reply.wav")
+    assert len(reply) > 8000 and np.abs(reply).max() > 1000
+
+
+def test_cli_listen_converts_other_formats(eval_data: Path) -> None:
+    """44.1 kHz stereo WAV, given with --no-wake."""
+    src = eval_data / "speech/wyoming_faster_whisper/turn_on_the_living_room_lamp.wav"
+    proc = run_hearth("listen", "--input", str(src), "--no-wake", "--json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert any(e["type"] == "action" and e["entity_id"] == "light.floor_lamp" for e in events)
+
+
+def test_cli_listen_stdin_raw_pcm(say: Any) -> None:
+    audio = np.concatenate([silence(300), say("Hey Jarvis, turn on the kitchen light."), silence(1500)])
+    proc = run_hearth("listen", "--input", "-", "--json", input=audio.astype("<i2").tobytes())
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert '"entity_id": "light.kitchen"' in proc.stdout.decode()
+
+
+def test_hearth_models_all_load() -> None:
+    proc = run_hearth("models", "--json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    rows = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert {r["kind"] for r in rows} >= {"wake", "vad", "stt", "tts", "llm"}
+    assert all(r["status"] == "ok" for r in rows), rows
+
+
+def test_missing_and_corrupt_models_are_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x00not a model")
+    for model_line in (f'path = "{tmp_path / "missing.onnx"}"', f'path = "{bad}"'):
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[wake]\ndefault = "mine"\n[[wake.models]]\nname = "mine"\n{model_line}\n')
+        wav = tmp_path / "a.wav"
+        write_wav(wav, silence(1000))
+        proc = run_hearth("listen", "--input", str(wav), "--config", str(cfg), "--json")
+        err = proc.stderr.decode().strip()
+        assert proc.returncode != 0 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+        assert "wake" in err
+    cfg.write_text(f'[stt]\nmodel = "{tmp_path / "no-whisper"}"\n')
+    proc = run_hearth("listen", "--input", str(wav), "--config", str(cfg), "--no-wake", "--json")
+    assert proc.returncode != 0 and "speech-to-text model not found" in proc.stderr.decode()
