@@ -14,18 +14,23 @@ from assistant.events import EventSink, discard
 from assistant.home import open_home
 from assistant.pipeline import Pipeline, TurnResult
 from assistant.loop import VoiceLoop
-from assistant.understand.router import Understander
+from assistant.understand.cloud_fallback import CloudFallback
+from assistant.understand.router import Fallback, Understander
 from assistant.wake.base import WakeDetector
 
 
 class TextAssistant:
     """Home + understanding + action: everything a text turn needs (no audio models)."""
 
-    def __init__(self, settings: Settings, *, emit: EventSink = discard) -> None:
+    def __init__(self, settings: Settings, *, emit: EventSink = discard, explain: bool = False) -> None:
         self.settings = settings
         self.home = open_home(settings)
         try:
-            self.understander = Understander(self.home)
+            fallbacks: list[Fallback] = []  # the local LLM first, then the cloud
+            self.cloud = CloudFallback(settings, self.home, explain=explain)
+            fallbacks.append(self.cloud)
+            self.understander = Understander(self.home, fallbacks=fallbacks)
+            self.cloud.attach(self.understander.conversation)
             device_area = self.home.area(settings.device_area).id
         except BaseException:
             self.home.close()
@@ -36,6 +41,9 @@ class TextAssistant:
         return self.pipeline.handle_text(text, area=area, dry_run=dry_run)
 
     def close(self) -> None:
+        cloud = getattr(self, "cloud", None)
+        if cloud is not None:
+            cloud.close()
         self.home.close()
 
     def __enter__(self) -> TextAssistant:

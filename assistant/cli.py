@@ -18,6 +18,7 @@ from assistant import __version__
 from assistant.config import Settings, load_settings
 from assistant.errors import HearthError
 from assistant.events import Event, to_json
+from assistant.privacy import cli as privacy_cli
 
 EXIT_USAGE = 2
 
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object per turn")
     ask.add_argument("--batch", metavar="FILE|-",
                      help="one utterance per line, or JSON lines with 'text' and optional 'area'")
+    privacy_cli.add_ask_options(ask)
     _add_common(ask)
     ask.set_defaults(run=_cmd_ask)
 
@@ -58,14 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
     from assistant import cli_audio
 
     cli_audio.add_commands(sub, _add_common)
+    privacy_cli.add_commands(sub, _add_common)
     return parser
 
 
-def _print_turn(result: Any, as_json: bool, out: TextIO) -> None:
+def _print_turn(result: Any, as_json: bool, out: TextIO,
+                privacy: tuple[dict[str, Any], str] | None = None) -> None:
     if as_json:
-        out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        obj = result.as_json()
+        if privacy is not None:
+            obj["privacy"] = privacy[0]
+        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
         out.write(result.reply + "\n")
+        if privacy is not None and privacy[1]:
+            out.write(privacy[1] + "\n")
         for a in result.applied:
             out.write(f"  -> {a.service} {a.entity_id} {json.dumps(a.data) if a.data else ''}\n")
     out.flush()
@@ -99,16 +108,20 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.text and not args.batch:
         raise HearthError("give TEXT to ask, or --batch FILE", code="bad_input")
+    settings = privacy_cli.with_mode(settings, args.privacy)
+    dry_run = args.dry_run or args.explain
     events: list[Event] = []
-    with TextAssistant(settings, emit=events.append) as assistant:
+    with TextAssistant(settings, emit=events.append, explain=args.explain) as assistant:
         if args.batch:
             for text, area in _batch_lines(args.batch):
                 events.clear()
-                _print_turn(assistant.ask(text, area=area or args.area, dry_run=args.dry_run),
-                            args.json, sys.stdout)
+                result = assistant.ask(text, area=area or args.area, dry_run=dry_run)
+                _print_turn(result, args.json, sys.stdout,
+                            privacy_cli.turn_report(assistant.cloud, settings, explain=args.explain))
         else:
-            _print_turn(assistant.ask(args.text, area=args.area, dry_run=args.dry_run),
-                        args.json, sys.stdout)
+            result = assistant.ask(args.text, area=args.area, dry_run=dry_run)
+            _print_turn(result, args.json, sys.stdout,
+                        privacy_cli.turn_report(assistant.cloud, settings, explain=args.explain))
     return 0
 
 

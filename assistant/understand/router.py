@@ -10,7 +10,7 @@ confirmation waiting for "yes" or "no".
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -29,6 +29,13 @@ class Conversation:
     pending: tuple[Action, ...] = ()
     pending_since: float = 0.0
     last_entities: list[str] = field(default_factory=list)
+    follow_up: Callable[[bool], Decision] | None = None
+    """A yes/no question a fallback asked ("shall I ask the cloud?"): called with the answer."""
+    follow_up_since: float = 0.0
+
+    def take_follow_up(self, now: float) -> Callable[[bool], Decision] | None:
+        follow_up, self.follow_up = self.follow_up, None
+        return follow_up if now - self.follow_up_since <= CONFIRM_WINDOW_S else None
 
     def take_pending(self, now: float) -> tuple[Action, ...]:
         pending, self.pending = self.pending, ()
@@ -71,6 +78,7 @@ class Understander:
         if match is not None and match.intent in ("HearthConfirm", "HearthDeny"):
             return self._answer_confirmation(match.intent == "HearthConfirm", now)
         self.conversation.pending = ()
+        self.conversation.follow_up = None
         if match is None:
             decision = Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
                                 reason="no template matched")
@@ -100,6 +108,9 @@ class Understander:
         return decision
 
     def _answer_confirmation(self, yes: bool, now: float) -> Decision:
+        follow_up = self.conversation.take_follow_up(now)
+        if follow_up is not None:
+            return self._remember(follow_up(yes), now)
         pending = self.conversation.take_pending(now)
         intent = "HearthConfirm" if yes else "HearthDeny"
         if not pending:

