@@ -14,6 +14,7 @@ Run it by hand against a broker to try `hearth ask` on a "real" home:
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 import time
@@ -434,6 +435,7 @@ class Fleet:
         self.prefix = prefix
         self.devices = {d.name: d for d in build_devices(prefix)}
         self.received: list[tuple[str, str]] = []
+        self.received_at: list[float] = []
         self.lock = threading.Lock()
         self.connected = threading.Event()
         self._routes = {t: d for d in self.devices.values() for t in d.command_topics()}
@@ -467,6 +469,10 @@ class Fleet:
     ) -> None:
         if reason.is_failure:
             return
+        # Like zigbee2mqtt (mqtt.js sets noDelay): answer at once, not after Nagle's wait.
+        sock = client.socket()
+        if isinstance(sock, socket.socket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.subscribe([(t, 1) for t in self._routes])
         client.publish(
             "zigbee2mqtt/bridge/state", json.dumps({"state": "online"}), qos=1, retain=True
@@ -497,6 +503,7 @@ class Fleet:
         payload = msg.payload.decode()
         with self.lock:
             self.received.append((msg.topic, payload))
+            self.received_at.append(time.monotonic())
             device.commands.append((msg.topic, payload))
         try:
             device.handle(device, msg.topic, payload)
@@ -561,6 +568,7 @@ class Broker:
         username: str = "hearth",
         password: str = "s3cret",
         port: int | None = None,
+        nodelay: bool = True,
     ) -> None:
         import shutil
         import subprocess
@@ -584,6 +592,7 @@ class Broker:
             f"persistence_location {self.dir}/\n"
             f"log_dest file {self.dir}/mosquitto.log\n"
             "user root\n"
+            f"set_tcp_nodelay {'true' if nodelay else 'false'}\n"
         )
         self.proc: Any = None
 

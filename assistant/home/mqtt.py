@@ -12,8 +12,10 @@ retained state is re-read (re-synced).
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -72,6 +74,15 @@ def broker_address(settings: MqttSettings) -> BrokerAddress:
         password=settings.password or (unquote(parts.password) if parts.password else None),
         tls=settings.tls if settings.tls is not None else tls,
     )
+
+
+def _no_delay(client: paho.Client) -> None:
+    """Turn off Nagle's algorithm: a command is one small packet that must go now, not
+    wait up to 40 ms for the previous one's TCP acknowledgement (paho leaves it on)."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 @dataclass(eq=False)
@@ -322,6 +333,7 @@ class MqttHome(HomeBackend):
             self._connected.set()
             return
         log.info("MQTT: connected to %s", self.address)
+        _no_delay(client)
         with self._lock:
             self._subscribed.clear()
             self._last_activity = time.monotonic()
