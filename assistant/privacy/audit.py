@@ -32,8 +32,18 @@ class AuditError(HearthError):
 
 
 SENT_FIELDS = (
-    "id", "t_sent", "rule", "mode", "consent", "endpoint", "model", "text", "payload",
-    "payload_bytes", "payload_sha256", "chain",
+    "id",
+    "t_sent",
+    "rule",
+    "mode",
+    "consent",
+    "endpoint",
+    "model",
+    "text",
+    "payload",
+    "payload_bytes",
+    "payload_sha256",
+    "chain",
 )
 
 _SCHEMA = f"""
@@ -107,8 +117,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _link(previous: str, t_sent: str, rule: str, endpoint: str, model: str, sha: str) -> str:
-    material = "\x1f".join((previous, t_sent, rule, endpoint, model, sha)).encode()
+def _link(previous: str, *fields: str) -> str:
+    """The next link of the hash chain: the previous link plus this row's sent fields."""
+    material = "\x1f".join((previous, *fields)).encode()
     return hashlib.sha256(material).hexdigest()
 
 
@@ -119,8 +130,9 @@ class AuditLog:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                       timeout=10.0)
+            self._db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
@@ -128,8 +140,17 @@ class AuditLog:
             raise AuditError(f"cannot open the audit log {path}: {exc}") from None
         self._lock = threading.Lock()
 
-    def begin(self, *, rule: str, mode: str, consent: str, endpoint: str, model: str,
-              text: str, payload: bytes) -> int:
+    def begin(
+        self,
+        *,
+        rule: str,
+        mode: str,
+        consent: str,
+        endpoint: str,
+        model: str,
+        text: str,
+        payload: bytes,
+    ) -> int:
         """Record a request about to be sent; committed (fsync'd) before this returns."""
         sha = hashlib.sha256(payload).hexdigest()
         t_sent = _now()
@@ -137,13 +158,27 @@ class AuditLog:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 row = self._db.execute(
-                    "SELECT chain FROM cloud_requests ORDER BY id DESC LIMIT 1").fetchone()
-                chain = _link(row[0] if row else _GENESIS, t_sent, rule, endpoint, model, sha)
+                    "SELECT chain FROM cloud_requests ORDER BY id DESC LIMIT 1"
+                ).fetchone()
+                previous = row[0] if row else _GENESIS
+                chain = _link(previous, t_sent, rule, mode, consent, endpoint, model, text, sha)
                 cur = self._db.execute(
-                    "INSERT INTO cloud_requests (t_sent, rule, mode, consent, endpoint, model, text,"
-                    " payload, payload_bytes, payload_sha256, chain) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (t_sent, rule, mode, consent, endpoint, model, text, payload, len(payload), sha,
-                     chain),
+                    "INSERT INTO cloud_requests (t_sent, rule, mode, consent, endpoint, model,"
+                    " text, payload, payload_bytes, payload_sha256, chain)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        t_sent,
+                        rule,
+                        mode,
+                        consent,
+                        endpoint,
+                        model,
+                        text,
+                        payload,
+                        len(payload),
+                        sha,
+                        chain,
+                    ),
                 )
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
@@ -153,16 +188,29 @@ class AuditLog:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def complete(self, row_id: int, *, outcome: str, latency_ms: float,
-                 ttft_ms: float | None = None, detail: str | None = None) -> None:
+    def complete(
+        self,
+        row_id: int,
+        *,
+        outcome: str,
+        latency_ms: float,
+        ttft_ms: float | None = None,
+        detail: str | None = None,
+    ) -> None:
         """Add how a request went (once). ``outcome`` is ``ok`` or an error code."""
         with self._lock:
             try:
                 self._db.execute(
-                    "UPDATE cloud_requests SET t_done=?, latency_ms=?, ttft_ms=?, outcome=?, detail=?"
-                    " WHERE id=?",
-                    (_now(), round(latency_ms, 2), None if ttft_ms is None else round(ttft_ms, 2),
-                     outcome, detail, row_id),
+                    "UPDATE cloud_requests SET t_done=?, latency_ms=?, ttft_ms=?, outcome=?,"
+                    " detail=? WHERE id=?",
+                    (
+                        _now(),
+                        round(latency_ms, 2),
+                        None if ttft_ms is None else round(ttft_ms, 2),
+                        outcome,
+                        detail,
+                        row_id,
+                    ),
                 )
             except sqlite3.Error as exc:
                 raise AuditError(f"cannot complete audit row {row_id}: {exc}") from None
@@ -182,15 +230,19 @@ class AuditLog:
     def __enter__(self) -> AuditLog:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
-def read_entries(db: sqlite3.Connection, *, limit: int | None = None,
-                 lock: threading.Lock | None = None) -> list[AuditEntry]:
-    query = f"SELECT {', '.join(f.name for f in AuditEntry.__dataclass_fields__.values())}" \
-            " FROM cloud_requests ORDER BY id DESC"
+def read_entries(
+    db: sqlite3.Connection, *, limit: int | None = None, lock: threading.Lock | None = None
+) -> list[AuditEntry]:
+    query = (
+        f"SELECT {', '.join(f.name for f in AuditEntry.__dataclass_fields__.values())}"
+        " FROM cloud_requests ORDER BY id DESC"
+    )
     params: tuple[int, ...] = ()
     if limit is not None:
         query += " LIMIT ?"
@@ -210,10 +262,13 @@ def verify_chain(entries: list[AuditEntry]) -> list[int]:
     for e in entries:
         if previous is None:
             previous = _GENESIS if e.id == 1 else None
-        sha_ok = hashlib.sha256(e.payload).hexdigest() == e.payload_sha256 \
+        sha_ok = (
+            hashlib.sha256(e.payload).hexdigest() == e.payload_sha256
             and len(e.payload) == e.payload_bytes
+        )
         if previous is not None:
-            expected = _link(previous, e.t_sent, e.rule, e.endpoint, e.model, e.payload_sha256)
+            expected = _link(previous, e.t_sent, e.rule, e.mode, e.consent, e.endpoint, e.model,
+                             e.text, e.payload_sha256)
             if expected != e.chain or not sha_ok:
                 bad.append(e.id)
         elif not sha_ok:

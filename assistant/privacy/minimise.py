@@ -60,8 +60,11 @@ class CloudPayload:
 
 def cloud_entities(entities: Sequence[Entity], settings: PrivacySettings) -> list[Entity]:
     """The home's entities the policy lets the cloud know about (and act on)."""
-    return [e for e in entities
-            if any(fnmatch.fnmatchcase(e.entity_id, p) for p in settings.cloud_entities)]
+    return [
+        e
+        for e in entities
+        if any(fnmatch.fnmatchcase(e.entity_id, p) for p in settings.cloud_entities)
+    ]
 
 
 def _area_names(areas: Sequence[Area]) -> dict[str, str]:
@@ -90,9 +93,9 @@ def _state_text(home: HomeBackend, entity: Entity) -> str:
 
 def _tool(entities: Sequence[Entity]) -> dict[str, Any]:
     services = sorted({s for e in entities for s in services_for(e)})
-    params = sorted({
-        name for e in entities for spec in SERVICES.get(e.domain, {}).values() for name in spec[0]
-    })
+    params = sorted(
+        {name for e in entities for spec in SERVICES.get(e.domain, {}).values() for name in spec[0]}
+    )
     data_help = ", ".join(_DATA_HELP.get(p, p) for p in params) or "nothing"
     return {
         "type": "function",
@@ -127,12 +130,16 @@ def build_payload(
     entities = cloud_entities(home.entities(), settings) if decision.share_entity_names else []
     if entities:
         areas = _area_names(home.areas())
-        lines = [_describe(e, areas, _state_text(home, e) if decision.share_home_state else None)
-                 for e in entities]
+        lines = [
+            _describe(e, areas, _state_text(home, e) if decision.share_home_state else None)
+            for e in entities
+        ]
         here = f" The person speaking is in the {areas.get(area, area)}." if area else ""
         system.append(
             "Devices in this home (entity id, name, area"
-            + (", state" if decision.share_home_state else "") + "):\n" + "\n".join(lines)
+            + (", state" if decision.share_home_state else "")
+            + "):\n"
+            + "\n".join(lines)
             + f"\nTo change a device, call the {TOOL_NAME} tool.{here}"
         )
         tools = (_tool(entities),)

@@ -54,9 +54,13 @@ class PolicyDecision:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "verdict": self.verdict, "rule": self.rule, "mode": self.mode,
-            "topics": list(self.topics), "share_entity_names": self.share_entity_names,
-            "share_home_state": self.share_home_state, "redact": list(self.redact),
+            "verdict": self.verdict,
+            "rule": self.rule,
+            "mode": self.mode,
+            "topics": list(self.topics),
+            "share_entity_names": self.share_entity_names,
+            "share_home_state": self.share_home_state,
+            "redact": list(self.redact),
             "reason": self.reason,
         }
 
@@ -76,11 +80,17 @@ def _compile_topic(words: tuple[str, ...]) -> re.Pattern[str]:
 
 def detect_topics(text: str, topics: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
     """Names of the topics whose keywords occur in ``text``, in the config's order."""
-    return tuple(name for name, words in topics.items() if _compile_topic(tuple(words)).search(text))
+    return tuple(
+        name for name, words in topics.items() if _compile_topic(tuple(words)).search(text)
+    )
 
 
 def _matches(rule: PolicyRule, request: CloudRequest, topics: tuple[str, ...]) -> bool:
-    if rule.skills and not ("*" in rule.skills and request.skill) and request.skill not in rule.skills:
+    if (
+        rule.skills
+        and not ("*" in rule.skills and request.skill)
+        and request.skill not in rule.skills
+    ):
         return False
     if rule.intents and request.intent not in rule.intents:
         return False
@@ -100,11 +110,22 @@ def evaluate(request: CloudRequest, settings: PrivacySettings) -> PolicyDecision
     mode = settings.mode
     topics = detect_topics(request.text, settings.topics)
     if request.modality != "text":
-        return PolicyDecision("deny", "builtin:audio_never_leaves", mode, topics,
-                              reply=settings.denied_reply, reason="audio never leaves the device")
+        return PolicyDecision(
+            "deny",
+            "builtin:audio_never_leaves",
+            mode,
+            topics,
+            reply=settings.denied_reply,
+            reason="audio never leaves the device",
+        )
     if mode == "local_only":
-        return PolicyDecision("deny", "mode:local_only", mode, topics,
-                              reason="privacy mode local_only: nothing leaves the device")
+        return PolicyDecision(
+            "deny",
+            "mode:local_only",
+            mode,
+            topics,
+            reason="privacy mode local_only: nothing leaves the device",
+        )
     for rule in settings.rules:
         if _matches(rule, request, topics):
             verdict = _verdict(rule.effect, mode)
@@ -113,15 +134,23 @@ def evaluate(request: CloudRequest, settings: PrivacySettings) -> PolicyDecision
             if verdict == "ask" and rule.effect == "allow":
                 why += " under mode ask"
             return PolicyDecision(
-                verdict, f"rule:{rule.name}", mode, topics,
+                verdict,
+                f"rule:{rule.name}",
+                mode,
+                topics,
                 share_entity_names=rule.share_entity_names and verdict != "deny",
                 share_home_state=rule.share_home_state and verdict != "deny",
-                redact=redact, reply=(rule.reply or settings.denied_reply) if verdict == "deny" else None,
+                redact=redact,
+                reply=(rule.reply or settings.denied_reply) if verdict == "deny" else None,
                 reason=why,
             )
     verdict = _verdict(settings.default, mode)
     return PolicyDecision(
-        verdict, "default", mode, topics, redact=tuple(settings.redact),
+        verdict,
+        "default",
+        mode,
+        topics,
+        redact=tuple(settings.redact),
         reply=settings.denied_reply if verdict == "deny" else None,
         reason=f"no rule matched; default is {settings.default}",
     )

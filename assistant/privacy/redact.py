@@ -20,16 +20,33 @@ from dataclasses import dataclass, field
 from assistant.privacy.settings import REDACT_KINDS, RedactKind
 
 LABELS: dict[RedactKind, str] = {
-    "person": "PERSON", "email": "EMAIL", "phone": "PHONE", "address": "ADDRESS",
-    "card": "CARD", "iban": "IBAN", "account": "ACCOUNT", "time": "TIME", "place": "PLACE",
+    "person": "PERSON",
+    "email": "EMAIL",
+    "phone": "PHONE",
+    "address": "ADDRESS",
+    "card": "CARD",
+    "iban": "IBAN",
+    "account": "ACCOUNT",
+    "time": "TIME",
+    "place": "PLACE",
 }
 _KIND_OF_LABEL = {v: k for k, v in LABELS.items()}
-_PRIORITY = {kind: i for i, kind in enumerate(
-    ("email", "iban", "card", "phone", "account", "address", "time", "place", "person"))}
+_PRIORITY = {
+    kind: i
+    for i, kind in enumerate(
+        ("email", "iban", "card", "phone", "account", "address", "time", "place", "person")
+    )
+}
 _NUMBER_KINDS = frozenset({"card", "iban", "account"})
 _UNKNOWN_WORDS: dict[RedactKind, str] = {
-    "person": "someone", "email": "that address", "phone": "that number", "address": "that address",
-    "card": "that card", "iban": "that account", "account": "that account", "time": "then",
+    "person": "someone",
+    "email": "that address",
+    "phone": "that number",
+    "address": "that address",
+    "card": "that card",
+    "iban": "that account",
+    "account": "that account",
+    "time": "then",
     "place": "there",
 }
 
@@ -40,14 +57,27 @@ _DATE_SHAPED = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[.-]\d{1,2}[.-]\d{2,
 _PHONE_GROUPS = re.compile(r"^\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}$")
 _PHONE_CONTEXT = re.compile(
     r"\b(?:call|calls|calling|phone|phones|ring|text|texts|dial|number|mobile|cell|tel|fax|"
-    r"landline|whatsapp|reach|contact)\b[^.?!]{0,40}$", re.IGNORECASE)
+    r"landline|whatsapp|reach|contact)\b[^.?!]{0,40}$",
+    re.IGNORECASE,
+)
 _ACCOUNT_CONTEXT = re.compile(
     r"\b(?:account|acct|a/c|sort\s+code|routing|iban|bic|swift|member(?:ship)?|policy|customer|"
     r"reference|ref|invoice|order|pin|passport|licen[cs]e|national\s+insurance|ssn|social\s+security|"
-    r"tax|payroll|employee|id)\b[^.?!]{0,30}$", re.IGNORECASE)
-_CARD_CONTEXT = re.compile(r"\b(?:card|visa|mastercard|amex|debit|credit)\b[^.?!]{0,30}$", re.IGNORECASE)
+    r"tax|payroll|employee|id)\b[^.?!]{0,30}$",
+    re.IGNORECASE,
+)
+_CARD_CONTEXT = re.compile(
+    r"\b(?:card|visa|mastercard|amex|debit|credit)\b[^.?!]{0,30}$", re.IGNORECASE
+)
 _SORT_CODE = re.compile(r"(?<![\w-])\d{2}-\d{2}-\d{2}(?![\w-])")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
+_NATIONAL_ID = re.compile(  # a UK National Insurance number, a US social security number
+    r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"
+    r"|(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])",
+    re.IGNORECASE,
+)
+_IBAN = re.compile(
+    r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
+)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -105,7 +135,9 @@ _ADDRESS_NAMED = re.compile(
 _POSTCODE = re.compile(rf"\b(?:{_UK_POSTCODE}|{_US_STATE_ZIP})\b")
 _POSTCODE_SPOKEN = re.compile(
     r"\b(?:zip|postcode|post code|postal code|zip code)\s+(?:is\s+)?"
-    r"(?P<v>\d{5}(?:-\d{4})?|[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2})\b", re.IGNORECASE)
+    r"(?P<v>\d{5}(?:-\d{4})?|[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2})\b",
+    re.IGNORECASE,
+)
 
 # ---------------------------------------------------------------- e-mail ------------
 
@@ -114,7 +146,9 @@ _EMAIL_SPOKEN = re.compile(
     r"\b(?!(?:look|looking|is|it|me|us|them|him|her|that|this|arrive|arrived|be|stay|meet|"
     r"work|home|least|all|once|night|noon|school)\s)"
     r"[a-z0-9._-]+(?:\s+(?:dot|underscore)\s+[a-z0-9_-]+)*\s+at\s+[a-z0-9-]+"
-    r"(?:\s+dot\s+[a-z]{2,})+\b", re.IGNORECASE)
+    r"(?:\s+dot\s+[a-z]{2,})+\b",
+    re.IGNORECASE,
+)
 
 # ---------------------------------------------------------------- times -------------
 
@@ -127,20 +161,24 @@ _MONTH_ANY = rf"(?:{_MONTH}|may)"
 _WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _ORD = r"(?:st|nd|rd|th)"
 _YEAR = r"(?:,?\s+\d{4})?"
-_TIME_PATTERNS = [re.compile(p, re.IGNORECASE) for p in (
-    r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?",
-    r"\b\d{1,2}(?:\.\d{2})?\s*[ap]\.?m\b\.?",
-    rf"\b(?:\d{{1,2}}|{_NUM_WORD})\s+o'?clock\b",
-    rf"\b(?:half|quarter|(?:\d{{1,2}}|twenty|ten|five)\s+minutes)\s+(?:past|to)\s+(?:\d{{1,2}}|{_NUM_WORD})\b"
-    r"(?:\s*[ap]\.?m\b\.?)?",
-    rf"\b\d{{1,2}}{_ORD}?\s+(?:of\s+)?{_MONTH_ANY}\b{_YEAR}",
-    rf"\b{_MONTH_ANY}\s+\d{{1,2}}{_ORD}?\b{_YEAR}",
-    rf"\bthe\s+\d{{1,2}}{_ORD}\s+of\s+{_MONTH_ANY}\b{_YEAR}",
-    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b",
-    r"\b\d{4}-\d{2}-\d{2}\b",
-    rf"\b(?:on|next|this|last|every|until|till|by)\s+(?P<v>(?:{_WEEKDAY})s?)\b",
-    r"\bat\s+(?P<v>noon|midnight|\d{1,2})\b(?![\d%.:]|\s*(?:%|percent|degrees|°|per\b|times\b))",
-)]
+_TIME_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?",
+        r"\b\d{1,2}(?:\.\d{2})?\s*[ap]\.?m\b\.?",
+        rf"\b(?:\d{{1,2}}|{_NUM_WORD})\s+o'?clock\b",
+        rf"\b(?:half|quarter|(?:\d{{1,2}}|twenty|ten|five)\s+minutes)\s+(?:past|to)\s+(?:\d{{1,2}}|{_NUM_WORD})\b"
+        r"(?:\s*[ap]\.?m\b\.?)?",
+        rf"\b\d{{1,2}}{_ORD}?\s+(?:of\s+)?{_MONTH_ANY}\b{_YEAR}",
+        rf"\b{_MONTH_ANY}\s+\d{{1,2}}{_ORD}?\b{_YEAR}",
+        rf"\bthe\s+\d{{1,2}}{_ORD}\s+of\s+{_MONTH_ANY}\b{_YEAR}",
+        r"\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+        r"\b\d{4}-\d{2}-\d{2}\b",
+        rf"\b(?:(?:next|this|last|every)\s+)?(?:{_WEEKDAY})s?\b(?:\s+the\s+\d{{1,2}}{_ORD}\b)?",
+        rf"(?<=\bon\s)the\s+\d{{1,2}}{_ORD}\b",
+        r"\bat\s+(?P<v>noon|midnight|\d{1,2})\b(?![\d%.:]|\s*(?:%|percent|degrees|°|per\b|times\b))",
+    )
+]
 
 # ---------------------------------------------------------------- places ------------
 
@@ -148,22 +186,28 @@ _COORDS = re.compile(r"-?\d{1,2}\.\d{3,}\s*°?\s*[NS]?\s*,\s*-?\d{1,3}\.\d{3,}\s
 _INSTITUTION = re.compile(
     r"\b(?:St\.?\s+)?(?:[A-Z][a-zA-Z'-]+\s+){1,3}(?:School|Academy|College|University|Hospital|Clinic|"
     r"Surgery|Office|Station|Church|Mosque|Synagogue|Temple|Gym|Library|Park|Centre|Center|Mall|"
-    r"Airport|Nursery|Kindergarten|Prison|Court|Hotel|Pharmacy)\b")
+    r"Airport|Nursery|Kindergarten|Prison|Court|Hotel|Pharmacy)\b"
+)
 
 # ---------------------------------------------------------------- people ------------
 
 _HONORIFIC = re.compile(
     r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Doctor|Sir|Dame|Aunt|Auntie|Uncle|Nurse|Coach|"
-    r"Father|Sister|Rabbi|Imam|Pastor|Judge|Officer|Captain)\.?\s+[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?")
+    r"Father|Sister|Rabbi|Imam|Pastor|Judge|Officer|Captain)\.?\s+[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?"
+)
 _RELATION = re.compile(
     r"(?<=\bmy\s)(?:(?:best|old|new|little|big|younger|older)\s+)?(?:friend|son|daughter|wife|husband|"
     r"partner|boyfriend|girlfriend|boss|colleague|coworker|neighbour|neighbor|mum|mom|dad|brother|"
     r"sister|cousin|teacher|nanny|babysitter|cleaner|landlord|landlady|grandson|granddaughter|"
-    r"niece|nephew|aunt|uncle|fiance|fiancee)\s+([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
-_COMMON_WORDS = frozenset(
-    "will bill may rose grace hope mark pat sue art jack june april dawn faith joy ray rob sandy "
-    "summer amber ruby victor frank earl chase hunter page drew grant miles guy bob sky autumn "
-    "max rich penny holly ivy lily iris daisy honey storm river sage august sunny".split())
+    r"niece|nephew|aunt|uncle|fiance|fiancee)\s+([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)"
+)
+_COMMON_WORDS = frozenset((  # names that are also everyday words: matched only when capitalised
+    "will", "bill", "may", "rose", "grace", "hope", "mark", "pat", "sue", "art", "jack",
+    "june", "april", "dawn", "faith", "joy", "ray", "rob", "sandy", "summer", "amber", "ruby",
+    "frank", "earl", "chase", "hunter", "page", "drew", "grant", "miles", "guy", "sky",
+    "autumn", "max", "rich", "penny", "holly", "ivy", "lily", "iris", "daisy", "honey",
+    "storm", "river", "sage", "august", "sunny",
+))
 
 
 @dataclass(frozen=True)
@@ -213,8 +257,11 @@ class Redaction:
 
 _LABEL_ALT = "|".join(LABELS.values())
 _PLACEHOLDER = re.compile(
-    rf"<\s*({_LABEL_ALT})[ _-]?(\d+)\s*>|\[\s*({_LABEL_ALT})[ _-]?(\d+)\s*\]|\b({_LABEL_ALT})_(\d+)\b",
-    re.IGNORECASE)
+    rf"<\s*({_LABEL_ALT})[ _-]?(\d+)\s*>"
+    rf"|\[\s*({_LABEL_ALT})[ _-]?(\d+)\s*\]"
+    rf"|\b({_LABEL_ALT})_(\d+)\b",
+    re.IGNORECASE,
+)
 
 
 def _placeholder_groups(m: re.Match[str]) -> tuple[str, str]:
@@ -242,7 +289,9 @@ class Redactor:
         household: Sequence[str] = (),
         contacts: Sequence[str] = (),
         places: Sequence[str] = (),
+        names_from_context: bool = True,
     ) -> None:
+        self._names_from_context = names_from_context
         self._people: list[tuple[re.Pattern[str], str]] = []
         for index, entry in enumerate((*household, *contacts)):
             forms = self._name_forms(entry)
@@ -253,8 +302,11 @@ class Redactor:
             self._people.append((pattern, f"person#{index}"))
         place_forms = sorted({p.strip() for p in places if p.strip()}, key=len, reverse=True)
         self._places = (
-            re.compile(r"\b(?:" + "|".join(re.escape(p) for p in place_forms) + r")\b", re.IGNORECASE)
-            if place_forms else None
+            re.compile(
+                r"\b(?:" + "|".join(re.escape(p) for p in place_forms) + r")\b", re.IGNORECASE
+            )
+            if place_forms
+            else None
         )
 
     @staticmethod
@@ -276,7 +328,9 @@ class Redactor:
         wanted = set(kinds)
         candidates = [s for s in self._candidates(text) if s.kind in wanted]
         chosen: list[Span] = []
-        for span in sorted(candidates, key=lambda s: (-(s.end - s.start), _PRIORITY[s.kind], s.start)):
+        for span in sorted(
+            candidates, key=lambda s: (-(s.end - s.start), _PRIORITY[s.kind], s.start)
+        ):
             if all(span.end <= c.start or span.start >= c.end for c in chosen):
                 chosen.append(span)
         return sorted(chosen, key=lambda s: s.start)
@@ -321,8 +375,10 @@ class Redactor:
             elif len(compact) >= 15:
                 yield self._span(m, "account")
         for m in _SORT_CODE.finditer(text):
-            if _ACCOUNT_CONTEXT.search(text[max(0, m.start() - 50):m.start()]):
+            if _ACCOUNT_CONTEXT.search(text[max(0, m.start() - 50) : m.start()]):
                 yield self._span(m, "account")
+        for m in _NATIONAL_ID.finditer(text):
+            yield self._span(m, "account")
         for m in _DIGIT_RUN.finditer(text):
             span = self._classify_digits(text, m)
             if span is not None:
@@ -338,15 +394,20 @@ class Redactor:
         digits = re.sub(r"\D", "", raw)
         if _DATE_SHAPED.match(raw) or re.search(r"[ \t.-]{2,}", raw.replace(") ", ")")):
             return None
-        before = text[max(0, start - 60):start]
+        before = text[max(0, start - 60) : start]
         kind: RedactKind | None = None
         n = len(digits)
-        if 13 <= n <= 19 and luhn_ok(digits):
+        if (13 <= n <= 19 and luhn_ok(digits)) or (12 <= n <= 19 and _CARD_CONTEXT.search(before)):
             kind = "card"
-        elif 12 <= n <= 19 and _CARD_CONTEXT.search(before):
-            kind = "card"
-        elif 7 <= n <= 15 and (raw.startswith(("+", "00", "0", "(")) or _PHONE_GROUPS.match(raw)
-                               or _PHONE_CONTEXT.search(before)) and not _ACCOUNT_CONTEXT.search(before):
+        elif (
+            7 <= n <= 15
+            and (
+                raw.startswith(("+", "00", "0", "("))
+                or _PHONE_GROUPS.match(raw)
+                or _PHONE_CONTEXT.search(before)
+            )
+            and not _ACCOUNT_CONTEXT.search(before)
+        ):
             kind = "phone"
         elif n >= 6 and (_ACCOUNT_CONTEXT.search(before) or n >= 8):
             kind = "account"
@@ -382,6 +443,8 @@ class Redactor:
                 if word.lower() in _COMMON_WORDS and not word[0].isupper():
                     continue
                 yield Span(m.start(), m.end(), "person", word, key)
+        if not self._names_from_context:
+            return
         for m in _HONORIFIC.finditer(text):
             yield self._span(m, "person")
         for m in _RELATION.finditer(text):
@@ -405,7 +468,7 @@ class Redactor:
                 placeholder = f"<{LABELS[span.kind]}_{counts[span.kind]}>"
                 by_key[ident] = placeholder
                 placeholders[placeholder] = (span.kind, span.text)
-            out.append(text[pos:span.start])
+            out.append(text[pos : span.start])
             out.append(placeholder)
             pos = span.end
         out.append(text[pos:])

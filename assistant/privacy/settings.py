@@ -22,12 +22,30 @@ from assistant.errors import ConfigError
 
 PrivacyMode = Literal["local_only", "ask", "allow"]
 Effect = Literal["allow", "ask", "deny"]
-RedactKind = Literal["person", "email", "phone", "address", "card", "iban", "account", "time", "place"]
+RedactKind = Literal[
+    "person", "email", "phone", "address", "card", "iban", "account", "time", "place"
+]
 
 REDACT_KINDS: tuple[RedactKind, ...] = (
-    "person", "email", "phone", "address", "card", "iban", "account", "time", "place",
+    "person",
+    "email",
+    "phone",
+    "address",
+    "card",
+    "iban",
+    "account",
+    "time",
+    "place",
 )
-DEFAULT_REDACT: tuple[RedactKind, ...] = ("person", "email", "phone", "address", "card", "iban", "account")
+DEFAULT_REDACT: tuple[RedactKind, ...] = (
+    "person",
+    "email",
+    "phone",
+    "address",
+    "card",
+    "iban",
+    "account",
+)
 """Always redacted unless the policy says otherwise; precise times and places are
 redacted only where a rule asks for them."""
 
@@ -85,12 +103,22 @@ class PrivacySettings(_Section):
     """Names of the people who live here (``"Alice Smith"`` also covers "Alice" and "Smith")."""
     contacts: tuple[str, ...] = ()
     """Other people's names that must never leave (friends, the children's teacher...)."""
+    names_from_context: bool = True
+    """Also treat names after a title or a relation ("Dr Patel", "my friend Sam") as personal.
+    Turn off when questions about famous people ("who was Dr Seuss") matter more."""
     places: tuple[str, ...] = ()
-    """Names of precise places (a school, a workplace, a clinic) redacted when a rule asks for ``place``."""
+    """Names of precise places (a school, a workplace, a clinic), redacted when a rule asks
+    for ``place``."""
     redact: tuple[RedactKind, ...] = DEFAULT_REDACT
     """Kinds of personal data always replaced by placeholders (``<PERSON_1>``) before sending."""
     cloud_entities: tuple[str, ...] = (
-        "light.*", "switch.*", "fan.*", "climate.*", "cover.*", "media_player.*", "vacuum.*",
+        "light.*",
+        "switch.*",
+        "fan.*",
+        "climate.*",
+        "cover.*",
+        "media_player.*",
+        "vacuum.*",
     )
     """Entity ids or globs the cloud may know by name and propose actions for, when a rule
     shares entity names. Sensitive entities among them always need a spoken yes."""

@@ -99,9 +99,16 @@ class PrivacyTrace:
             "audit_id": self.audit_id,
             "outcome": self.outcome,
             "note": self.note,
-            "timings_ms": {k: round(v, 2) for k, v in (
-                ("prepare", self.prepare_ms), ("first_sentence", self.first_sentence_ms),
-                ("ttft", self.ttft_ms), ("cloud", self.latency_ms)) if v is not None},
+            "timings_ms": {
+                k: round(v, 2)
+                for k, v in (
+                    ("prepare", self.prepare_ms),
+                    ("first_sentence", self.first_sentence_ms),
+                    ("ttft", self.ttft_ms),
+                    ("cloud", self.latency_ms),
+                )
+                if v is not None
+            },
         }
 
 
@@ -133,8 +140,15 @@ class CloudFallback:
         self.home = home
         self.explain = explain
         p = settings.privacy
-        self.redactor = Redactor(household=p.household, contacts=p.contacts, places=p.places)
-        self.endpoint: CloudEndpoint | None = resolve_endpoint(settings.cloud, os.environ if env is None else env)
+        self.redactor = Redactor(
+            household=p.household,
+            contacts=p.contacts,
+            places=p.places,
+            names_from_context=p.names_from_context,
+        )
+        self.endpoint: CloudEndpoint | None = resolve_endpoint(
+            settings.cloud, os.environ if env is None else env
+        )
         self.audit_path: Path = p.audit_db or settings.data_dir / "audit.sqlite"
         self._audit: AuditLog | None = None
         self._cloud: AuditedCloud | None = None
@@ -177,15 +191,21 @@ class CloudFallback:
             trace.note = "nothing sent"
             if policy.reply is None:  # local_only: nothing to add to the local answer
                 return replace(previous, reason=_join(previous.reason, f"cloud: {policy.reason}"))
-            return Decision("refused", policy.reply, confidence=previous.confidence,
-                            reason=f"privacy {policy.rule}: {policy.reason}")
+            return Decision(
+                "refused",
+                policy.reply,
+                confidence=previous.confidence,
+                reason=f"privacy {policy.rule}: {policy.reason}",
+            )
         prepared = self._prepare(text, area, policy)
         trace.redacted = prepared.redaction.text
         trace.placeholders = dict(prepared.redaction.placeholders)
         trace.payload = prepared.payload
         trace.prepare_ms = (time.perf_counter() - t0) * 1000
         if self.endpoint is None:
-            trace.note = "no cloud endpoint configured (cloud.url or HEARTH_CLOUD_URL); nothing sent"
+            trace.note = (
+                "no cloud endpoint configured (cloud.url or HEARTH_CLOUD_URL); nothing sent"
+            )
             return replace(previous, reason=_join(previous.reason, "cloud: no endpoint configured"))
         trace.endpoint, trace.model = self.endpoint.url, self.endpoint.model
         if self.explain:
@@ -209,32 +229,50 @@ class CloudFallback:
         size = f"{len(trace.body)} bytes" if trace.body is not None else "a request"
         trace.note = trace.note or (
             f"explain: nothing was sent; would send {size} to {trace.endpoint}"
-            + (" after a spoken yes" if verdict == "ask" else ""))
-        return Decision("cloud" if verdict == "send" else "confirm", f"({trace.note}.)",
-                        confidence=previous.confidence, left_device=False,
-                        reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}")
+            + (" after a spoken yes" if verdict == "ask" else "")
+        )
+        return Decision(
+            "cloud" if verdict == "send" else "confirm",
+            f"({trace.note}.)",
+            confidence=previous.confidence,
+            left_device=False,
+            reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}",
+        )
 
     def _ask_first(self, prepared: _Prepared, trace: PrivacyTrace) -> Decision:
         trace.note = "waiting for a spoken yes; nothing sent"
         if self._conversation is not None:
+
             def answer(yes: bool) -> Decision:
                 if not yes:
-                    return Decision("local", DECLINED_REPLY, intent="HearthDeny",
-                                    reason="the user declined sending to the cloud")
-                follow = PrivacyTrace(text=prepared.text, policy=prepared.policy,
-                                      redacted=prepared.redaction.text,
-                                      placeholders=dict(prepared.redaction.placeholders),
-                                      payload=prepared.payload)
+                    return Decision(
+                        "local",
+                        DECLINED_REPLY,
+                        intent="HearthDeny",
+                        reason="the user declined sending to the cloud",
+                    )
+                follow = PrivacyTrace(
+                    text=prepared.text,
+                    policy=prepared.policy,
+                    redacted=prepared.redaction.text,
+                    placeholders=dict(prepared.redaction.placeholders),
+                    payload=prepared.payload,
+                )
                 self._trace = follow
                 if self.endpoint is not None:
                     follow.endpoint, follow.model = self.endpoint.url, self.endpoint.model
-                return self._send(prepared, follow, None, consent="spoken_yes",
-                                  t0=time.perf_counter())
+                return self._send(
+                    prepared, follow, None, consent="spoken_yes", t0=time.perf_counter()
+                )
 
             self._conversation.follow_up = answer
             self._conversation.follow_up_since = time.monotonic()
-        return Decision("confirm", ASK_REPLY, expects_reply=True,
-                        reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}")
+        return Decision(
+            "confirm",
+            ASK_REPLY,
+            expects_reply=True,
+            reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}",
+        )
 
     def _client(self) -> AuditedCloud:
         if self._cloud is None:
@@ -244,13 +282,21 @@ class CloudFallback:
             self._cloud = AuditedCloud(self.endpoint, self._audit)
         return self._cloud
 
-    def _send(self, prepared: _Prepared, trace: PrivacyTrace, previous: Decision | None,
-              *, consent: str, t0: float) -> Decision:
+    def _send(
+        self,
+        prepared: _Prepared,
+        trace: PrivacyTrace,
+        previous: Decision | None,
+        *,
+        consent: str,
+        t0: float,
+    ) -> Decision:
         policy = prepared.policy
         sentences: list[str] = []
         try:
             stream = self._client().stream(
-                prepared.payload, AuditContext(rule=policy.rule, mode=policy.mode, consent=consent))
+                prepared.payload, AuditContext(rule=policy.rule, mode=policy.mode, consent=consent)
+            )
         except HearthError as exc:
             trace.outcome, trace.note = exc.code, str(exc)
             return self._failed(previous, exc)
@@ -279,7 +325,7 @@ class CloudFallback:
         for listener in self._listeners:
             try:
                 listener(sentence)
-            except Exception:  # noqa: BLE001 - a broken speaker must not break the turn
+            except Exception:
                 log.exception("a cloud sentence listener failed")
 
     @staticmethod
@@ -288,31 +334,46 @@ class CloudFallback:
         reason = f"cloud failed: {exc.code}: {exc}"
         if previous is not None and previous.handled_by == "local_llm" and previous.reply:
             return replace(previous, reason=_join(previous.reason, reason), left_device=sent)
-        return Decision("unhandled", FAILED_REPLY, confidence=0.0, left_device=sent,
-                        reason=reason)
+        return Decision("unhandled", FAILED_REPLY, confidence=0.0, left_device=sent, reason=reason)
 
     # ---------------------------------------------------------------- tool calls -------
 
-    def _tool_decision(self, calls: list[ToolCall], prepared: _Prepared, reply: str,
-                       why: str) -> Decision:
+    def _tool_decision(
+        self, calls: list[ToolCall], prepared: _Prepared, reply: str, why: str
+    ) -> Decision:
         actions: list[Action] = []
         pending: list[Action] = []
         for call in calls:
             try:
                 action, sensitive = self._check_call(call, prepared.payload)
             except HearthError as exc:
-                return Decision("refused", f"The cloud suggested something I can't do: {exc}.",
-                                left_device=True, reason=f"{why}; tool call refused: {exc.code}")
+                return Decision(
+                    "refused",
+                    f"The cloud suggested something I can't do: {exc}.",
+                    left_device=True,
+                    reason=f"{why}; tool call refused: {exc.code}",
+                )
             (pending if sensitive else actions).append(action)
         if pending:
             names = ", ".join(f"{a.service} {self.home.entity(a.entity_id).name}" for a in pending)
             question = f"The cloud wants to {names} — shall I?"
-            return Decision("confirm", _join_sentences(reply, question), actions=tuple(actions),
-                            pending=tuple(pending), left_device=True, expects_reply=True,
-                            reason=f"{why}; sensitive action waits for a yes")
+            return Decision(
+                "confirm",
+                _join_sentences(reply, question),
+                actions=tuple(actions),
+                pending=tuple(pending),
+                left_device=True,
+                expects_reply=True,
+                reason=f"{why}; sensitive action waits for a yes",
+            )
         done = reply or "Done."
-        return Decision("cloud", done, actions=tuple(actions), left_device=True,
-                        reason=f"{why}; {len(actions)} tool call(s) validated")
+        return Decision(
+            "cloud",
+            done,
+            actions=tuple(actions),
+            left_device=True,
+            reason=f"{why}; {len(actions)} tool call(s) validated",
+        )
 
     def _check_call(self, call: ToolCall, payload: CloudPayload) -> tuple[Action, bool]:
         if call.name != TOOL_NAME:
@@ -323,8 +384,16 @@ class CloudFallback:
             raise CloudError("its tool call was not valid JSON", code="tool_invalid") from None
         if not isinstance(args, dict):
             raise CloudError("its tool call was not an object", code="tool_invalid")
-        service, entity_id, data = args.get("service"), args.get("entity_id"), args.get("data") or {}
-        if not isinstance(service, str) or not isinstance(entity_id, str) or not isinstance(data, dict):
+        service, entity_id, data = (
+            args.get("service"),
+            args.get("entity_id"),
+            args.get("data") or {},
+        )
+        if (
+            not isinstance(service, str)
+            or not isinstance(entity_id, str)
+            or not isinstance(data, dict)
+        ):
             raise CloudError("its tool call lacks a service or entity", code="tool_invalid")
         if entity_id not in payload.entities:
             raise CloudError(f"there is no device {entity_id!r} it may use", code="unknown_entity")
@@ -343,6 +412,8 @@ def _join_sentences(a: str, b: str) -> str:
     return f"{a} {b}" if a else b
 
 
-def build_cloud_fallback(settings: Settings, home: HomeBackend, *, explain: bool = False) -> CloudFallback:
+def build_cloud_fallback(
+    settings: Settings, home: HomeBackend, *, explain: bool = False
+) -> CloudFallback:
     """The cloud stage for a composition root (kept here so app.py stays a list of stages)."""
     return CloudFallback(settings, home, explain=explain)
