@@ -1,0 +1,145 @@
+"""The models and the home, loaded once and shared by every source (satellites, the
+microphone, the HTTP API, Wyoming services).
+
+Each source gets its own wake detector, VAD and endpointer (they carry stream state);
+speech-to-text and TTS are shared behind locks (on 2 cores, one transcription at a
+time with both threads is faster than two fighting), and understanding + acting is
+serialized per turn. Each source keeps its own conversation memory, so a "yes" in the
+kitchen never answers a question asked in the bedroom.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from assistant.audio.chunk import Samples
+from assistant.config import Settings
+from assistant.events import EventSink
+from assistant.home.base import HomeBackend
+from assistant.loop import Speaker, Transcriber
+from assistant.pipeline import Pipeline, TurnResult
+from assistant.understand.router import Understander
+from assistant.wake.base import WakeDetector
+
+log = logging.getLogger(__name__)
+
+
+class LockedTranscriber:
+    """One transcription at a time on the shared Whisper model."""
+
+    def __init__(self, inner: Transcriber, lock: threading.Lock) -> None:
+        self._inner = inner
+        self._lock = lock
+
+    def transcribe(self, samples: Samples) -> str:
+        with self._lock:
+            return self._inner.transcribe(samples)
+
+
+class LockedSpeaker:
+    """The shared Piper voice, locked per sentence so replies in two rooms interleave."""
+
+    def __init__(self, inner: Speaker, lock: threading.Lock) -> None:
+        self._inner = inner
+        self._lock = lock
+        self.sample_rate = inner.sample_rate
+
+    def synthesize(self, text: str) -> Iterator[Samples]:
+        parts = iter(self._inner.synthesize(text))
+        while True:
+            with self._lock:
+                part = next(parts, None)
+            if part is None:
+                return
+            yield part
+
+
+def _memory(conversation: Any) -> dict[str, Any]:
+    return {f.name: getattr(conversation, f.name) for f in dataclasses.fields(conversation)}
+
+
+def _restore(conversation: Any, memory: dict[str, Any]) -> None:
+    for name, value in memory.items():
+        setattr(conversation, name, value)
+
+
+class SharedPipeline(Pipeline):
+    """A :class:`Pipeline` for one source over the shared home and understander.
+
+    The understander's conversation object stays the same object (fallbacks may hold
+    it); its *fields* are swapped in and out, under the turn lock, for this source's.
+    """
+
+    def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
+                 area: str | None, emit: EventSink) -> None:
+        super().__init__(home, understander, device_area=area, emit=emit)
+        self._lock = lock
+        conv = understander.conversation
+        self._own: dict[str, Any] | None = (
+            _memory(type(conv)()) if dataclasses.is_dataclass(conv) else None)
+
+    def handle_text(self, text: str, **kwargs: Any) -> TurnResult:
+        with self._lock:
+            conv = self.understander.conversation
+            if self._own is None:
+                return super().handle_text(text, **kwargs)
+            shared = _memory(conv)
+            _restore(conv, self._own)
+            try:
+                return super().handle_text(text, **kwargs)
+            finally:
+                self._own = _memory(conv)
+                _restore(conv, shared)
+
+
+class Brain:
+    """Load everything once (a missing model fails here, at start, with one line)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from assistant.app import VoiceAssistant
+
+        t0 = time.monotonic()
+        self.settings = settings
+        self.voice = VoiceAssistant(settings, use_wake=False, speak=True)
+        try:
+            self.home = self.voice.home
+            self.understander = self.voice.understander
+            self.device_area: str = self.home.area(settings.device_area).id
+            self.turn_lock = threading.RLock()
+            assert self.voice.tts is not None
+            self.stt = LockedTranscriber(self.voice.stt, threading.Lock())
+            self.tts = LockedSpeaker(self.voice.tts, threading.Lock())
+            self.new_wake([settings.wake.default])  # prove the wake model loads, now
+        except BaseException:
+            self.voice.close()
+            raise
+        self.load_s = time.monotonic() - t0
+
+    def new_wake(self, names: list[str]) -> WakeDetector:
+        from assistant.wake.openwakeword import OpenWakeWord
+
+        return OpenWakeWord([self.settings.wake_model(n) for n in names],
+                            refractory_s=self.settings.wake.refractory_s)
+
+    def new_vad(self) -> Any:
+        from assistant.vad.silero import SileroVad
+
+        return SileroVad()
+
+    @property
+    def frame_ms(self) -> float:
+        from assistant.vad.silero import FRAME_MS
+
+        return FRAME_MS
+
+    def pipeline_for(self, area: str | None, emit: EventSink) -> SharedPipeline:
+        return SharedPipeline(self.home, self.understander, self.turn_lock,
+                              area=area or self.device_area, emit=emit)
+
+    def close(self) -> None:
+        self.voice.close()

@@ -1,0 +1,122 @@
+"""The server's event spine: every source's events, tagged and fanned out.
+
+Voice loops publish from their own threads; listeners (metrics, the turn tracker, the
+log) run inline in the publisher's thread; SSE subscribers each get a bounded asyncio
+queue on the server's loop, so a slow browser drops events instead of growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.events import Event, to_dict
+
+Record = dict[str, Any]
+Listener = Callable[[Record], None]
+
+SUBSCRIBER_QUEUE = 1000
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One SSE client. ``None`` in the queue means the hub closed: end the stream."""
+
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[Record | None] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=SUBSCRIBER_QUEUE))
+    dropped: int = 0
+
+    def offer(self, item: Record | None) -> None:
+        """Runs on the subscriber's loop."""
+        if item is None:
+            while self.queue.full():  # make room for the end marker
+                self.queue.get_nowait()
+            self.queue.put_nowait(None)
+            return
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+
+class EventHub:
+    def __init__(self, buffer: int = 500) -> None:
+        self._lock = threading.Lock()
+        self._recent: collections.deque[Record] = collections.deque(maxlen=buffer)
+        self._seq = 0
+        self._subs: set[Subscription] = set()
+        self._listeners: list[Listener] = []
+        self._closed = False
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def emitter(self, source: str, area: str | None) -> Callable[[Event], None]:
+        """An :data:`~assistant.events.EventSink` that tags events with where they came from."""
+
+        def emit(event: Event) -> None:
+            self.publish({"source": source, "area": area, **to_dict(event)})
+
+        return emit
+
+    def publish(self, record: Record) -> Record:
+        """Stamp ``record`` (seq, wall-clock ts) and deliver it everywhere."""
+        with self._lock:
+            self._seq += 1
+            record = {"seq": self._seq, "ts": round(time.time() * 1000.0, 1), **record}
+            self._recent.append(record)
+            subs = list(self._subs)
+        for listener in self._listeners:
+            listener(record)
+        for sub in subs:
+            try:
+                sub.loop.call_soon_threadsafe(sub.offer, record)
+            except RuntimeError:  # the subscriber's loop is closed
+                self.unsubscribe(sub)
+        return record
+
+    def recent(self, limit: int | None = None, *, types: set[str] | None = None) -> list[Record]:
+        with self._lock:
+            items = [r for r in self._recent if types is None or r.get("type") in types]
+        return items[-limit:] if limit else items
+
+    def subscribe(self, replay: int = 0) -> Subscription:
+        """A new SSE client on the running loop, primed with the last ``replay`` events."""
+        sub = Subscription(asyncio.get_running_loop())
+        with self._lock:
+            backlog: list[Record | None] = []
+            if replay > 0:
+                backlog.extend(list(self._recent)[-replay:])
+            if self._closed:
+                backlog.append(None)
+            else:
+                self._subs.add(sub)
+        for item in backlog:
+            sub.offer(item)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subs.discard(sub)
+
+    @property
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subs)
+
+    def close(self) -> None:
+        """Shutting down: end every SSE stream so the HTTP server can stop."""
+        with self._lock:
+            self._closed = True
+            subs = list(self._subs)
+            self._subs.clear()
+        for sub in subs:
+            with contextlib.suppress(RuntimeError):
+                sub.loop.call_soon_threadsafe(sub.offer, None)

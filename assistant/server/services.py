@@ -1,0 +1,214 @@
+"""Hearth as a Wyoming voice engine: wake word, speech-to-text, intent handling and TTS,
+so Home Assistant (or any Wyoming client) can use Hearth's models and home logic.
+
+One :class:`ServiceRequests` per connection: it keeps the state of the request in
+progress (a wake stream, an utterance being transcribed) and uses the shared models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+from wyoming.asr import Transcript
+from wyoming.event import Event
+from wyoming.handle import Handled, NotHandled
+from wyoming.info import (
+    AsrModel,
+    AsrProgram,
+    Attribution,
+    HandleModel,
+    HandleProgram,
+    Info,
+    TtsProgram,
+    TtsVoice,
+    WakeModel,
+    WakeProgram,
+)
+from wyoming.wake import Detection, NotDetected
+
+from assistant import __version__
+from assistant.audio.chunk import CHUNK_SAMPLES, AudioChunk
+from assistant.errors import HearthError
+from assistant.events import Event as HearthEvent
+from assistant.events import to_dict
+from assistant.server import wyoming_proto as wp
+from assistant.server.brain import SharedPipeline
+from assistant.server.context import ServerContext
+from assistant.wake.base import WakeDetector
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[Event], Awaitable[None]]
+MAX_UTTERANCE_S = 30.0
+
+_HEARTH = Attribution(name="Hearth", url="https://github.com/hearth-assistant/hearth")
+_PHRASES = {"hey_jarvis": "hey jarvis", "alexa": "alexa", "hey_mycroft": "hey mycroft",
+            "hey_rhasspy": "hey rhasspy"}
+
+
+def describe(ctx: ServerContext) -> Event:
+    """What Hearth offers over Wyoming (the answer to ``describe``)."""
+    s = ctx.settings
+    wake_models = [WakeModel(name=m.name, attribution=Attribution(
+        name="openWakeWord (CC BY-NC-SA 4.0 models)", url="https://github.com/dscripka/openWakeWord"),
+        installed=True, description=f"wake word {m.name}", version="0.5.1", languages=["en"],
+        phrase=_PHRASES.get(m.name)) for m in s.wake.models]
+    info = Info(
+        asr=[AsrProgram(name="hearth-stt", attribution=_HEARTH, installed=True,
+                        description="faster-whisper, biased to the home's names",
+                        version=__version__, models=[AsrModel(
+                            name=str(s.stt.model or "whisper-tiny.en"), attribution=Attribution(
+                                name="OpenAI Whisper", url="https://github.com/openai/whisper"),
+                            installed=True, description="Whisper (CTranslate2, int8)",
+                            version=None, languages=[s.stt.language])])],
+        wake=[WakeProgram(name="hearth-wake", attribution=_HEARTH, installed=True,
+                          description="openWakeWord", version=__version__, models=wake_models)],
+        handle=[HandleProgram(name="hearth-handle", attribution=_HEARTH, installed=True,
+                              description="Hearth: templates, local LLM, cloud as policy permits",
+                              version=__version__, models=[HandleModel(
+                                  name="hearth", attribution=_HEARTH, installed=True,
+                                  description="Hearth's understanding", version=__version__,
+                                  languages=["en"])], supports_home_control=True)],
+        tts=[TtsProgram(name="hearth-tts", attribution=_HEARTH, installed=True,
+                        description="Piper", version=__version__, voices=[TtsVoice(
+                            name=str(s.tts.voice or "en_US-joe-medium"), attribution=Attribution(
+                                name="Piper", url="https://github.com/rhasspy/piper"),
+                            installed=True, description="Piper voice", version=None,
+                            languages=["en_US"])])],
+    )
+    return info.event()
+
+
+class ServiceRequests:
+    """The Wyoming service requests of one connection."""
+
+    def __init__(self, ctx: ServerContext, send: Send, *, client: str) -> None:
+        self.ctx = ctx
+        self.send = send
+        self.client = client
+        self._mode: str | None = None  # "detect" | "transcribe" while audio is expected
+        self._conv = wp.converter()
+        self._wake: WakeDetector | None = None
+        self._wake_names: tuple[str, ...] = ()
+        self._detected = False
+        self._pos = 0
+        self._pending = np.zeros(0, np.int16)
+        self._utterance: list[bytes] = []
+        self._utterance_bytes = 0
+        self._pipeline: SharedPipeline | None = None
+
+    async def on_event(self, event: Event) -> bool:
+        """Serve ``event``; False when it is not a service request."""
+        kind = event.type
+        if kind == "describe":
+            await self.send(describe(self.ctx))
+        elif kind == "detect":
+            await self._start_detect(event.data.get("names"))
+        elif kind == "transcribe":
+            self._mode = "transcribe"
+            self._utterance, self._utterance_bytes = [], 0
+        elif kind == "audio-start":
+            self._conv = wp.converter()
+            self._pos, self._pending = 0, np.zeros(0, np.int16)
+        elif kind == "audio-chunk":
+            await self._audio(wp.to_pcm16k(event, self._conv))
+        elif kind == "audio-stop":
+            await self._audio_stop()
+        elif kind == "transcript":
+            await self._handle(str(event.data.get("text", "")), event.data.get("context"))
+        elif kind == "synthesize":
+            await self._synthesize(str(event.data.get("text", "")))
+        else:
+            return False
+        return True
+
+    # --- wake word -------------------------------------------------------------------
+
+    async def _start_detect(self, names: list[str] | None) -> None:
+        wanted = tuple(names or [self.ctx.settings.wake.default])
+        if self._wake is None or wanted != self._wake_names:
+            try:
+                self._wake = await asyncio.to_thread(self.ctx.brain.new_wake, list(wanted))
+            except HearthError as exc:
+                await self.send(wp.error(str(exc), exc.code))
+                self._mode = None
+                return
+            self._wake_names = wanted
+        self._wake.reset()
+        self._mode, self._detected = "detect", False
+
+    async def _audio(self, pcm: bytes) -> None:
+        if self._mode == "transcribe":
+            if self._utterance_bytes < MAX_UTTERANCE_S * 32000:
+                self._utterance.append(pcm)
+                self._utterance_bytes += len(pcm)
+            return
+        if self._mode != "detect" or self._wake is None:
+            return
+        buf = np.concatenate([self._pending, wp.pcm_to_samples(pcm)])
+        n = len(buf) // CHUNK_SAMPLES
+        chunks = [AudioChunk(buf[i * CHUNK_SAMPLES:(i + 1) * CHUNK_SAMPLES].copy(),
+                             (self._pos + i * CHUNK_SAMPLES) / 16.0) for i in range(n)]
+        self._pending = buf[n * CHUNK_SAMPLES:].copy()
+        self._pos += n * CHUNK_SAMPLES
+        wake = self._wake
+        hits = await asyncio.to_thread(lambda: [h for c in chunks if (h := wake.process(c))])
+        for hit in hits:
+            self._detected = True
+            self.ctx.hub.publish({"type": "wake", "source": self.client, "area": None,
+                                  "t_audio_ms": hit.t_audio_ms, "t_wall_ms": 0.0,
+                                  "wake_word": hit.name, "score": round(hit.score, 4)})
+            await self.send(Detection(name=hit.name, timestamp=int(hit.t_audio_ms)).event())
+
+    async def _audio_stop(self) -> None:
+        mode, self._mode = self._mode, None
+        if mode == "detect" and not self._detected:
+            await self.send(NotDetected().event())
+        elif mode == "transcribe":
+            samples = wp.pcm_to_samples(b"".join(self._utterance))
+            self._utterance, self._utterance_bytes = [], 0
+            try:
+                text = await asyncio.to_thread(self.ctx.brain.stt.transcribe, samples)
+            except HearthError as exc:
+                await self.send(wp.error(str(exc), exc.code))
+                return
+            self.ctx.hub.publish({"type": "transcript", "source": self.client, "area": None,
+                                  "t_audio_ms": None, "t_wall_ms": 0.0, "text": text})
+            await self.send(Transcript(text=text, language=self.ctx.settings.stt.language).event())
+
+    # --- handle and speak ---------------------------------------------------------------
+
+    async def _handle(self, text: str, context: object) -> None:
+        area = context.get("area") if isinstance(context, dict) else None
+        if self._pipeline is None:
+            self._pipeline = self.ctx.brain.pipeline_for(None, self._emit)
+        try:
+            result = await asyncio.to_thread(self._pipeline.handle_text, text,
+                                             area=str(area) if area else None)
+        except HearthError as exc:
+            await self.send(NotHandled(text=str(exc)).event())
+            return
+        body = result.as_json()
+        if result.decision.handled_by in ("unhandled", "refused"):
+            await self.send(NotHandled(text=result.reply, context={"hearth": body}).event())
+        else:
+            await self.send(Handled(text=result.reply, context={"hearth": body}).event())
+
+    def _emit(self, event: HearthEvent) -> None:
+        self.ctx.hub.publish({"source": self.client, "area": None, **to_dict(event)})
+
+    async def _synthesize(self, text: str) -> None:
+        tts = self.ctx.brain.tts
+        try:
+            parts = await asyncio.to_thread(lambda: list(tts.synthesize(text)))
+        except HearthError as exc:
+            await self.send(wp.error(str(exc), exc.code))
+            return
+        await self.send(wp.audio_start(tts.sample_rate))
+        for part in parts:
+            for i in range(0, len(part), 2048):
+                await self.send(wp.audio_chunk(part[i:i + 2048], tts.sample_rate))
+        await self.send(wp.audio_stop())

@@ -1,0 +1,94 @@
+"""Hearth's use of the Wyoming protocol: the events it sends and how it authenticates.
+
+Wyoming is JSON-lines events with an optional binary payload. Hearth speaks the
+standard events (``detection``, ``voice-started``, ``transcript``, ``handled``,
+``audio-*``, ``error``, ``info`` ...) and adds three, which other Wyoming peers simply
+ignore (unknown events are dropped by convention):
+
+``auth``          client -> server, ``{"token"}``: the API token, for the services.
+``hearth-event``  server -> satellite: every pipeline event, exactly as
+                  ``hearth listen --json`` prints it.
+``run-ended``     server -> satellite, ``{"turns", "stopping"}``: the run started by
+                  ``run-pipeline`` is over (its audio is all processed).
+
+A satellite authenticates with its first event: ``info`` carrying a ``satellite``
+block (name, area) and a ``token`` beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
+from wyoming.error import Error
+from wyoming.event import Event
+
+from assistant.audio.chunk import SAMPLE_RATE, Samples
+
+AUTH = "auth"
+HEARTH_EVENT = "hearth-event"
+RUN_ENDED = "run-ended"
+
+
+def audio_start(rate: int) -> Event:
+    return AudioStart(rate=rate, width=2, channels=1).event()
+
+
+def audio_chunk(samples: Samples, rate: int, timestamp: int | None = None) -> Event:
+    return AudioChunk(rate=rate, width=2, channels=1, audio=samples.astype("<i2").tobytes(),
+                      timestamp=timestamp).event()
+
+
+def audio_stop() -> Event:
+    return AudioStop().event()
+
+
+def error(text: str, code: str) -> Event:
+    return Error(text=text, code=code).event()
+
+
+def run_ended(turns: int, *, stopping: bool = False) -> Event:
+    return Event(RUN_ENDED, {"turns": turns, "stopping": stopping})
+
+
+def hearth_event(data: dict[str, Any]) -> Event:
+    return Event(HEARTH_EVENT, data)
+
+
+def converter() -> AudioChunkConverter:
+    """A converter to 16 kHz mono s16le; it keeps resampling state, so one per stream."""
+    return AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
+
+
+def to_pcm16k(event: Event, conv: AudioChunkConverter) -> bytes:
+    """An ``audio-chunk`` in any rate/width/channels -> 16 kHz mono s16le."""
+    chunk = AudioChunk.from_event(event)
+    if (chunk.rate, chunk.width, chunk.channels) == (SAMPLE_RATE, 2, 1):
+        return chunk.audio
+    return conv.convert(chunk).audio
+
+
+def pcm_to_samples(pcm: bytes) -> Samples:
+    return np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.int16)
+
+
+def standard_event(data: dict[str, Any]) -> Event | None:
+    """The standard Wyoming event for a Hearth event, when there is one."""
+    kind = data.get("type")
+    t = data.get("t_audio_ms")
+    stamp = int(t) if isinstance(t, int | float) else None
+    if kind == "wake":
+        return Event("detection", {"name": data.get("wake_word"), "timestamp": stamp})
+    if kind == "speech_start":
+        return Event("voice-started", {"timestamp": stamp})
+    if kind == "speech_end":
+        return Event("voice-stopped", {"timestamp": stamp})
+    if kind == "transcript":
+        return Event("transcript", {"text": data.get("text", "")})
+    if kind == "reply":
+        handled = data.get("handled_by") not in ("unhandled", "refused")
+        return Event("handled" if handled else "not-handled", {"text": data.get("text", "")})
+    if kind == "error":
+        return error(str(data.get("message", "")), str(data.get("code", "error")))
+    return None
