@@ -66,6 +66,25 @@ class WakeModelSettings(Frozen):
     """Score at which the model counts as a detection."""
     patience: int = Field(1, ge=1, le=20)
     """Consecutive 80 ms frames at or above the threshold needed to wake."""
+    action: Literal["listen", "stop"] = "listen"
+    """What this wake word does: start listening for a command, or stop (cut the reply short)."""
+    verify: bool = True
+    """Confirm a detection with the second stage (when ``wake.verifier.enabled``)."""
+    phrase: str | None = None
+    """The words the second stage must hear; None = a bundled model's name ("hey jarvis").
+    A custom model without a phrase is not verified."""
+
+
+class WakeVerifierSettings(Frozen):
+    """The second stage: Whisper transcribes the wake window and must hear the phrase."""
+
+    enabled: bool = True
+    window_s: float = Field(2.0, ge=0.5, le=10.0)
+    """Audio transcribed, ending ``post_roll_ms`` after the first-stage detection."""
+    post_roll_ms: int = Field(160, ge=0, le=1000)
+    """Audio after the detection to wait for: the model fires before the phrase ends."""
+    min_similarity: float = Field(0.8, gt=0.0, le=1.0)
+    """How closely some words of the transcript must spell the phrase (0..1)."""
 
 
 class WakeSettings(Frozen):
@@ -75,6 +94,7 @@ class WakeSettings(Frozen):
     """The model the loop listens for unless told otherwise."""
     refractory_s: float = Field(2.0, ge=0.0)
     """After a detection, ignore the model for this long (one phrase, one wake)."""
+    verifier: WakeVerifierSettings = WakeVerifierSettings()
 
 
 class VadSettings(Frozen):
@@ -98,6 +118,9 @@ class SttSettings(Frozen):
     beam_size: int = Field(1, ge=1, le=10)
     threads: int = Field(2, ge=1, le=64)
     language: str = "en"
+    window_s: float = Field(10.0, ge=5.0, le=30.0)
+    """Whisper's input window. Stock Whisper encodes 30 s whatever the length; a
+    command fits in 10 s, which makes the encoder ~5x faster (longer audio widens it)."""
     bias_to_home: bool = True
     """Give Whisper the home's entity and area names as an initial prompt."""
 
@@ -117,6 +140,22 @@ class LocalLlmSettings(Frozen):
     context: int = Field(2048, ge=256, le=32768)
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     """Below this the local LLM's proposal is not acted on."""
+    scoring: Literal["sum", "mean", "pmi"] = "sum"
+    """How a command phrase is scored: its total log-probability, the mean per token, or
+    the pointwise mutual information with the request (minus the phrase's prior)."""
+    few_shot: bool = True
+    """Show the model worked examples drawn from the sentence templates (cached once)."""
+
+
+class ConversationSettings(Frozen):
+    """The short memory between turns, kept in SQLite (<data_dir>/conversation.sqlite) so
+    that successive ``hearth ask`` processes share it."""
+
+    follow_up_s: float = Field(20.0, ge=0.0, le=600.0)
+    """How long a follow-up ("turn it off", "and the bedroom too") refers to the last turn."""
+    confirm_s: float = Field(15.0, ge=1.0, le=300.0)
+    """How long a question ("Do you really want me to unlock the Front Door?") waits for
+    its answer."""
 
 
 class HomeSettings(Frozen):
@@ -144,6 +183,7 @@ class Settings(Frozen):
     stt: SttSettings = SttSettings()
     tts: TtsSettings = TtsSettings()
     llm: LocalLlmSettings = LocalLlmSettings()
+    conversation: ConversationSettings = ConversationSettings()
     home: HomeSettings = HomeSettings()
     privacy: PrivacySettings = PrivacySettings()
     """What may leave the device (see configs/privacy.toml and docs/privacy.md)."""

@@ -52,6 +52,7 @@ def merge_intents(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]
         else:
             merged["intents"][name] = intent
     merged["lists"] = {**base.get("lists", {}), **extra.get("lists", {})}
+    merged["skip_words"] = [*base.get("skip_words", []), *extra.get("skip_words", [])]
     merged["expansion_rules"] = {**base.get("expansion_rules", {}), **extra.get("expansion_rules", {})}
     return merged
 
@@ -116,7 +117,7 @@ class TemplateMatcher:
         )
         if result is None or result.intent is None:
             return None
+        # A sentence meant for "here" carries the area as a slot (requires_context area
+        # slot: true); one without an area slot means the whole home ("all the lights").
         slots = {name: ent.value for name, ent in result.entities.items()}
-        if area and "area" not in slots and result.context.get("area") == area and "name" not in slots:
-            slots["area"] = area
         return TemplateMatch(intent=result.intent.name, slots=slots, text=text)
