@@ -34,8 +34,14 @@ def drop_repeats(text: str) -> str:
     for start in range(2, len(norm) - 1):
         span = min(3, len(norm) - start)
         if span >= 2 and norm[start:start + span] == norm[:span]:
-            return " ".join(words[:start]).rstrip(",;")
-    return text.strip().rstrip(",;")
+            return _end_sentence(" ".join(words[:start]))
+    return _end_sentence(text)
+
+
+def _end_sentence(text: str) -> str:
+    """A command cut short ends with a full stop, not a dangling comma."""
+    text = text.strip().rstrip(",;")
+    return text + "." if text and text[-1].isalnum() else text
 
 
 def bias_prompt(names: list[str]) -> str:
