@@ -14,12 +14,12 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.audio.chunk import Samples
 from assistant.config import Settings
-from assistant.events import EventSink
+from assistant.events import Escalated, EventSink
 from assistant.home.base import HomeBackend
 from assistant.loop import Speaker, Transcriber
 from assistant.pipeline import Pipeline, TurnResult
@@ -73,12 +73,18 @@ class SharedPipeline(Pipeline):
 
     The understander's conversation object stays the same object (fallbacks may hold
     it); its *fields* are swapped in and out, under the turn lock, for this source's.
+    After each turn the privacy path's trace is taken (so it never leaks into another
+    source's turn): it becomes :attr:`last_privacy`, and an ``escalated`` event when
+    something left the device.
     """
 
     def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
-                 area: str | None, emit: EventSink) -> None:
+                 area: str | None, emit: EventSink,
+                 privacy_report: Callable[[], dict[str, Any]] | None = None) -> None:
         super().__init__(home, understander, device_area=area, emit=emit)
         self._lock = lock
+        self._privacy_report = privacy_report
+        self.last_privacy: dict[str, Any] | None = None
         conv = understander.conversation
         self._own: dict[str, Any] | None = (
             _memory(type(conv)()) if dataclasses.is_dataclass(conv) else None)
@@ -87,14 +93,24 @@ class SharedPipeline(Pipeline):
         with self._lock:
             conv = self.understander.conversation
             if self._own is None:
-                return super().handle_text(text, **kwargs)
+                return self._turn(text, kwargs)
             shared = _memory(conv)
             _restore(conv, self._own)
             try:
-                return super().handle_text(text, **kwargs)
+                return self._turn(text, kwargs)
             finally:
                 self._own = _memory(conv)
                 _restore(conv, shared)
+
+    def _turn(self, text: str, kwargs: dict[str, Any]) -> TurnResult:
+        result = super().handle_text(text, **kwargs)
+        report = self._privacy_report() if self._privacy_report else None
+        self.last_privacy = report
+        if report and report.get("sent"):
+            self.emit(Escalated(t_audio_ms=kwargs.get("t_audio_ms"), t_wall_ms=0.0,
+                                rule=str(report.get("rule")), endpoint=str(report.get("endpoint")),
+                                payload_bytes=int(report.get("payload_bytes") or 0)))
+        return result
 
 
 class Brain:
@@ -139,7 +155,36 @@ class Brain:
 
     def pipeline_for(self, area: str | None, emit: EventSink) -> SharedPipeline:
         return SharedPipeline(self.home, self.understander, self.turn_lock,
-                              area=area or self.device_area, emit=emit)
+                              area=area or self.device_area, emit=emit,
+                              privacy_report=self._privacy_report)
+
+    def _privacy_report(self) -> dict[str, Any]:
+        """The ``privacy`` object ``hearth ask --json`` prints, for the turn just handled."""
+        from assistant.privacy.cli import turn_report
+
+        return turn_report(self.voice.cloud, self._settings_now(), explain=False)[0]
+
+    def _settings_now(self) -> Settings:
+        cloud = getattr(self.voice, "cloud", None)
+        privacy = getattr(cloud, "privacy", None)
+        if privacy is None:
+            return self.settings
+        return self.settings.model_copy(update={"privacy": privacy})
+
+    @property
+    def privacy_mode_applies(self) -> bool:
+        """Whether switching the mode reaches the cloud path (it holds ``privacy``)."""
+        return getattr(getattr(self.voice, "cloud", None), "privacy", None) is not None
+
+    def set_privacy_mode(self, mode: str) -> None:
+        """Switch the cloud path's privacy mode for the turns that follow (under the turn
+        lock, so no turn sees half a change)."""
+        cloud = getattr(self.voice, "cloud", None)
+        if cloud is None or getattr(cloud, "privacy", None) is None:
+            log.warning("the cloud path has no live privacy mode; mode kept by the server only")
+            return
+        with self.turn_lock:
+            cloud.privacy = cloud.privacy.model_copy(update={"mode": mode})
 
     def close(self) -> None:
         self.voice.close()

@@ -102,7 +102,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
         s = self.settings.server
-        log.info("loading models", extra={"fields": {"version": __version__}})
+        log.debug("loading models", extra={"fields": {"version": __version__}})
         brain = await asyncio.to_thread(Brain, self.settings)
         ctx = ServerContext.build(self.settings, brain)
         log.info("models loaded", extra={"fields": {"seconds": round(brain.load_s, 2)}})
@@ -124,7 +124,7 @@ class Daemon:
             http_task = asyncio.create_task(http.serve(sockets=[http_sock]))
             if mic is not None:
                 mic.start()
-            log.info("serving", extra={"fields": {
+            log.info("serving", extra={"fields": {"version": __version__,
                 "http": f"{'https' if tls else 'http'}://{s.host}:{s.port}",
                 "wyoming": f"{'tls' if tls else 'tcp'}://{s.wyoming_bind}:{s.wyoming_port}"
                 if wy_sock else None,

@@ -116,8 +116,11 @@ class AuditOut(BaseModel):
 class PrivacyOut(BaseModel):
     mode: str
     source: str
+    """``config`` (the settings file) or ``dashboard`` (switched, and kept across restarts)."""
     changed: str | None = None
     modes: list[str]
+    applies: bool
+    """The cloud path follows this mode for the next turn."""
 
 
 class PrivacyIn(BaseModel):
@@ -189,8 +192,14 @@ def create_app(ctx: ServerContext) -> FastAPI:
         with ctx.brain.turn_lock:
             area_id = pipeline.resolve_area(body.area)
             ctx.api_area = area_id
+            ctx.hub.publish({"type": "ask", "source": "api", "area": area_id, "text": body.text,
+                             "dry_run": body.dry_run})
             result = pipeline.handle_text(body.text, area=body.area, dry_run=body.dry_run)
-        return result.as_json()
+            privacy = pipeline.last_privacy
+        out = result.as_json()
+        if privacy is not None:  # as `hearth ask --json` adds it
+            out["privacy"] = privacy
+        return out
 
     @app.get("/api/health", response_model=HealthOut,
              summary="Is the server up, and what is connected")
@@ -227,7 +236,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     @app.get("/api/privacy", response_model=PrivacyOut, summary="The privacy mode")
     def privacy() -> dict[str, Any]:
-        return ctx.state.privacy()
+        return {**ctx.state.privacy(), "applies": ctx.brain.privacy_mode_applies}
 
     @app.post("/api/privacy", response_model=PrivacyOut, responses={409: {"model": ErrorOut}},
               summary="Switch the privacy mode (needs confirm: true)")
@@ -237,10 +246,11 @@ def create_app(ctx: ServerContext) -> FastAPI:
                                  "message": "switching the privacy mode needs confirm: true"}, 409)
         before = ctx.state.privacy_mode
         ctx.state.set_privacy_mode(body.mode, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        ctx.brain.set_privacy_mode(body.mode)
         log.info("privacy mode switched", extra={"fields": {"from": before, "to": body.mode}})
         ctx.hub.publish({"type": "privacy_mode", "source": "dashboard", "area": None,
                          "mode": body.mode, "previous": before})
-        return ctx.state.privacy()
+        return {**ctx.state.privacy(), "applies": ctx.brain.privacy_mode_applies}
 
     @app.get("/api/events", summary="Server-sent events: every pipeline event, as JSON",
              response_class=StreamingResponse,

@@ -73,13 +73,14 @@ class EventHub:
             record = {"seq": self._seq, "ts": round(time.time() * 1000.0, 1), **record}
             self._recent.append(record)
             subs = list(self._subs)
-        for listener in self._listeners:
-            listener(record)
         for sub in subs:
             try:
                 sub.loop.call_soon_threadsafe(sub.offer, record)
             except RuntimeError:  # the subscriber's loop is closed
                 self.unsubscribe(sub)
+        # listeners last: what they publish in turn (a turn record) follows this record
+        for listener in self._listeners:
+            listener(record)
         return record
 
     def recent(self, limit: int | None = None, *, types: set[str] | None = None) -> list[Record]:

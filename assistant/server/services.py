@@ -185,6 +185,7 @@ class ServiceRequests:
         area = context.get("area") if isinstance(context, dict) else None
         if self._pipeline is None:
             self._pipeline = self.ctx.brain.pipeline_for(None, self._emit)
+        self.ctx.hub.publish({"type": "ask", "source": self.client, "area": area, "text": text})
         try:
             result = await asyncio.to_thread(self._pipeline.handle_text, text,
                                              area=str(area) if area else None)

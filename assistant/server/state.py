@@ -23,9 +23,8 @@ PRIVACY_MODES: tuple[str, ...] = get_args(PrivacyMode)
 class ServerState:
     """The privacy mode the server runs with: the config's, unless switched (and persisted).
 
-    The cloud path reads the mode from settings today; until it takes a live mode from
-    the server, switching here changes what the server reports and persists, and is
-    applied to new turns when the lead wires :attr:`privacy_mode` into the fallback.
+    The daemon hands the mode to the cloud path (:meth:`Brain.set_privacy_mode`) at start
+    and on every switch.
     """
 
     def __init__(self, path: Path, default_mode: str) -> None:

@@ -1,7 +1,7 @@
 """Turn records: the events of one turn folded into per-stage latencies.
 
 A turn opens at a wake word (or at the first sign of speech when the wake word ran on
-a satellite, or at the intent for a text turn) and closes at the reply — or at the
+a satellite, or at the ``ask`` record of a text turn) and closes at the reply — or at the
 spoken reply's start when the source speaks. Each closed turn is published as a
 ``turn`` record: that is what the dashboard's latency chart and the Prometheus
 histograms are made of.
@@ -29,6 +29,8 @@ class _Open:
     source: str
     area: str | None
     started_ts: float
+    text_turn: bool = False
+    """Opened by the intent: the wall clock started with understanding."""
     wake_word: str | None = None
     speech_end_audio_ms: float | None = None
     speech_end_reason: str | None = None
@@ -84,8 +86,10 @@ class TurnTracker:
                 turn = self._open[source] = _Open(source, rec.get("area"), rec["ts"])
                 if kind == "wake":
                     turn.wake_word = rec.get("wake_word")
-            elif kind == "intent" and turn is None:  # a text turn: no audio stages
-                turn = self._open[source] = _Open(source, rec.get("area"), rec["ts"])
+            elif kind in ("ask", "intent") and turn is None:  # a text turn: no audio stages
+                turn = self._open[source] = _Open(source, rec.get("area"), rec["ts"],
+                                                  text_turn=True)
+                turn.text = rec.get("text")
             if turn is None:
                 return
             done = self._fold(turn, kind, rec)
@@ -115,6 +119,8 @@ class TurnTracker:
             t.intent_wall_ms = wall
             if t.transcript_wall_ms is not None and wall is not None:
                 t.stages["understand"] = max(0.0, wall - t.transcript_wall_ms)
+            elif t.text_turn and wall is not None:
+                t.stages["understand"] = wall
         elif kind == "action":
             t.actions.append(f"{rec.get('service')} {rec.get('entity_id')}")
             if t.first_action_wall_ms is None:

@@ -57,16 +57,26 @@ def hearth_event(data: dict[str, Any]) -> Event:
 
 
 def converter() -> AudioChunkConverter:
-    """A converter to 16 kHz mono s16le; it keeps resampling state, so one per stream."""
-    return AudioChunkConverter(rate=SAMPLE_RATE, width=2, channels=1)
+    """A resampler to 16 kHz; it keeps state between chunks, so one per stream."""
+    return AudioChunkConverter(rate=SAMPLE_RATE)
 
 
 def to_pcm16k(event: Event, conv: AudioChunkConverter) -> bytes:
-    """An ``audio-chunk`` in any rate/width/channels -> 16 kHz mono s16le."""
+    """An ``audio-chunk`` in any rate/width/channels -> 16 kHz mono s16le.
+
+    Channels are averaged here (Wyoming's converter sums them, which clips)."""
     chunk = AudioChunk.from_event(event)
-    if (chunk.rate, chunk.width, chunk.channels) == (SAMPLE_RATE, 2, 1):
-        return chunk.audio
-    return conv.convert(chunk).audio
+    if chunk.width != 2:
+        chunk = AudioChunkConverter(width=2).convert(chunk)
+    if chunk.channels != 1:
+        frame = 2 * chunk.channels
+        pcm = chunk.audio[: len(chunk.audio) - len(chunk.audio) % frame]
+        mono = np.frombuffer(pcm, dtype="<i2").reshape(-1, chunk.channels).mean(axis=1)
+        chunk = AudioChunk(rate=chunk.rate, width=2, channels=1,
+                           audio=mono.astype("<i2").tobytes())
+    if chunk.rate != SAMPLE_RATE:
+        chunk = conv.convert(chunk)
+    return chunk.audio
 
 
 def pcm_to_samples(pcm: bytes) -> Samples:

@@ -1,0 +1,244 @@
+"""The server's parts without models or sockets: settings, auth, the event hub, turn
+records, metrics, the audio feed, persisted state, the Wyoming mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from assistant.config import load_settings
+from assistant.errors import ConfigError
+from assistant.events import (
+    ActionApplied,
+    EventSink,
+    IntentMatched,
+    Reply,
+    SpeechEnded,
+    Transcript,
+    TtsStarted,
+    WakeDetected,
+)
+from assistant.server import auth
+from assistant.server import wyoming_proto as wp
+from assistant.server.hub import EventHub
+from assistant.server.metrics import Metrics
+from assistant.server.settings import ServerSettings, is_loopback
+from assistant.server.state import ServerState
+from assistant.server.streams import AudioFeed, StopGate
+from assistant.server.turns import TurnTracker
+
+# --- settings -------------------------------------------------------------------------
+
+
+def test_default_server_settings_bind_loopback_without_token() -> None:
+    s = load_settings().server
+    assert s.host == "127.0.0.1" and s.token is None and is_loopback(s.host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "hearth.local", "::"])
+def test_any_other_bind_needs_a_token(host: str) -> None:
+    with pytest.raises(ValidationError, match="requires an API token"):
+        ServerSettings(host=host)
+    assert ServerSettings(host=host, token=SecretStr("long-enough-token")).host == host
+
+
+def test_bad_server_config_is_one_clear_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[server]\nhost = "0.0.0.0"\n')
+    with pytest.raises(ConfigError, match=r"server: .*requires an API token"):
+        load_settings(cfg)
+    cfg.write_text('[server]\nport = 99999\n')
+    with pytest.raises(ConfigError, match=r"server\.port"):
+        load_settings(cfg)
+    cfg.write_text('[[server.satellites]]\nname = "a"\ntoken = "short"\n')
+    with pytest.raises(ConfigError, match="at least 8"):
+        load_settings(cfg)
+    cfg.write_text('[[server.satellites]]\nname = "a"\ntoken = "12345678"\n'
+                   '[[server.satellites]]\nname = "a"\ntoken = "87654321"\n')
+    with pytest.raises(ConfigError, match="unique"):
+        load_settings(cfg)
+    cfg.write_text('[server]\ntls_cert = "/etc/cert.pem"\n')
+    with pytest.raises(ConfigError, match="go together"):
+        load_settings(cfg)
+
+
+def test_tokens_never_show_in_repr() -> None:
+    s = ServerSettings(token=SecretStr("super-secret-token"))
+    assert "super-secret-token" not in repr(s) and "super-secret-token" not in str(s.model_dump())
+
+
+# --- auth -------------------------------------------------------------------------------
+
+
+def _scope(**headers: str) -> dict[str, object]:
+    return {"type": "http", "path": "/api/health",
+            "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+
+
+def test_bearer_and_cookie_authorize_and_nothing_else() -> None:
+    token = SecretStr("the-api-token")
+    assert auth.request_authorized(_scope(), None)  # no token configured: open
+    assert not auth.request_authorized(_scope(), token)
+    assert auth.request_authorized(_scope(authorization="Bearer the-api-token"), token)
+    assert auth.request_authorized(_scope(authorization="bearer the-api-token"), token)
+    assert not auth.request_authorized(_scope(authorization="Bearer the-api-tokeN"), token)
+    assert not auth.request_authorized(_scope(authorization="Basic the-api-token"), token)
+    cookie = f"{auth.SESSION_COOKIE}={auth.session_value(token)}"
+    assert auth.request_authorized(_scope(cookie=cookie), token)
+    assert not auth.request_authorized(_scope(cookie=f"{auth.SESSION_COOKIE}=the-api-token"), token)
+    assert not auth.request_authorized(_scope(cookie='bad"cookie;;='), token)
+    assert "the-api-token" not in auth.session_cookie(token, secure=False)
+
+
+# --- hub, turns, metrics ----------------------------------------------------------------------
+
+
+def _voice_turn(e: EventSink) -> None:
+    e(WakeDetected(t_audio_ms=1000, t_wall_ms=1010, wake_word="hey_jarvis", score=0.9))
+    e(SpeechEnded(t_audio_ms=2000, t_wall_ms=2300, reason="early_match"))
+    e(Transcript(t_audio_ms=2000, t_wall_ms=2300, text="turn on the light", stt_ms=280))
+    e(IntentMatched(t_audio_ms=2000, t_wall_ms=2310, intent="HassTurnOn"))
+    e(ActionApplied(t_audio_ms=2000, t_wall_ms=2315, service="light.turn_on",
+                    entity_id="light.kitchen"))
+    e(Reply(t_audio_ms=2000, t_wall_ms=2316, text="Done.", handled_by="local"))
+    e(TtsStarted(t_audio_ms=2000, t_wall_ms=2500, text="Done.", tts_ms=180))
+
+
+def test_turn_records_have_per_stage_latencies_and_feed_metrics() -> None:
+    hub = EventHub(100)
+    tracker = TurnTracker(hub)
+    metrics = Metrics(hub)
+    tracker.source_speaks("kitchen", True)
+    emit = hub.emitter("kitchen", "kitchen")
+    _voice_turn(emit)
+    (turn,) = tracker.turns()
+    assert turn["source"] == "kitchen" and turn["area"] == "kitchen"
+    assert turn["stages_ms"] == {"stt": 280.0, "understand": 10.0, "act": 6.0, "tts": 180.0,
+                                 "end_to_action": 315.0, "end_to_reply": 316.0}
+    assert turn["actions"] == ["light.turn_on light.kitchen"] and not tracker.in_turn("kitchen")
+    text = metrics.render().decode()
+    assert 'hearth_wake_detections_total{source="kitchen",wake_word="hey_jarvis"} 1.0' in text
+    assert 'hearth_turns_total{path="local",source="kitchen"} 1.0' in text
+    assert 'hearth_stage_latency_seconds_count{stage="end_to_action"} 1.0' in text
+    assert 'hearth_stage_latency_seconds_bucket{le="0.5",stage="end_to_action"} 1.0' in text
+
+
+def test_in_turn_from_wake_to_spoken_reply() -> None:
+    hub = EventHub(100)
+    tracker = TurnTracker(hub)
+    tracker.source_speaks("mic", True)
+    emit = hub.emitter("mic", None)
+    emit(WakeDetected(t_audio_ms=1, t_wall_ms=1, wake_word="alexa", score=0.8))
+    assert tracker.in_turn("mic")
+    emit(Reply(t_audio_ms=1, t_wall_ms=2, text="Sorry", handled_by="unhandled"))
+    assert tracker.in_turn("mic")  # the spoken reply is part of the turn
+    emit(TtsStarted(t_audio_ms=1, t_wall_ms=3, text="Sorry"))
+    assert not tracker.in_turn("mic")
+    emit(WakeDetected(t_audio_ms=5, t_wall_ms=5, wake_word="alexa", score=0.8))
+    emit(SpeechEnded(t_audio_ms=9, t_wall_ms=9, reason="no_speech"))
+    assert not tracker.in_turn("mic") and tracker.turns()[-1]["errors"] == ["no_speech"]
+
+
+def test_sse_subscribers_get_replay_live_events_and_the_end() -> None:
+    async def scenario() -> list[dict[str, object] | None]:
+        hub = EventHub(10)
+        for i in range(5):
+            hub.publish({"type": "x", "i": i})
+        sub = hub.subscribe(replay=2)
+        threading.Thread(target=lambda: hub.publish({"type": "y"})).start()
+        got = [await asyncio.wait_for(sub.queue.get(), 5) for _ in range(3)]
+        hub.close()
+        got.append(await asyncio.wait_for(sub.queue.get(), 5))
+        return got
+
+    got = asyncio.run(scenario())
+    assert [None if g is None else g.get("i", g["type"]) for g in got] == [3, 4, "y", None]
+
+
+def test_a_slow_subscriber_loses_events_not_memory() -> None:
+    async def scenario() -> tuple[int, int]:
+        hub = EventHub(10)
+        sub = hub.subscribe()
+        for i in range(1500):
+            hub.publish({"type": "x", "i": i})
+        await asyncio.sleep(0.05)
+        return sub.queue.qsize(), sub.dropped
+
+    size, dropped = asyncio.run(scenario())
+    assert size == 1000 and dropped == 500
+
+
+# --- audio feed, stop gate -----------------------------------------------------------------
+
+
+def test_audio_feed_reframes_packets_into_80ms_chunks() -> None:
+    feed = AudioFeed()
+    signal = (np.arange(16000 * 2) % 3000).astype(np.int16)
+    raw = signal.astype("<i2").tobytes()
+    for i in range(0, len(raw), 1000):  # odd packet sizes, even an odd byte count
+        feed.push(raw[i:i + 1000])
+    feed.end()
+    chunks = list(feed)
+    assert [len(c.samples) for c in chunks] == [1280] * 25
+    assert chunks[3].t_audio_ms == 240.0
+    assert np.array_equal(np.concatenate([c.samples for c in chunks])[:32000], signal)
+
+
+def test_stop_gate_ends_idle_streams_now_and_busy_ones_after_the_turn() -> None:
+    gate = StopGate()
+    assert not gate.should_end(in_turn=False)
+    gate.stop(60.0)
+    assert gate.should_end(in_turn=False) and not gate.should_end(in_turn=True)
+    late = StopGate()
+    late.stop(0.0)
+    assert late.should_end(in_turn=True)
+    feed = AudioFeed(lambda: gate.should_end(in_turn=False))
+    feed.push(np.zeros(1280 * 3, np.int16).tobytes())
+    assert list(feed) == []
+
+
+# --- state, wyoming mapping -----------------------------------------------------------------
+
+
+def test_privacy_mode_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "server.json"
+    state = ServerState(path, "local_only")
+    assert state.privacy()["source"] == "config" and state.privacy_mode == "local_only"
+    state.set_privacy_mode("ask", "2026-01-01T00:00:00Z")
+    again = ServerState(path, "local_only")
+    assert again.privacy_mode == "ask" and again.privacy()["source"] == "dashboard"
+    with pytest.raises(ValueError, match="unknown privacy mode"):
+        again.set_privacy_mode("everything", "now")
+    path.write_text("{broken")
+    assert ServerState(path, "allow").privacy_mode == "allow"
+
+
+def test_hearth_events_map_to_standard_wyoming_events() -> None:
+    def std(**data: object) -> tuple[str, dict[str, object]] | None:
+        ev = wp.standard_event(data)
+        return None if ev is None else (ev.type, ev.data)
+
+    assert std(type="wake", wake_word="alexa", t_audio_ms=1520.0) == (
+        "detection", {"name": "alexa", "timestamp": 1520})
+    assert std(type="reply", text="Sorry", handled_by="unhandled") == (
+        "not-handled", {"text": "Sorry"})
+    assert std(type="reply", text="Ok", handled_by="local") == ("handled", {"text": "Ok"})
+    assert std(type="intent") is None
+
+
+def test_audio_in_any_format_becomes_16k_mono() -> None:
+    stereo_48k = np.zeros((4800, 2), np.int16)
+    stereo_48k[:, 0] = 1000
+    stereo_48k[:, 1] = 3000
+    event = wp.Event("audio-chunk", {"rate": 48000, "width": 2, "channels": 2},
+                     stereo_48k.astype("<i2").tobytes())
+    pcm = wp.to_pcm16k(event, wp.converter())
+    samples = wp.pcm_to_samples(pcm)
+    assert abs(len(samples) - 1600) <= 2 and abs(int(np.median(samples)) - 2000) <= 2
+    assert json.dumps(wp.run_ended(2).data) == '{"turns": 2, "stopping": false}'
