@@ -137,11 +137,22 @@ def idle_cpu(settings: Any, seconds: float) -> dict[str, Any]:
 
 
 def memory_all_models(settings: Any) -> dict[str, Any]:
+    """RSS of a fresh process with every model loaded and one spoken command handled."""
+    out = subprocess.run([sys.executable, __file__, "--memory-probe"], capture_output=True, check=True,
+                         env={**os.environ, "HEARTH_DATA_DIR": str(settings.data_dir)})
+    return dict(json.loads(out.stdout.decode().strip().splitlines()[-1]))
+
+
+def _memory_probe() -> None:
     from assistant.app import VoiceAssistant
+    from assistant.audio.sinks import NullSink
+    from assistant.audio.sources import samples_source
+    from assistant.config import load_settings
     from assistant.models import bundled_path
 
-    with VoiceAssistant(settings, speak=True) as va:
-        loaded = ["wake", "vad", "stt", "tts"]
+    settings = load_settings()
+    loaded = ["wake", "vad", "stt", "tts"]
+    with VoiceAssistant(settings, speak=True, sink=NullSink()) as va:
         try:
             from llama_cpp import Llama
 
@@ -151,9 +162,16 @@ def memory_all_models(settings: Any) -> dict[str, Any]:
             loaded.append("llm")
         except ImportError:
             pass
-        rss_now = _rss_mb()
-        del va
-    return {"rss_mb": round(rss_now, 1), "peak_rss_mb": round(_peak_mb(), 1), "models": loaded}
+        assert va.tts is not None
+        import soxr
+
+        from assistant.audio.chunk import to_int16
+
+        raw = va.tts.speak_all("Hey Jarvis, turn on the kitchen light.").astype(np.float32) / 32768.0
+        va.listen(samples_source(to_int16(soxr.resample(raw, va.tts.sample_rate, 16000)),
+                                 tail_silence_ms=1500))
+        print(json.dumps({"rss_mb": round(_rss_mb(), 1), "peak_rss_mb": round(_peak_mb(), 1),
+                          "models": loaded}))
 
 
 def _rss_mb() -> float:
@@ -220,7 +238,11 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=120.0)
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--plot", type=Path, default=REPO / "out" / "latency.png")
+    parser.add_argument("--memory-probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_probe:
+        _memory_probe()
+        return 0
 
     from assistant.config import load_settings
 
