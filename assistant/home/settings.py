@@ -68,8 +68,8 @@ class MqttSettings(_Section):
     """At most this long at start to read retained discovery and state messages
     (start-up ends as soon as the broker has gone quiet)."""
     command_timeout_s: float = Field(5.0, gt=0.0, le=300.0)
-    """A command not acknowledged by the broker within this is dropped and reported
-    as not delivered (it is never sent late)."""
+    """A command not acknowledged by the broker within this is reported as not delivered;
+    if it is still queued it is dropped, never sent late."""
     confirm_timeout_s: float = Field(0.5, ge=0.0, le=30.0)
     """After a command, wait at most this long for the device to report its new
     state; without a report the expected state is assumed (not an error)."""
