@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+from typing import Any, TypeVar
 
 from assistant.audio.chunk import AudioChunk
 from assistant.audio.sinks import AudioSink
@@ -17,6 +19,8 @@ from assistant.loop import VoiceLoop
 from assistant.understand.cloud_fallback import CloudFallback
 from assistant.understand.router import Fallback, Understander
 from assistant.wake.base import WakeDetector
+
+T = TypeVar("T")
 
 
 class TextAssistant:
@@ -54,18 +58,14 @@ class TextAssistant:
         self.close()
 
 
-def load_step(what: str, progress: bool) -> Callable[[], None]:
-    """Show model loading on stderr (it takes seconds), then how long it took."""
+def timed(what: str, load: Callable[..., T], progress: bool, *args: Any) -> T:
+    """Load something slow, then say on stderr how long it took (models take seconds)."""
     t0 = time.monotonic()
+    result = load(*args)
     if progress:
-        sys.stderr.write(f"loading {what} ... ")
+        sys.stderr.write(f"loaded {what} in {time.monotonic() - t0:.1f} s\n")
         sys.stderr.flush()
-
-    def done() -> None:
-        if progress:
-            sys.stderr.write(f"{time.monotonic() - t0:.1f} s\n")
-
-    return done
+    return result
 
 
 class VoiceAssistant(TextAssistant):
@@ -87,36 +87,45 @@ class VoiceAssistant(TextAssistant):
         from assistant.vad.silero import FRAME_MS, SileroVad
         from assistant.wake.openwakeword import OpenWakeWord
 
-        done = load_step("home and sentence templates", progress)
-        super().__init__(settings, emit=emit)
-        done()
-        try:
-            self.wake: WakeDetector | None = None
-            if use_wake:
-                names = wake_words or [settings.wake.default]
-                done = load_step(f"wake word ({', '.join(names)})", progress)
-                self.wake = OpenWakeWord([settings.wake_model(n) for n in names],
-                                         refractory_s=settings.wake.refractory_s)
-                done()
-            done = load_step("voice activity detector", progress)
-            self.vad = SileroVad()
-            done()
-            done = load_step("speech-to-text (faster-whisper)", progress)
-            names = [n for e in self.home.entities() for n in e.names] + [
-                a.name for a in self.home.areas()]
-            self.stt = WhisperStt(settings.stt, prompt=bias_prompt(names) if settings.stt.bias_to_home
-                                  else None)
-            self.stt.warm_up()
-            done()
-            self.tts: PiperTts | None = None
-            if speak:
-                done = load_step("text-to-speech (Piper)", progress)
-                self.tts = PiperTts(settings.tts)
-                self.tts.speak_all("Ready.")
-                done()
-        except BaseException:
-            self.close()
-            raise
+        names = wake_words or [settings.wake.default]
+        wake_models = [settings.wake_model(n) for n in names] if use_wake else []
+
+        def load_wake() -> WakeDetector | None:
+            if not wake_models:
+                return None
+            return OpenWakeWord(wake_models, refractory_s=settings.wake.refractory_s)
+
+        def load_stt(prompt: str | None) -> WhisperStt:
+            stt = WhisperStt(settings.stt, prompt=prompt)
+            stt.warm_up()
+            return stt
+
+        def load_tts() -> PiperTts | None:
+            if not speak:
+                return None
+            tts = PiperTts(settings.tts)
+            tts.speak_all("Ready.")  # the first synthesis is slow; not on the first reply
+            return tts
+
+        # The models load in parallel (their runtimes release the GIL): cold start is
+        # bounded by the slowest, not the sum.
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="load") as pool:
+            wake_f = pool.submit(timed, f"wake word ({', '.join(names)})", load_wake, progress)
+            tts_f = pool.submit(timed, "text-to-speech (Piper)", load_tts, progress)
+            timed("home and sentence templates", lambda: super(VoiceAssistant, self).__init__(
+                settings, emit=emit), progress)
+            try:
+                words = [n for e in self.home.entities() for n in e.names] + [
+                    a.name for a in self.home.areas()]
+                prompt = bias_prompt(words) if settings.stt.bias_to_home else None
+                stt_f = pool.submit(timed, "speech-to-text (faster-whisper)", load_stt, progress, prompt)
+                self.vad = timed("voice activity detector", SileroVad, progress)
+                self.wake: WakeDetector | None = wake_f.result()
+                self.stt = stt_f.result()
+                self.tts: PiperTts | None = tts_f.result()
+            except BaseException:
+                self.close()
+                raise
         self.loop = VoiceLoop(settings, pipeline=self.pipeline, stt=self.stt, vad=self.vad,
                               frame_ms=FRAME_MS, wake=self.wake, tts=self.tts, sink=sink, emit=emit)
 
