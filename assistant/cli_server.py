@@ -134,6 +134,8 @@ def _cmd_satellite(args: argparse.Namespace, settings: Settings) -> int:
     sat = Satellite(args.server, name=args.name, area=args.area, token=token,
                     wake_on=args.wake_on, wake_word=args.wake_word or settings.wake.default,
                     ca_file=args.ca, sink=sink, on_event=show)
+    if args.wake_on == "satellite":
+        sat.load_wake(settings)
     summary = asyncio.run(run_satellite(sat, chunks))
     if args.json:
         sys.stdout.write(json.dumps({"type": "summary", **summary.as_json()}) + "\n")

@@ -224,15 +224,19 @@ class Satellite:
             pos += chunk.duration_ms
         await self._end_run()
 
+    def load_wake(self, settings: Any) -> None:
+        """Satellite-side wake word: load the model before the audio starts flowing."""
+        from assistant.wake.openwakeword import OpenWakeWord
+
+        self.local_wake = OpenWakeWord([settings.wake_model(self.wake_word)],
+                                       refractory_s=settings.wake.refractory_s)
+
     async def _stream_commands(self, source: asyncio.Queue[AudioChunk | None]) -> None:
         """Satellite-side wake word: only the commands leave the room."""
         if self.local_wake is None:
             from assistant.config import load_settings
-            from assistant.wake.openwakeword import OpenWakeWord
 
-            settings = load_settings()
-            self.local_wake = OpenWakeWord([settings.wake_model(self.wake_word)],
-                                           refractory_s=settings.wake.refractory_s)
+            self.load_wake(load_settings())
         wake = self.local_wake
         preroll: collections.deque[AudioChunk] = collections.deque(maxlen=2)
         in_run = False
