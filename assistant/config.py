@@ -17,6 +17,7 @@ from assistant.errors import ConfigError
 from assistant.home.settings import HomeAssistantSettings, MqttSettings
 from assistant.privacy.settings import CloudSettings, PrivacySettings, merge_policy_file
 from assistant.server.settings import ServerSettings
+from assistant.skills.settings import SkillsSettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -191,6 +192,8 @@ class Settings(Frozen):
     """The OpenAI-compatible endpoint the privacy policy may escalate to."""
     server: ServerSettings = ServerSettings()
     """`hearth serve`: HTTP API, dashboard, Wyoming satellites (assistant/server/settings.py)."""
+    skills: SkillsSettings = SkillsSettings()
+    """Which skills load, their settings, the handler timeout (assistant/skills/settings.py)."""
 
     def wake_model(self, name: str) -> WakeModelSettings:
         for model in self.wake.models:
@@ -274,5 +277,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "llm": settings.llm.model_copy(update={"model": fix(settings.llm.model)}),
             "privacy": settings.privacy.model_copy(update={"audit_db": fix(settings.privacy.audit_db)}),
             "data_dir": settings.data_dir.expanduser(),
+            "skills": settings.skills.model_copy(
+                update={"paths": tuple(p for p in map(fix, settings.skills.paths) if p is not None)}),
         }
     )
