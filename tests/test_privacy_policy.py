@@ -35,15 +35,18 @@ def policy(mode: str = "allow", default: str = "deny", **kw: object) -> PrivacyS
     return PrivacySettings(mode=mode, default=default, rules=rules, topics=TOPICS, **kw)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("text", "topics"), [
-    ("who wrote Middlemarch", ("general_knowledge",)),
-    ("my doctor's number", ("health",)),
-    ("what is a good MEDICATION for sleep", ("health", "general_knowledge")),
-    ("check my blood   pressure", ("health",)),
-    ("my bankers say", ("money",)),
-    ("nothing to see", ()),
-    ("a lighthouse", ()),  # whole words: "light" is not in "lighthouse"
-])
+@pytest.mark.parametrize(
+    ("text", "topics"),
+    [
+        ("who wrote Middlemarch", ("general_knowledge",)),
+        ("my doctor's number", ("health",)),
+        ("what is a good MEDICATION for sleep", ("health", "general_knowledge")),
+        ("check my blood   pressure", ("health",)),
+        ("my bankers say", ("money",)),
+        ("nothing to see", ()),
+        ("a lighthouse", ()),  # whole words: "light" is not in "lighthouse"
+    ],
+)
 def test_topics_are_whole_words_with_prefixes(text: str, topics: tuple[str, ...]) -> None:
     assert detect_topics(text, TOPICS) == topics
 
@@ -86,7 +89,9 @@ def test_rules_by_skill_and_intent() -> None:
     assert evaluate(CloudRequest("will it rain", skill="weather"), p).rule == "rule:weather-skill"
     assert evaluate(CloudRequest("will it rain", skill="radio"), p).rule == "rule:any-skill-asks"
     assert evaluate(CloudRequest("will it rain", skill="radio"), p).verdict == "ask"
-    assert evaluate(CloudRequest("will it rain"), p).rule == "default"  # no skill: "*" does not match
+    assert (
+        evaluate(CloudRequest("will it rain"), p).rule == "default"
+    )  # no skill: "*" does not match
     assert evaluate(CloudRequest("set a timer", intent="HassStartTimer"), p).verdict == "deny"
 
 
@@ -128,8 +133,9 @@ def test_packaged_policy_loads_with_default_config(tmp_path: Path) -> None:
     assert names[:2] == ["no-health", "no-money"]
 
 
-@pytest.mark.parametrize("example", sorted((configs_dir() / "privacy-examples").glob("*.toml")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "example", sorted((configs_dir() / "privacy-examples").glob("*.toml")), ids=lambda p: p.name
+)
 def test_every_example_policy_is_valid(example: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "hearth.toml"
     cfg.write_text(f'[privacy]\npolicy = "{example}"\n')
@@ -201,7 +207,9 @@ def test_shared_names_are_limited_to_cloud_entities_and_states_stay_home(home: D
 
 
 def test_home_state_only_when_the_rule_allows(home: DemoHome) -> None:
-    rules = (PolicyRule(name="all", effect="allow", share_entity_names=True, share_home_state=True),)
+    rules = (
+        PolicyRule(name="all", effect="allow", share_entity_names=True, share_home_state=True),
+    )
     p = PrivacySettings(mode="allow", rules=rules, cloud_entities=("light.kitchen",))
     d = evaluate(CloudRequest("anything"), p)
     system = build_payload("anything", d, home, p).messages[0]["content"]

@@ -28,6 +28,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -46,8 +47,14 @@ ENV_API_KEY = "HEARTH_CLOUD_API_KEY"
 DEFAULT_MODEL = "default"
 
 ERROR_CODES = (
-    "cloud_unreachable", "cloud_timeout", "cloud_refused", "cloud_rate_limited",
-    "cloud_server_error", "cloud_bad_response", "cloud_unaudited", "cloud_unavailable",
+    "cloud_unreachable",
+    "cloud_timeout",
+    "cloud_refused",
+    "cloud_rate_limited",
+    "cloud_server_error",
+    "cloud_bad_response",
+    "cloud_unaudited",
+    "cloud_unavailable",
 )
 """Every code a :class:`CloudError` from this module can carry."""
 
@@ -66,7 +73,9 @@ class CloudEndpoint:
     temperature: float = 0.3
 
 
-def resolve_endpoint(settings: CloudSettings, env: Mapping[str, str] | None = None) -> CloudEndpoint | None:
+def resolve_endpoint(
+    settings: CloudSettings, env: Mapping[str, str] | None = None
+) -> CloudEndpoint | None:
     """The configured endpoint, or None when neither the config nor the env names one.
 
     Values in the config win; ``HEARTH_CLOUD_URL``/``_MODEL``/``_API_KEY`` fill in the gaps.
@@ -76,14 +85,18 @@ def resolve_endpoint(settings: CloudSettings, env: Mapping[str, str] | None = No
     if not url:
         return None
     if not url.startswith(("http://", "https://")):
-        raise CloudError(f"{ENV_URL} must start with http:// or https://, not {url!r}",
-                         code="cloud_unavailable")
+        raise CloudError(
+            f"{ENV_URL} must start with http:// or https://, not {url!r}", code="cloud_unavailable"
+        )
     key = settings.api_key.get_secret_value() if settings.api_key else env.get(ENV_API_KEY)
     return CloudEndpoint(
-        url=url.rstrip("/"), model=settings.model or env.get(ENV_MODEL) or DEFAULT_MODEL,
-        api_key=key or None, connect_timeout_s=settings.connect_timeout_s,
+        url=url.rstrip("/"),
+        model=settings.model or env.get(ENV_MODEL) or DEFAULT_MODEL,
+        api_key=key or None,
+        connect_timeout_s=settings.connect_timeout_s,
         first_token_timeout_s=settings.first_token_timeout_s,
-        total_timeout_s=settings.total_timeout_s, max_tokens=settings.max_tokens,
+        total_timeout_s=settings.total_timeout_s,
+        max_tokens=settings.max_tokens,
         temperature=settings.temperature,
     )
 
@@ -110,8 +123,41 @@ class ToolCall:
 # ------------------------------------------------------------------ sentences --------
 
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st sr jr vs etc e.g i.e approx no fig mt ft lt col gen sgt".split())
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "sr",
+        "jr",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "approx",
+        "no",
+        "fig",
+        "mt",
+        "ft",
+        "lt",
+        "col",
+        "gen",
+        "sgt",
+    ]
+)
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n+")
+_ENDS_SENTENCE = re.compile(r"(?:[!?…]|(?<=[^\W\d_])\.)[\"'”’)\]]*$")
+"""A sentence end at the very end of the buffer: ! ? … or a period after a letter (so
+"3." of "3.5" waits for the next token)."""
+
+
+def _abbreviation(candidate: str) -> bool:
+    """Does ``candidate`` end in "Dr." or "e.g." or an initial, rather than a sentence?"""
+    words = candidate.rstrip(".!?…\"'”’)]").rsplit(None, 1)
+    last = words[-1].lower() if words else ""
+    return last in _ABBREVIATIONS or len(last) == 1
 
 
 class SentenceSplitter:
@@ -126,21 +172,25 @@ class SentenceSplitter:
         out: list[str] = []
         start = 0
         for m in _BOUNDARY.finditer(self._buffer):
-            if m.end() == len(self._buffer) and not m.group(0).startswith("\n"):
-                break  # the next chunk may show this was "3." of "3.5"
-            candidate = self._buffer[start:m.end()].strip()
-            last_word = candidate.rstrip(".!?…\"'”’)]").rsplit(None, 1)[-1].lower() if candidate else ""
-            if m.group(0)[0] == "." and (last_word in _ABBREVIATIONS or len(last_word) == 1):
+            candidate = self._buffer[start : m.end()].strip()
+            if m.group(0)[0] == "." and _abbreviation(candidate):
                 continue
             if candidate:
                 out.append(candidate)
             start = m.end()
         self._buffer = self._buffer[start:]
+        tail = self._buffer.strip()
+        if tail and _ENDS_SENTENCE.search(tail) and not (tail.endswith(".") and _abbreviation(tail)):
+            out.append(tail)  # complete now: don't wait for the next token to show a space
+            self._buffer = ""
         if len(self._buffer) > self._max_chars:
-            cut = max(self._buffer.rfind(", ", 0, self._max_chars), self._buffer.rfind(" ", 0, self._max_chars))
+            cut = max(
+                self._buffer.rfind(", ", 0, self._max_chars),
+                self._buffer.rfind(" ", 0, self._max_chars),
+            )
             if cut > 0:
-                out.append(self._buffer[:cut + 1].strip())
-                self._buffer = self._buffer[cut + 1:]
+                out.append(self._buffer[: cut + 1].strip())
+                self._buffer = self._buffer[cut + 1 :]
         return out
 
     def flush(self) -> str | None:
@@ -207,8 +257,12 @@ class _AuditGate:
             if ticket.cancelled:
                 raise _Cancelled
             ticket.row_id = self._audit.begin(
-                rule=ticket.context.rule, mode=ticket.context.mode, consent=ticket.context.consent,
-                endpoint=str(request.url), model=self._model, text=ticket.payload.user_text,
+                rule=ticket.context.rule,
+                mode=ticket.context.mode,
+                consent=ticket.context.consent,
+                endpoint=str(request.url),
+                model=self._model,
+                text=ticket.payload.user_text,
                 payload=body,
             )
             ticket.sent_at = time.monotonic()
@@ -220,8 +274,9 @@ class _AuditGate:
             sent = json.loads(body)
         except ValueError:
             raise _Unaudited("refusing to send a body that is not the audited JSON") from None
-        if sent.get("messages") != [dict(m) for m in payload.messages] \
-                or sent.get("tools", []) != [dict(t) for t in payload.tools]:
+        if sent.get("messages") != [dict(m) for m in payload.messages] or sent.get("tools", []) != [
+            dict(t) for t in payload.tools
+        ]:
             raise _Unaudited("refusing to send messages that differ from the audited payload")
 
     def close(self) -> None:
@@ -245,19 +300,28 @@ def _to_cloud_error(exc: BaseException, endpoint: CloudEndpoint) -> CloudError:
             return cause
         return CloudError(f"cannot reach the cloud at {where}", code="cloud_unreachable")
     if isinstance(exc, openai.RateLimitError):
-        return CloudError(f"the cloud at {where} is rate-limiting us (429)", code="cloud_rate_limited")
+        return CloudError(
+            f"the cloud at {where} is rate-limiting us (429)", code="cloud_rate_limited"
+        )
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         if status >= 500:
             return CloudError(f"the cloud at {where} failed ({status})", code="cloud_server_error")
-        return CloudError(f"the cloud at {where} refused the request ({status})", code="cloud_refused")
+        return CloudError(
+            f"the cloud at {where} refused the request ({status})", code="cloud_refused"
+        )
     if isinstance(exc, openai.APIError):
-        return CloudError(f"the cloud at {where} reported an error: {exc}", code="cloud_server_error")
+        return CloudError(
+            f"the cloud at {where} reported an error: {exc}", code="cloud_server_error"
+        )
     if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
-        return CloudError(f"the cloud at {where} sent a reply that is not valid: "
-                          f"{type(exc).__name__}", code="cloud_bad_response")
-    return CloudError(f"the cloud at {where} failed: {type(exc).__name__}: {exc}",
-                      code="cloud_unreachable")
+        return CloudError(
+            f"the cloud at {where} sent a reply that is not valid: {type(exc).__name__}",
+            code="cloud_bad_response",
+        )
+    return CloudError(
+        f"the cloud at {where} failed: {type(exc).__name__}: {exc}", code="cloud_unreachable"
+    )
 
 
 # ------------------------------------------------------------------ the stream -------
@@ -295,8 +359,11 @@ class CloudStream(Iterator[str]):
         try:
             self._cloud._gate.arm(self._ticket)
             kwargs: dict[str, Any] = {
-                "model": ep.model, "messages": [dict(m) for m in self._ticket.payload.messages],
-                "stream": True, "max_tokens": ep.max_tokens, "temperature": ep.temperature,
+                "model": ep.model,
+                "messages": [dict(m) for m in self._ticket.payload.messages],
+                "stream": True,
+                "max_tokens": ep.max_tokens,
+                "temperature": ep.temperature,
             }
             if self._ticket.payload.tools:
                 kwargs["tools"] = [dict(t) for t in self._ticket.payload.tools]
@@ -309,23 +376,27 @@ class CloudStream(Iterator[str]):
                     delta = choice.delta
                     if delta is None:
                         continue
-                    calls = [(c.index, c.id, c.function.name if c.function else None,
-                              c.function.arguments if c.function else None)
-                             for c in (delta.tool_calls or ())]
+                    calls = [
+                        (
+                            c.index,
+                            c.id,
+                            c.function.name if c.function else None,
+                            c.function.arguments if c.function else None,
+                        )
+                        for c in (delta.tool_calls or ())
+                    ]
                     if delta.content or calls:
                         self._queue.put(("delta", (delta.content or "", calls)))
             self._queue.put(("end", None))
         except _Cancelled:
             self._queue.put(("end", None))
-        except BaseException as exc:  # noqa: BLE001 - every failure is reported to the caller
+        except BaseException as exc:
             self._queue.put(("error", exc))
         finally:
             stream = self._stream
             if stream is not None:
-                try:
+                with suppress(Exception):  # closing a dead connection may fail too
                     stream.close()
-                except Exception:  # noqa: BLE001 - closing a dead connection may fail too
-                    pass
 
     @property
     def audit_id(self) -> int | None:
@@ -373,9 +444,13 @@ class CloudStream(Iterator[str]):
             if which == "total":
                 self._end("truncated", detail=f"stopped after {self._endpoint.total_timeout_s:g} s")
                 return
-            self._fail(CloudError(
-                f"no reply from the cloud at {self._endpoint.url} within "
-                f"{self._endpoint.first_token_timeout_s:g} s", code="cloud_timeout"))
+            self._fail(
+                CloudError(
+                    f"no reply from the cloud at {self._endpoint.url} within "
+                    f"{self._endpoint.first_token_timeout_s:g} s",
+                    code="cloud_timeout",
+                )
+            )
         if kind == "delta":
             content, calls = value
             if self.ttft_ms is None:
@@ -390,8 +465,12 @@ class CloudStream(Iterator[str]):
                 call.arguments += arguments or ""
         elif kind == "end":
             if not self._parts and not self._calls:
-                self._fail(CloudError(f"the cloud at {self._endpoint.url} sent an empty or "
-                                      "unreadable reply", code="cloud_bad_response"))
+                self._fail(
+                    CloudError(
+                        f"the cloud at {self._endpoint.url} sent an empty or unreadable reply",
+                        code="cloud_bad_response",
+                    )
+                )
             self._end("ok")
         else:
             self._fail(_to_cloud_error(value, self._endpoint))
@@ -418,16 +497,19 @@ class CloudStream(Iterator[str]):
         if outcome != "ok":
             self._abort_worker()
         if row is not None:
-            self._cloud._audit.complete(row, outcome=outcome, latency_ms=self.latency_ms,
-                                        ttft_ms=self.ttft_ms, detail=detail)
+            self._cloud._audit.complete(
+                row,
+                outcome=outcome,
+                latency_ms=self.latency_ms,
+                ttft_ms=self.ttft_ms,
+                detail=detail,
+            )
 
     def _abort_worker(self) -> None:
         stream = self._stream
         if stream is not None:
-            try:
+            with suppress(Exception):  # best effort: the worker also stops at its read timeout
                 stream.close()
-            except Exception:  # noqa: BLE001 - best effort: the worker also stops at its timeout
-                pass
 
     def close(self) -> None:
         """Stop early (e.g. the user interrupted); the row records ``abandoned``."""
@@ -453,8 +535,9 @@ class AuditedCloud:
     def __enter__(self) -> AuditedCloud:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -466,14 +549,17 @@ def render_request(endpoint: CloudEndpoint, payload: CloudPayload) -> tuple[str,
     try:
         gate.arm(ticket)
         kwargs: dict[str, Any] = {
-            "model": endpoint.model, "messages": [dict(m) for m in payload.messages],
-            "stream": True, "max_tokens": endpoint.max_tokens, "temperature": endpoint.temperature,
+            "model": endpoint.model,
+            "messages": [dict(m) for m in payload.messages],
+            "stream": True,
+            "max_tokens": endpoint.max_tokens,
+            "temperature": endpoint.temperature,
         }
         if payload.tools:
             kwargs["tools"] = [dict(t) for t in payload.tools]
         try:
             client.chat.completions.create(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - the gate always stops it
+        except Exception as exc:
             if not isinstance(exc, _Explained) and not isinstance(exc.__cause__, _Explained):
                 raise _to_cloud_error(exc, endpoint) from None
     finally:
@@ -487,18 +573,28 @@ def _build_client(endpoint: CloudEndpoint, audit: AuditLog | None) -> tuple[_Aud
         import httpx2
         import openai
     except ImportError:
-        raise CloudError("the cloud client needs the openai package (pip install 'hearth[cloud]')",
-                         code="cloud_unavailable") from None
+        raise CloudError(
+            "the cloud client needs the openai package (pip install 'hearth[cloud]')",
+            code="cloud_unavailable",
+        ) from None
 
     class Gate(_AuditGate, httpx2.BaseTransport):
         pass
 
     gate = Gate(httpx2.HTTPTransport(trust_env=False, retries=0), audit, endpoint.model)
-    timeout = httpx2.Timeout(connect=endpoint.connect_timeout_s, read=endpoint.first_token_timeout_s,
-                             write=endpoint.connect_timeout_s, pool=endpoint.connect_timeout_s)
+    timeout = httpx2.Timeout(
+        connect=endpoint.connect_timeout_s,
+        read=endpoint.first_token_timeout_s,
+        write=endpoint.connect_timeout_s,
+        pool=endpoint.connect_timeout_s,
+    )
     http = httpx2.Client(transport=gate, trust_env=False, timeout=timeout, follow_redirects=False)
     client = openai.OpenAI(
-        base_url=endpoint.url, api_key=endpoint.api_key or "none", max_retries=0, timeout=timeout,
-        http_client=http, default_headers={"User-Agent": "hearth"},
+        base_url=endpoint.url,
+        api_key=endpoint.api_key or "none",
+        max_retries=0,
+        timeout=timeout,
+        http_client=http,
+        default_headers={"User-Agent": "hearth"},
     )
     return gate, client
