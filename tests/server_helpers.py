@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -105,7 +106,9 @@ class Server:
         return f"{'tls' if self.tls else 'tcp'}://127.0.0.1:{self.wyoming_port}"
 
     def start(self, timeout: float = 120.0) -> Server:
+        self._log_start = self.log.stat().st_size if self.log.exists() else 0
         self._log_file = open(self.log, "ab")  # noqa: SIM115 - closed in stop()
+        self._signalled = False
         self.proc = subprocess.Popen([HEARTH, "serve", "--config", str(self.config)],
                                      stdout=self._log_file, stderr=self._log_file, env=self.env)
         deadline = time.monotonic() + timeout
@@ -113,15 +116,21 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hearth serve exited with {self.proc.returncode}:\n"
                                    + self.log.read_text()[-3000:])
-            if any(r.get("msg") == "serving" for r in self.records()):
+            if any(r.get("msg") == "serving" for r in self.records(since_start=True)):
                 return self
             time.sleep(0.2)
         raise RuntimeError("hearth serve did not start in time:\n" + self.log.read_text()[-3000:])
 
+    def terminate(self, sig: int = signal.SIGTERM) -> None:
+        """Ask the server to stop (once: a second SIGTERM means 'now')."""
+        assert self.proc is not None
+        if not self._signalled and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self._signalled = True
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
         assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+        self.terminate(sig)
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -130,9 +139,10 @@ class Server:
         self._log_file.close()
         return rc
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self, *, since_start: bool = False) -> list[dict[str, Any]]:
         out = []
-        for line in self.log.read_text(errors="replace").splitlines():
+        raw = self.log.read_bytes()[self._log_start if since_start else 0:]
+        for line in raw.decode(errors="replace").splitlines():
             try:
                 out.append(json.loads(line))
             except ValueError:
@@ -152,12 +162,19 @@ class Server:
             req.add_header("authorization", f"Bearer {token}")
         for k, v in (headers or {}).items():
             req.add_header(k, v)
-        opener = urllib.request.build_opener(_NoRedirect)
+        handlers: list[Any] = [_NoRedirect]
+        if self.tls:
+            handlers.append(urllib.request.HTTPSHandler(context=self.ssl_context()))
+        opener = urllib.request.build_opener(*handlers)
         try:
             with opener.open(req, timeout=timeout) as res:
                 return res.status, dict(res.headers), res.read()
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers), exc.read()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        assert self.tls is not None
+        return ssl.create_default_context(cafile=str(self.tls[0]))
 
     def json(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         status, _, raw = self.request(method, path, body, **kw)
@@ -174,7 +191,8 @@ class Server:
         req = urllib.request.Request(self.url + path)
         if token:
             req.add_header("authorization", f"Bearer {token}")
-        with urllib.request.urlopen(req, timeout=timeout) as res:
+        ctx = self.ssl_context() if self.tls else None
+        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as res:
             assert res.headers["content-type"].startswith("text/event-stream")
             for raw in res:
                 line = raw.decode().rstrip("\n")

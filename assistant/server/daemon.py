@@ -105,6 +105,7 @@ class Daemon:
         log.debug("loading models", extra={"fields": {"version": __version__}})
         brain = await asyncio.to_thread(Brain, self.settings)
         ctx = ServerContext.build(self.settings, brain)
+        ctx.hub.add_listener(_log_record)
         log.info("models loaded", extra={"fields": {"seconds": round(brain.load_s, 2)}})
         mic: MicrophoneLoop | None = None
         try:
@@ -170,6 +171,19 @@ class Daemon:
     async def _join_mic(mic: Any, timeout: float) -> None:
         if not await asyncio.to_thread(mic.join, timeout + 1.0):
             log.warning("microphone turn cancelled at shutdown")
+
+
+_LOGGED = {"turn", "error", "escalated", "wake"}
+
+
+def _log_record(rec: dict[str, Any]) -> None:
+    """Turns, wakes, errors and escalations go to the log as structured lines."""
+    kind = rec.get("type")
+    if kind in _LOGGED:
+        level = logging.WARNING if kind == "error" else logging.INFO
+        fields = {("event_ts" if k == "ts" else k): v for k, v in rec.items()
+                  if k not in ("type", "candidates")}
+        log.log(level, kind, extra={"fields": fields})
 
 
 class QuietServer(uvicorn.Server):

@@ -28,7 +28,8 @@ class JsonFormatter(logging.Formatter):
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            out.update(fields)
+            for key, value in fields.items():  # never shadow the line's own ts/level/msg
+                out[key if key not in out else f"{key}_"] = value
         for key, value in vars(record).items():
             if key not in _STD and key not in ("fields", "color_message", "message"):
                 out.setdefault(key, value)

@@ -85,6 +85,9 @@ class WyomingServer:
             self._server.close()
         conns = list(self.connections)
         await asyncio.gather(*(c.finish(timeout_s) for c in conns), return_exceptions=True)
+        # and wait for each to flush its last events and close its socket
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in conns)), 10.0)
 
 
 class Connection:
@@ -102,6 +105,7 @@ class Connection:
         self.services: ServiceRequests | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
+        self.done = asyncio.Event()
         self._conv = wp.converter()
 
     async def send(self, event: Event) -> None:
@@ -141,7 +145,10 @@ class Connection:
             log.info("wyoming connection dropped", extra={"fields": {"peer": self.peer,
                                                                     "reason": str(exc)}})
         finally:
-            await self._cleanup()
+            try:
+                await self._cleanup()
+            finally:
+                self.done.set()
 
     def _refuse(self, exc: Refused) -> None:
         self.ctx.metrics.refusals.labels(exc.reason).inc()
