@@ -86,6 +86,8 @@ class WakeVerifierSettings(Frozen):
     """Audio after the detection to wait for: the model fires before the phrase ends."""
     min_similarity: float = Field(0.8, gt=0.0, le=1.0)
     """How closely some words of the transcript must spell the phrase (0..1)."""
+    context_s: float = Field(8.0, ge=2.0, le=30.0)
+    """Whisper's input: the window padded to this length (30 = Whisper's own; shorter is faster)."""
 
 
 class WakeSettings(Frozen):

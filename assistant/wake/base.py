@@ -19,6 +19,12 @@ class WakeHit:
     score: float
     t_audio_ms: float
     """End of the chunk on which the wake word was accepted."""
+    action: str = "listen"
+    """The model's configured behaviour: "listen" (take a command) or "stop"."""
+    heard: str | None = None
+    """What the second stage transcribed in the wake window (None: no second stage)."""
+    t_detect_ms: float | None = None
+    """End of the chunk on which the first stage fired (before verification)."""
 
 
 class WakeDetector(abc.ABC):
@@ -29,6 +35,8 @@ class WakeDetector(abc.ABC):
         self.refractory_ms = refractory_s * 1000.0
         self._streak = dict.fromkeys(self.models, 0)
         self._quiet_until = dict.fromkeys(self.models, -1.0)
+        self.last_scores: dict[str, float] = {}
+        """The scores of the last chunk :meth:`process` saw (for `hearth wake test`)."""
 
     @abc.abstractmethod
     def _score(self, samples: Samples) -> dict[str, float]:
@@ -44,7 +52,7 @@ class WakeDetector(abc.ABC):
 
     def process(self, chunk: AudioChunk) -> WakeHit | None:
         """Feed one chunk; return a hit when a model's rule is met."""
-        scores = self._score(chunk.samples)
+        scores = self.last_scores = self._score(chunk.samples)
         best: WakeHit | None = None
         for name, model in self.models.items():
             score = scores.get(name, 0.0)
@@ -53,7 +61,8 @@ class WakeDetector(abc.ABC):
                 continue
             self._streak[name] = self._streak[name] + 1 if score >= model.threshold else 0
             if self._streak[name] >= model.patience and (best is None or score > best.score):
-                best = WakeHit(name, score, chunk.end_ms)
+                best = WakeHit(name, score, chunk.end_ms, action=model.action,
+                               t_detect_ms=chunk.end_ms)
         if best is not None:
             for name in self.models:
                 self._streak[name] = 0

@@ -1,0 +1,51 @@
+"""Build the wake stage the daemon, `hearth wake test` and the benchmark all use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from assistant.config import Settings, WakeModelSettings
+from assistant.wake.base import WakeDetector
+from assistant.wake.verify import Verifier
+
+FirstStage = Callable[[list[WakeModelSettings], float], WakeDetector]
+
+
+def _openwakeword(models: list[WakeModelSettings], refractory_s: float) -> WakeDetector:
+    from assistant.wake.openwakeword import OpenWakeWord
+
+    return OpenWakeWord(models, refractory_s=refractory_s)
+
+
+def wake_models(settings: Settings, names: Sequence[str] | None = None) -> list[WakeModelSettings]:
+    """The models to listen for: ``names`` (bundled or configured), else the default."""
+    return [settings.wake_model(n) for n in (names or [settings.wake.default])]
+
+
+def build_wake_detector(
+    settings: Settings,
+    names: Sequence[str] | None = None,
+    *,
+    first_stage: FirstStage = _openwakeword,
+    verifier: Verifier | None = None,
+    second_stage: bool | None = None,
+) -> WakeDetector:
+    """openWakeWord, wrapped in the Whisper second stage when enabled and any model wants it.
+
+    ``first_stage`` and ``verifier`` are for tests and the benchmark (a replay of cached
+    scores, a cached verifier); ``second_stage`` overrides ``wake.verifier.enabled``.
+    """
+    models = wake_models(settings, names)
+    inner = first_stage(models, settings.wake.refractory_s)
+    enabled = settings.wake.verifier.enabled if second_stage is None else second_stage
+    if not enabled or not any(m.verify for m in models):
+        return inner
+    from assistant.wake.second_stage import VerifiedWakeDetector
+
+    if verifier is None:
+        from assistant.wake.verify import WhisperPhraseVerifier
+
+        vs = settings.wake.verifier
+        verifier = WhisperPhraseVerifier(settings.stt, min_similarity=vs.min_similarity,
+                                         context_s=vs.context_s)
+    return VerifiedWakeDetector(inner, verifier, settings.wake.verifier)
