@@ -348,3 +348,34 @@ def test_cli_local_only_sends_nothing(
         out = json.loads(capsys.readouterr().out)
         assert server.bodies == []
     assert out["privacy"]["rule"] == "mode:local_only" and out["left_device"] is False
+
+
+def test_a_yes_in_the_next_process_sends_the_question_asked_in_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One ``hearth ask`` per turn: the question survives into the next process, once."""
+    monkeypatch.setenv("HEARTH_DATA_DIR", str(tmp_path))
+    with fault_server(scripted([chunk("George Eliot.")])) as server:
+        monkeypatch.setenv("HEARTH_CLOUD_URL", server.url)
+
+        def ask(*argv: str) -> dict[str, Any]:
+            assert main(["ask", *argv, "--json"]) == 0
+            return json.loads(capsys.readouterr().out)
+
+        assert ask(QUESTION, "--privacy", "ask")["handled_by"] == "confirm"
+        assert server.bodies == []
+        # under local_only the yes is answered locally: the policy is decided again at send time
+        refused = ask("yes", "--privacy", "local_only")
+        assert refused["handled_by"] == "refused" and server.bodies == []
+        assert ask(QUESTION, "--privacy", "ask")["handled_by"] == "confirm"
+        sent = ask("yes", "--privacy", "ask")
+        assert sent["handled_by"] == "cloud" and sent["reply"] == "George Eliot."
+        assert len(server.bodies) == 1
+        assert ask("yes", "--privacy", "ask")["handled_by"] != "cloud"  # answered only once
+        # anything else in between drops the question
+        assert ask(QUESTION, "--privacy", "ask")["handled_by"] == "confirm"
+        assert ask("turn on the kitchen light")["handled_by"] == "local"
+        assert ask("yes", "--privacy", "ask")["handled_by"] != "cloud"
+        assert len(server.bodies) == 1
+    [row] = audit_rows(tmp_path)
+    assert row.consent == "spoken_yes"

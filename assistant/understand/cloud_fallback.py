@@ -46,12 +46,16 @@ from assistant.privacy.minimise import TOOL_NAME, CloudPayload, build_payload
 from assistant.privacy.policy import CloudRequest, PolicyDecision, evaluate
 from assistant.privacy.redact import Redaction, Redactor
 from assistant.understand.result import Action, Decision
+from assistant.understand.router import CONFIRM_WINDOW_S
 
 log = logging.getLogger(__name__)
 
 ASK_REPLY = "That needs the cloud — shall I ask it?"
 FAILED_REPLY = "I can't reach the cloud right now."
 DECLINED_REPLY = "Okay, I won't ask the cloud."
+QUESTION_FILE = "cloud_question.json"
+"""Where a question waiting for its yes is kept, so a "yes" in the next process (one
+``hearth ask`` per turn) still finds it. Read once and deleted at start-up."""
 
 
 class _Conversation(Protocol):
@@ -150,6 +154,7 @@ class CloudFallback:
             settings.cloud, os.environ if env is None else env
         )
         self.audit_path: Path = p.audit_db or settings.data_dir / "audit.sqlite"
+        self.question_path: Path = settings.data_dir / QUESTION_FILE
         self._audit: AuditLog | None = None
         self._cloud: AuditedCloud | None = None
         self._conversation: _Conversation | None = None
@@ -159,8 +164,22 @@ class CloudFallback:
     # ---------------------------------------------------------------- wiring -----------
 
     def attach(self, conversation: _Conversation) -> None:
-        """Give the fallback the router's conversation, so mode ``ask`` can wait for a yes."""
+        """Give the fallback the router's conversation, so mode ``ask`` can wait for a yes.
+
+        A question asked by the previous process (still within the confirmation window)
+        is taken over: its file is deleted now, so it is answered at most once, and only
+        by the very next utterance (the router drops it on anything but yes/no).
+        """
         self._conversation = conversation
+        try:
+            saved = json.loads(self.question_path.read_text(encoding="utf-8"))
+            self.question_path.unlink()
+            age = time.time() - float(saved["at"])
+            text, area = str(saved["text"]), saved.get("area")
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if 0 <= age <= CONFIRM_WINDOW_S:
+            self._wait_for_yes(text, area if isinstance(area, str) else None, None, age)
 
     def add_listener(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(sentence)`` for each sentence of a cloud reply as it arrives."""
@@ -211,7 +230,11 @@ class CloudFallback:
         if self.explain:
             return self._explain(prepared, trace, previous)
         if policy.verdict == "ask":
-            return self._ask_first(prepared, trace)
+            trace.note = "waiting for a spoken yes; nothing sent"
+            self._wait_for_yes(text, area, previous, 0.0)
+            self._save_question(text, area)
+            return Decision("confirm", ASK_REPLY, expects_reply=True,
+                            reason=f"privacy {policy.rule}: {policy.reason}")
         return self._send(prepared, trace, previous, consent="policy", t0=t0)
 
     def _prepare(self, text: str, area: str | None, policy: PolicyDecision) -> _Prepared:
@@ -239,40 +262,47 @@ class CloudFallback:
             reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}",
         )
 
-    def _ask_first(self, prepared: _Prepared, trace: PrivacyTrace) -> Decision:
-        trace.note = "waiting for a spoken yes; nothing sent"
-        if self._conversation is not None:
+    def _wait_for_yes(self, text: str, area: str | None, previous: Decision | None,
+                      age: float) -> None:
+        if self._conversation is None:
+            return
 
-            def answer(yes: bool) -> Decision:
-                if not yes:
-                    return Decision(
-                        "local",
-                        DECLINED_REPLY,
-                        intent="HearthDeny",
-                        reason="the user declined sending to the cloud",
-                    )
-                follow = PrivacyTrace(
-                    text=prepared.text,
-                    policy=prepared.policy,
-                    redacted=prepared.redaction.text,
-                    placeholders=dict(prepared.redaction.placeholders),
-                    payload=prepared.payload,
-                )
-                self._trace = follow
-                if self.endpoint is not None:
-                    follow.endpoint, follow.model = self.endpoint.url, self.endpoint.model
-                return self._send(
-                    prepared, follow, None, consent="spoken_yes", t0=time.perf_counter()
-                )
+        def answer(yes: bool) -> Decision:
+            self.question_path.unlink(missing_ok=True)
+            if not yes:
+                return Decision("local", DECLINED_REPLY, intent="HearthDeny",
+                                reason="the user declined sending to the cloud")
+            return self._send_after_yes(text, area, previous)
 
-            self._conversation.follow_up = answer
-            self._conversation.follow_up_since = time.monotonic()
-        return Decision(
-            "confirm",
-            ASK_REPLY,
-            expects_reply=True,
-            reason=f"privacy {prepared.policy.rule}: {prepared.policy.reason}",
-        )
+        self._conversation.follow_up = answer
+        self._conversation.follow_up_since = time.monotonic() - age
+
+    def _send_after_yes(self, text: str, area: str | None, previous: Decision | None) -> Decision:
+        """The user said yes: decide again under the policy as it is now (it may have changed
+        since the question, e.g. another process runs local_only) and send if it still may."""
+        t0 = time.perf_counter()
+        policy = evaluate(CloudRequest(text=text), self.privacy)
+        trace = PrivacyTrace(text=text, policy=policy)
+        self._trace = trace
+        if policy.verdict == "deny" or self.endpoint is None:
+            trace.note = "the policy no longer allows it; nothing sent"
+            return Decision("refused", policy.reply or "I can't send that to the cloud now.",
+                            reason=f"after yes: privacy {policy.rule}: {policy.reason}")
+        prepared = self._prepare(text, area, policy)
+        trace.redacted, trace.payload = prepared.redaction.text, prepared.payload
+        trace.placeholders = dict(prepared.redaction.placeholders)
+        trace.endpoint, trace.model = self.endpoint.url, self.endpoint.model
+        trace.prepare_ms = (time.perf_counter() - t0) * 1000
+        return self._send(prepared, trace, previous, consent="spoken_yes", t0=t0)
+
+    def _save_question(self, text: str, area: str | None) -> None:
+        try:
+            self.question_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.question_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"text": text, "area": area, "at": time.time()}, f)
+        except OSError as exc:  # the question still works in this process
+            log.warning("cannot keep the cloud question for the next process: %s", exc)
 
     def _client(self) -> AuditedCloud:
         if self._cloud is None:
