@@ -379,3 +379,18 @@ def test_a_yes_in_the_next_process_sends_the_question_asked_in_this_one(
         assert len(server.bodies) == 1
     [row] = audit_rows(tmp_path)
     assert row.consent == "spoken_yes"
+
+
+def test_skills_escalate_through_the_same_policy_and_audit(
+    assistant_for: Callable[..., TextAssistant], tmp_path: Path
+) -> None:
+    rules = (PolicyRule(name="weather-skill", skills=("weather",), effect="allow"),)
+    with fault_server(scripted([chunk("Rain at noon.")])) as server:
+        a = assistant_for(server.url, rules=rules, default="deny")
+        ok = a.cloud.escalate("will it rain in Leeds", skill="weather")
+        assert (ok.handled_by, ok.reply, ok.left_device) == ("cloud", "Rain at noon.", True)
+        no = a.cloud.escalate("will it rain in Leeds", skill="radio")
+        assert no.handled_by == "refused" and not no.left_device
+        assert len(server.bodies) == 1
+    [row] = audit_rows(tmp_path)
+    assert row.rule == "rule:weather-skill"

@@ -175,11 +175,12 @@ class CloudFallback:
             saved = json.loads(self.question_path.read_text(encoding="utf-8"))
             self.question_path.unlink()
             age = time.time() - float(saved["at"])
-            text, area = str(saved["text"]), saved.get("area")
+            text, area, skill = str(saved["text"]), saved.get("area"), saved.get("skill")
         except (OSError, ValueError, KeyError, TypeError):
             return
         if 0 <= age <= CONFIRM_WINDOW_S:
-            self._wait_for_yes(text, area if isinstance(area, str) else None, None, age)
+            self._wait_for_yes(text, area if isinstance(area, str) else None, None, age,
+                               skill if isinstance(skill, str) else None)
 
     def add_listener(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(sentence)`` for each sentence of a cloud reply as it arrives."""
@@ -201,8 +202,19 @@ class CloudFallback:
     # ---------------------------------------------------------------- the stage --------
 
     def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
+        return self._decide(text, area, previous, skill=None)
+
+    def escalate(self, text: str, *, skill: str, area: str | None = None) -> Decision:
+        """A skill asks the cloud on the user's behalf: the same policy (rules by ``skill``),
+        redaction, audit and failure handling as any other request."""
+        nothing = Decision("unhandled", "Sorry, I can't answer that here.", confidence=0.0)
+        return self._decide(text, area, nothing, skill=skill)
+
+    def _decide(self, text: str, area: str | None, previous: Decision, *,
+                skill: str | None) -> Decision:
         t0 = time.perf_counter()
-        policy = evaluate(CloudRequest(text=text, intent=previous.intent), self.privacy)
+        policy = evaluate(CloudRequest(text=text, intent=previous.intent, skill=skill),
+                          self.privacy)
         trace = PrivacyTrace(text=text, policy=policy)
         self._trace = trace
         if policy.verdict == "deny":
@@ -231,8 +243,8 @@ class CloudFallback:
             return self._explain(prepared, trace, previous)
         if policy.verdict == "ask":
             trace.note = "waiting for a spoken yes; nothing sent"
-            self._wait_for_yes(text, area, previous, 0.0)
-            self._save_question(text, area)
+            self._wait_for_yes(text, area, previous, 0.0, skill)
+            self._save_question(text, area, skill)
             return Decision("confirm", ASK_REPLY, expects_reply=True,
                             reason=f"privacy {policy.rule}: {policy.reason}")
         return self._send(prepared, trace, previous, consent="policy", t0=t0)
@@ -263,7 +275,7 @@ class CloudFallback:
         )
 
     def _wait_for_yes(self, text: str, area: str | None, previous: Decision | None,
-                      age: float) -> None:
+                      age: float, skill: str | None) -> None:
         if self._conversation is None:
             return
 
@@ -272,16 +284,17 @@ class CloudFallback:
             if not yes:
                 return Decision("local", DECLINED_REPLY, intent="HearthDeny",
                                 reason="the user declined sending to the cloud")
-            return self._send_after_yes(text, area, previous)
+            return self._send_after_yes(text, area, previous, skill)
 
         self._conversation.follow_up = answer
         self._conversation.follow_up_since = time.monotonic() - age
 
-    def _send_after_yes(self, text: str, area: str | None, previous: Decision | None) -> Decision:
+    def _send_after_yes(self, text: str, area: str | None, previous: Decision | None,
+                        skill: str | None) -> Decision:
         """The user said yes: decide again under the policy as it is now (it may have changed
         since the question, e.g. another process runs local_only) and send if it still may."""
         t0 = time.perf_counter()
-        policy = evaluate(CloudRequest(text=text), self.privacy)
+        policy = evaluate(CloudRequest(text=text, skill=skill), self.privacy)
         trace = PrivacyTrace(text=text, policy=policy)
         self._trace = trace
         if policy.verdict == "deny" or self.endpoint is None:
@@ -295,12 +308,12 @@ class CloudFallback:
         trace.prepare_ms = (time.perf_counter() - t0) * 1000
         return self._send(prepared, trace, previous, consent="spoken_yes", t0=t0)
 
-    def _save_question(self, text: str, area: str | None) -> None:
+    def _save_question(self, text: str, area: str | None, skill: str | None) -> None:
         try:
             self.question_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.question_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"text": text, "area": area, "at": time.time()}, f)
+                json.dump({"text": text, "area": area, "skill": skill, "at": time.time()}, f)
         except OSError as exc:  # the question still works in this process
             log.warning("cannot keep the cloud question for the next process: %s", exc)
 
