@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # --- system packages: PortAudio for the microphone, espeak-ng + sox for test audio,
 #     mosquitto for the MQTT tests.
-want=(libportaudio2 espeak-ng sox libsox-fmt-all mosquitto)
+want=(libportaudio2 espeak-ng sox libsox-fmt-all mosquitto chromium chromium-driver)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
