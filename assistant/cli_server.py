@@ -84,6 +84,9 @@ def server_settings(args: argparse.Namespace, settings: Settings) -> Settings:
         where = ".".join(str(p) for p in err["loc"])
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"server settings: {where + ': ' if where else ''}{msg}") from None
+    problem = server.unsafe_binding()
+    if problem:
+        raise ConfigError(f"server settings: {problem}")
     return settings.model_copy(update={"server": server})
 
 

@@ -67,6 +67,9 @@ def tls_context(server: ServerSettings) -> ssl.SSLContext | None:
 
 class Daemon:
     def __init__(self, settings: Settings) -> None:
+        problem = settings.server.unsafe_binding()
+        if problem:
+            raise ConfigError(f"server settings: {problem}")
         self.settings = settings
         self.gate = StopGate()
         self._stop = asyncio.Event()

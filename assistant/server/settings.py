@@ -54,7 +54,8 @@ class SatelliteSettings(_Section):
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
-    """HTTP API and dashboard address. Anything but loopback requires ``token``."""
+    """HTTP API and dashboard address. Anything but loopback requires ``token``
+    (checked when the server starts)."""
     port: int = Field(8740, ge=1, le=65535)
     """HTTP API and dashboard port."""
     wyoming_host: str | None = None
@@ -110,12 +111,17 @@ class ServerSettings(_Section):
     def _safe_binding(self) -> ServerSettings:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
-        if not is_loopback(self.host) and self.token is None:
-            raise ValueError(f"listening on {self.host} (not loopback) requires an API token "
-                             "(--token, $HEARTH_TOKEN or server.token)")
         if self.token is not None and len(self.token.get_secret_value()) < 8:
             raise ValueError("the API token needs at least 8 characters")
         return self
+
+    def unsafe_binding(self) -> str | None:
+        """Why these settings must not serve, or None. Checked when ``hearth serve`` starts
+        (not at load: the token may come from ``--token`` or ``$HEARTH_TOKEN``)."""
+        if not is_loopback(self.host) and self.token is None:
+            return (f"listening on {self.host} (not loopback) requires an API token "
+                    "(--token, $HEARTH_TOKEN or server.token)")
+        return None
 
     @property
     def wyoming_bind(self) -> str:
