@@ -312,6 +312,7 @@ def test_headers_reveal_nothing_about_the_platform(tmp_path: Path) -> None:
         cloud.close()
     assert not [k for k in seen[0] if k.startswith("x-stainless")]
     assert seen[0]["user-agent"] == "hearth"
+    assert "authorization" not in seen[0]  # no key configured: no made-up one sent either
 
 
 # ------------------------------------------------------------------ explain / CLI --------

@@ -230,10 +230,12 @@ class _Ticket:
 class _AuditGate:
     """An httpx transport that writes the audit row, then (and only then) sends."""
 
-    def __init__(self, inner: httpx2.BaseTransport, audit: AuditLog | None, model: str) -> None:
+    def __init__(self, inner: httpx2.BaseTransport, audit: AuditLog | None, model: str, *,
+                 send_auth: bool = True) -> None:
         self._inner = inner
         self._audit = audit
         self._model = model
+        self._send_auth = send_auth
         self._local = threading.local()
 
     def arm(self, ticket: _Ticket) -> None:
@@ -246,7 +248,8 @@ class _AuditGate:
             raise _Unaudited("refusing to send a request that is not in the audit log")
         body = request.read()
         self._check(body, ticket.payload)
-        for name in [h for h in request.headers if h.lower().startswith("x-stainless")]:
+        for name in [h for h in request.headers if h.lower().startswith("x-stainless")
+                     or (h.lower() == "authorization" and not self._send_auth)]:
             del request.headers[name]
         ticket.body, ticket.url = body, str(request.url)
         if ticket.context is None:
@@ -568,30 +571,44 @@ def render_request(endpoint: CloudEndpoint, payload: CloudPayload) -> tuple[str,
     return ticket.url, ticket.body
 
 
-def _build_client(endpoint: CloudEndpoint, audit: AuditLog | None) -> tuple[_AuditGate, Any]:
+def _http_module() -> Any:
+    """The HTTP library the installed ``openai`` is built on: httpx2 (openai 3) or httpx."""
     try:
         import httpx2
+
+        return httpx2
+    except ImportError:
+        import httpx  # type: ignore[import-not-found,unused-ignore]
+
+        return httpx
+
+
+def _build_client(endpoint: CloudEndpoint, audit: AuditLog | None) -> tuple[_AuditGate, Any]:
+    try:
         import openai
+
+        http_lib = _http_module()
     except ImportError:
         raise CloudError(
             "the cloud client needs the openai package (pip install 'hearth[cloud]')",
             code="cloud_unavailable",
         ) from None
 
-    class Gate(_AuditGate, httpx2.BaseTransport):
+    class Gate(_AuditGate, http_lib.BaseTransport):  # type: ignore[misc,name-defined,unused-ignore]
         pass
 
-    gate = Gate(httpx2.HTTPTransport(trust_env=False, retries=0), audit, endpoint.model)
-    timeout = httpx2.Timeout(
+    inner = http_lib.HTTPTransport(trust_env=False, retries=0)
+    gate = Gate(inner, audit, endpoint.model, send_auth=endpoint.api_key is not None)
+    timeout = http_lib.Timeout(
         connect=endpoint.connect_timeout_s,
         read=endpoint.first_token_timeout_s,
         write=endpoint.connect_timeout_s,
         pool=endpoint.connect_timeout_s,
     )
-    http = httpx2.Client(transport=gate, trust_env=False, timeout=timeout, follow_redirects=False)
+    http = http_lib.Client(transport=gate, trust_env=False, timeout=timeout, follow_redirects=False)
     client = openai.OpenAI(
         base_url=endpoint.url,
-        api_key=endpoint.api_key or "none",
+        api_key=endpoint.api_key or "unused",  # the SDK wants one; the gate drops it unsent
         max_retries=0,
         timeout=timeout,
         http_client=http,
