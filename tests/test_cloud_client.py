@@ -63,3 +63,19 @@ def test_newlines_end_a_sentence_and_long_text_is_cut_at_a_comma() -> None:
     long = "word, " * 60
     sentences = [s for _, s in split([long])]
     assert all(len(s) <= 240 for s in sentences) and "".join(sentences).count("word") == 60
+
+
+def test_only_the_audited_client_imports_openai() -> None:
+    """A second OpenAI client elsewhere would be a path to the cloud around the audit log."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"^\s*(?:import openai|from openai\b)|\bOpenAI\(", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("assistant", "skills")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path != root / "assistant" / "llm" / "cloud.py" and pattern.search(path.read_text())
+    ]
+    assert offenders == []
