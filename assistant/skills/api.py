@@ -93,6 +93,9 @@ class Response:
     """Ask first: ``text`` is the question and ``actions`` wait for a yes."""
     expects_reply: bool = False
     """The reply is a question: listen again without the wake word."""
+    slots: Mapping[str, Any] | None = None
+    """The skill's own reading of the slots (normalised values) for the turn's JSON and
+    events; None keeps hassil's."""
 
 
 HandlerResult = Response | str | Decision
@@ -154,6 +157,10 @@ class Timers(Protocol):
     def all(self) -> list[TimerInfo]: ...
 
     def cancel(self, timer_id: int) -> bool: ...
+
+    def adjust(self, timer_id: int, delta_s: float) -> TimerInfo | None:
+        """Add (or, negative, take) time from a running timer; None if it is gone."""
+        ...
 
     def acknowledge(self, timer_id: int | None = None) -> list[TimerInfo]: ...
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SLOT_RE = re.compile(r"\{(\w+)(?::(\w+))?\}")
 _ACK_RE = re.compile(
     r"^(?:(?:ok|okay|alright|all right|yes|yeah|thanks|thank you|got it|stop|stop it|enough|quiet|"
@@ -98,6 +99,7 @@ class SkillRegistry:
         self.problems: list[Problem] = []
         self._owner: dict[str, str] = {}
         self._catalog: list[IntentInfo] | None = None
+        self._core: set[str] | None = None
         root = settings.data_dir / "skills"
         self.timers = TimerService(root / "timers.sqlite", on_ring=self._ring,
                                    ring_every_s=self.config.ring_every_s,
@@ -163,19 +165,14 @@ class SkillRegistry:
     def _sentences_of(self, skill: Skill[Any]) -> list[dict[str, Any]]:
         from hassil import Intents
 
-        from assistant.understand.templates import SENTENCES_DIR, _base_intents_dict, load_sentence_files
-
-        base = _base_intents_dict(self.language)
-        taken_lists = set(base.get("lists", {})) | set(base.get("expansion_rules", {}))
-        for core in load_sentence_files(sorted(SENTENCES_DIR.glob(f"{self.language}*.yaml"))):
-            taken_lists |= set(core.get("lists", {})) | set(core.get("expansion_rules", {}))
+        taken_lists = set(self._core_names())
         for other in self.skills.values():
             for data in other.sentences:
                 taken_lists |= set(data.get("lists", {})) | set(data.get("expansion_rules", {}))
         out = []
         for item in skill.sentences:
             if isinstance(item, Path):
-                data = yaml.safe_load(item.read_text(encoding="utf-8"))
+                data = yaml.load(item.read_text(encoding="utf-8"), Loader=_Loader)
                 where = item.name
             else:
                 data, where = dict(item), "sentences"
@@ -198,6 +195,19 @@ class SkillRegistry:
                                "expansion_rules": data.get("expansion_rules", {})})
             out.append(data)
         return out
+
+    def _core_names(self) -> set[str]:
+        """Lists and rules Home Assistant's and Hearth's own sentences define (read once)."""
+        if self._core is None:
+            from assistant.understand.templates import SENTENCES_DIR, _base_intents_dict
+
+            base = _base_intents_dict(self.language)
+            names = set(base.get("lists", {})) | set(base.get("expansion_rules", {}))
+            for path in sorted(SENTENCES_DIR.glob(f"{self.language}*.yaml")):
+                core = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+                names |= set(core.get("lists", {}) or {}) | set(core.get("expansion_rules", {}) or {})
+            self._core = names
+        return self._core
 
     def _start_skills(self) -> None:
         for name, loaded in list(self.skills.items()):

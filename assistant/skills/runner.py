@@ -67,11 +67,17 @@ class SkillRunner:
         t0 = self.clock()
         try:
             raw = self._call(skill, intent, ctx)
+            if isinstance(raw, str):
+                raw = Response(raw)
             decision = self._to_decision(skill, intent, raw)
         except SkillFailure as exc:
             return self._failed(skill, intent, exc.code, str(exc))
         ms = (self.clock() - t0) * 1000.0
-        return replace(decision, intent=intent.name, slots=dict(intent.slots),
+        slots = dict(intent.slots)
+        given = raw.slots if isinstance(raw, (Response, Decision)) else None
+        if isinstance(given, Mapping) and given:
+            slots = dict(given)
+        return replace(decision, intent=intent.name, slots=slots,
                        reason=decision.reason or f"skill {skill.name} ({ms:.0f} ms)")
 
     # --- calling ----------------------------------------------------------------
@@ -133,7 +139,8 @@ class SkillRunner:
         if not isinstance(raw, Response):
             raise SkillFailure("skill_bad_result",
                                f"{skill.name} returned {type(raw).__name__}, not a Response or str")
-        if not isinstance(raw.text, str) or not isinstance(raw.confirm, bool):
+        if not isinstance(raw.text, str) or not isinstance(raw.confirm, bool) or (
+                raw.slots is not None and not isinstance(raw.slots, Mapping)):
             raise SkillFailure("skill_bad_result", f"{skill.name} returned a malformed Response")
         actions = self._check_actions(skill, raw.actions)
         if not raw.text.strip() and not actions:

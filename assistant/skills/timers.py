@@ -211,5 +211,15 @@ class OwnerTimers:
             cur = s._db.execute("DELETE FROM timers WHERE id = ? AND owner = ?", (timer_id, self._owner))
             return cur.rowcount > 0
 
+    def adjust(self, timer_id: int, delta_s: float) -> TimerInfo | None:
+        s = self._service
+        with s._lock:
+            s._db.execute("UPDATE timers SET due = MAX(?, due + ?), duration_s = duration_s + ? "
+                          "WHERE id = ? AND owner = ? AND state = 'running'",
+                          (self.now(), delta_s, delta_s, timer_id, self._owner))
+            row = s._db.execute(f"SELECT {_COLS} FROM timers WHERE id = ? AND owner = ?",
+                                (timer_id, self._owner)).fetchone()
+        return _row(row) if row is not None else None
+
     def acknowledge(self, timer_id: int | None = None) -> list[TimerInfo]:
         return self._service.acknowledge(self._owner, timer_id)

@@ -43,7 +43,7 @@ class TurnLog:
                     self._db.execute("INSERT INTO turns VALUES (?, ?, ?, ?)",
                                      (rec.at, intent, handled_by, int(left_device)))
                     self._db.execute("DELETE FROM turns WHERE rowid NOT IN "
-                                     "(SELECT rowid FROM turns ORDER BY at DESC LIMIT ?)", (KEEP,))
+                                     "(SELECT rowid FROM turns ORDER BY rowid DESC LIMIT ?)", (KEEP,))
                 except sqlite3.Error:
                     pass
 
@@ -53,7 +53,7 @@ class TurnLog:
             if self._db is not None:
                 try:
                     rows = self._db.execute("SELECT at, intent, handled_by, left_device FROM turns "
-                                            "ORDER BY at DESC LIMIT ?", (n,)).fetchall()
+                                            "ORDER BY rowid DESC LIMIT ?", (n,)).fetchall()
                     return [TurnRecord(float(r[0]), r[1], str(r[2]), bool(r[3])) for r in rows]
                 except sqlite3.Error:
                     pass

@@ -1,0 +1,1 @@
+"""Lets ``pytest skills/coffee`` import the package without installing it."""

@@ -1,0 +1,1 @@
+"""Lets ``pytest skills/help`` import the package without installing it."""

@@ -1,0 +1,1 @@
+"""Lets ``pytest skills/home_control`` import the package without installing it."""

@@ -1,0 +1,1 @@
+"""Lets ``pytest skills/lists`` import the package without installing it."""

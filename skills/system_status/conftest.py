@@ -1,0 +1,1 @@
+"""Lets ``pytest skills/system_status`` import the package without installing it."""

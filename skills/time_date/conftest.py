@@ -1,0 +1,1 @@
+"""Lets ``pytest skills/time_date`` import the package without installing it."""

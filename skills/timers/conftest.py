@@ -1,0 +1,1 @@
+"""Lets ``pytest skills/timers`` import the package without installing it."""
