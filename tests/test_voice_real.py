@@ -80,7 +80,8 @@ def test_real_recording_after_hey_jarvis_turns_on_the_ceiling_light(voice: Any, 
     command = read_audio(eval_data / "speech/wyoming_faster_whisper/living_room_light_en.wav")
     events = listen(voice, np.concatenate([silence(400), say("Hey Jarvis."), command]))
     actions = [e for e in events if e["type"] == "action"]
-    assert [a["entity_id"] for a in actions] == ["light.living_room_ceiling"]
+    assert [a["entity_id"] for a in actions] == ["light.living_room_ceiling"], [
+        (e["type"], e.get("text"), e.get("reason")) for e in events]
     assert voice.home.get_state("light.living_room_ceiling").state == "on"
     assert voice.home.get_state("light.floor_lamp").state == "off"
 
@@ -98,7 +99,8 @@ def test_two_commands_in_one_stream(voice: Any, say: Any) -> None:
     audio = np.concatenate([silence(400), say("Hey Jarvis, turn on the kitchen light."), silence(2500),
                             say("Hey Jarvis, turn on the TV."), silence(500)])
     events = listen(voice, audio)
-    assert [e["entity_id"] for e in events if e["type"] == "action"] == ["light.kitchen", "switch.tv"]
+    assert [e["entity_id"] for e in events if e["type"] == "action"] == ["light.kitchen", "switch.tv"], [
+        (e["type"], e.get("text"), e.get("reason")) for e in events]
 
 
 def test_cli_listen_json_events_and_reply_wav(tmp_path: Path, say: Any) -> None:

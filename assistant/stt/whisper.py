@@ -21,9 +21,15 @@ _WAKE_PREFIX = re.compile(r"^\s*(?:(?:hey|hi|ok|okay|a)[\s,]+)?(?:jarvis|alexa|m
                           re.IGNORECASE)
 
 
+_LEADING_FRAGMENT = re.compile(r"^\s*[\w'-]+(?:\s+[\w'-]+)?\s*[,.!?]\s+(?=\S+\s+\S+\s+\S+)")
+
+
 def strip_wake_phrase(text: str) -> str:
-    """Whisper often hears the end of the wake phrase; it is not part of the command."""
-    return _WAKE_PREFIX.sub("", text).strip()
+    """Whisper often hears the end of the wake phrase ("Jarvis, turn on ...", "vis, turn
+    on ..."); it is not part of the command. A one- or two-word fragment before a comma
+    at the very start of a longer command is that tail, however it was spelled."""
+    rest = _LEADING_FRAGMENT.sub("", _WAKE_PREFIX.sub("", text).strip(), count=1).strip()
+    return rest[:1].upper() + rest[1:] if rest != text.strip() else rest
 
 
 def drop_repeats(text: str) -> str:
