@@ -125,3 +125,28 @@ def test_listen_without_portaudio_is_not_needed_for_files(tmp_path: Path) -> Non
     code = ("import sys; import assistant.audio.sources as s, assistant.audio.files; "
             "import assistant.cli, assistant.app; assert 'sounddevice' not in sys.modules")
     subprocess.run([str(Path(__import__('sys').executable)), "-c", code], check=True)
+
+
+def test_microphone_without_portaudio_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from assistant.audio import sources
+
+    real_import = builtins.__import__
+
+    def no_portaudio(name: str, *args: object, **kwargs: object) -> object:
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_portaudio)
+    with pytest.raises(AudioError, match="PortAudio") as err:
+        next(sources.microphone_source())
+    assert err.value.code == "portaudio_missing"
+
+
+def test_hearth_devices_runs() -> None:
+    proc = run_hearth("devices", "--json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    for line in proc.stdout.decode().splitlines():
+        assert {"index", "name", "inputs", "outputs"} <= set(__import__("json").loads(line))
