@@ -141,7 +141,7 @@ def test_microphone_without_portaudio_is_one_clear_error(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(builtins, "__import__", no_portaudio)
     with pytest.raises(AudioError, match="PortAudio") as err:
-        next(sources.microphone_source())
+        sources.microphone_source()
     assert err.value.code == "portaudio_missing"
 
 

@@ -6,6 +6,7 @@ PortAudio, and it is imported only when a microphone is opened.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
 import time
@@ -98,22 +99,33 @@ def find_device(sd: Any, device: str | int | None, kind: str) -> int | None:
 
 
 def microphone_source(device: str | int | None = None, *, block_ms: int = 80) -> Iterator[AudioChunk]:
-    """Live audio. The PortAudio callback only enqueues, so the loop never blocks capture."""
+    """Live audio. The PortAudio callback only enqueues, so the loop never blocks capture.
+
+    PortAudio and the device are checked now, before any model loads; capture starts
+    when the first chunk is asked for.
+    """
     sd = import_sounddevice()
     index = find_device(sd, device, "input")
     blocksize = SAMPLE_RATE * block_ms // 1000
+    try:
+        sd.check_input_settings(device=index, channels=1, dtype="int16", samplerate=SAMPLE_RATE)
+    except Exception as exc:  # sounddevice raises PortAudioError, ValueError ...
+        raise AudioError(f"cannot use the microphone: {exc}", code="device_failed") from None
+    return _capture(sd, index, blocksize)
+
+
+def _capture(sd: Any, index: int | None, blocksize: int) -> Iterator[AudioChunk]:
     frames: queue.Queue[Samples] = queue.Queue(maxsize=500)
 
     def callback(indata: Any, _frames: int, _time: Any, _status: Any) -> None:
-        try:
+        # Dropping when the loop stalled for 40 s is better than growing without bound.
+        with contextlib.suppress(queue.Full):
             frames.put_nowait(indata[:, 0].copy())
-        except queue.Full:
-            pass  # the loop stalled for 40 s; dropping is better than growing without bound
 
     try:
         stream = sd.InputStream(samplerate=SAMPLE_RATE, channels=1, dtype="int16",
                                 blocksize=blocksize, device=index, callback=callback)
-    except Exception as exc:  # sounddevice raises PortAudioError, ValueError ...
+    except Exception as exc:
         raise AudioError(f"cannot open the microphone: {exc}", code="device_failed") from None
     pos = 0
     with stream:
