@@ -246,15 +246,19 @@ class SkillRegistry:
         if self._catalog is None:
             from assistant.understand.templates import _base_intents_dict
 
-            base = _base_intents_dict(self.language)["intents"]
+            base_all = _base_intents_dict(self.language)
+            base = base_all["intents"]
             infos = []
             for name, loaded in self.skills.items():
                 own = {i: d for data in loaded.sentences for i, d in data["intents"].items()}
+                rules = {**base_all.get("expansion_rules", {}),
+                         **{k: v for data in loaded.sentences
+                            for k, v in (data.get("expansion_rules") or {}).items()}}
                 for decl in loaded.skill.intents.values():
                     blocks = [*(own.get(decl.name, {}).get("data", [])),
-                              *([] if decl.name in own else base.get(decl.name, {}).get("data", []))]
+                              *base.get(decl.name, {}).get("data", [])]
                     infos.append(IntentInfo(decl.name, name, decl.description or loaded.skill.description,
-                                            decl.examples or _examples(blocks), _slots(blocks)))
+                                            decl.examples or _examples(blocks), _slots(blocks, rules)))
             self._catalog = infos
         return list(self._catalog)
 
@@ -417,11 +421,24 @@ def _device_area(home: HomeBackend, area: str) -> str | None:
         return None
 
 
-def _slots(blocks: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+_RULE_RE = re.compile(r"<(\w+)>")
+
+
+def _slots(blocks: Iterable[Mapping[str, Any]], rules: Mapping[str, Any]) -> tuple[str, ...]:
+    """Slot names a template can fill, following <rule> references."""
     names: list[str] = []
+
+    def walk(text: str, local: Mapping[str, Any], seen: set[str]) -> None:
+        names.extend(m.group(2) or m.group(1) for m in _SLOT_RE.finditer(text))
+        for rule in _RULE_RE.findall(text):
+            body = local.get(rule, rules.get(rule))
+            if body is not None and rule not in seen:
+                walk(str(body), local, seen | {rule})
+
     for block in blocks:
+        local = block.get("expansion_rules", {}) or {}
         for sentence in block.get("sentences", []):
-            names.extend(m.group(2) or m.group(1) for m in _SLOT_RE.finditer(str(sentence)))
+            walk(str(sentence), local, set())
         names.extend(block.get("slots", {}) or {})
     return tuple(dict.fromkeys(names))
 
