@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 from assistant.app import TextAssistant
 from assistant.config import Settings, load_settings
 from assistant.home.demo import DemoHome
-from assistant.llm.cloud import SentenceSplitter, resolve_endpoint
+from assistant.llm.cloud import SentenceSplitter
 from assistant.privacy.minimise import build_payload
 from assistant.privacy.policy import CloudRequest, evaluate
 from assistant.privacy.redact import Redactor
@@ -219,6 +219,18 @@ def bench_route(quiet: bool) -> dict[str, Any]:
 # ------------------------------------------------------------------ 3. stream -----------
 
 
+def _flush_prompt_cache(url: str) -> None:
+    """llama.cpp reuses the previous request's prompt; a different one makes the next
+    request pay for its whole prompt, so Hearth and the raw client are timed alike."""
+    body = json.dumps({"model": "x", "max_tokens": 1, "messages": [
+        {"role": "user", "content": f"flush {time.perf_counter()}"}]}).encode()
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    conn.request("POST", u.path, body, {"Content-Type": "application/json"})
+    conn.getresponse().read()
+    conn.close()
+
+
 def _raw_timings(url: str, body: bytes) -> tuple[float, float]:
     """Time to first content token and to the first complete sentence, by a bare HTTP client."""
     u = urlparse(url)
@@ -327,15 +339,17 @@ def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
         server.wait_ready()
         with tempfile.TemporaryDirectory() as tmp:
             settings = _settings(Path(tmp), mode="allow", url=server.url)
-            endpoint = resolve_endpoint(settings.cloud, {})
-            assert endpoint is not None
+            settings = settings.model_copy(update={
+                "cloud": settings.cloud.model_copy(update={"max_tokens": 32})})
             with TextAssistant(settings) as a:
                 heard: list[float] = []
                 a.cloud.add_listener(lambda _s: heard.append(time.perf_counter()))
                 a.ask("hello there, who are you")  # warm the server and the client
                 a.cloud.take_trace()
                 progress = Progress(queries, "cloud turns vs raw client", quiet=quiet)
+                chat_url = f"{server.url}/chat/completions"
                 for text in (QUESTIONS * (1 + queries // len(QUESTIONS)))[:queries]:
+                    _flush_prompt_cache(chat_url)
                     heard.clear()
                     t0 = time.perf_counter()
                     result = a.ask(text)
@@ -345,7 +359,8 @@ def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
                         progress.step()
                         continue
                     hearth_first = (heard[0] - t0) * 1000
-                    raw_ttft, raw_first = _raw_timings(f"{server.url}/chat/completions", trace.body)
+                    _flush_prompt_cache(chat_url)
+                    raw_ttft, raw_first = _raw_timings(chat_url, trace.body)
                     rows.append({
                         "hearth_first_sentence_ms": hearth_first,
                         "hearth_ttft_ms": trace.ttft_ms or 0.0,
