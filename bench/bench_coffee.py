@@ -85,8 +85,11 @@ def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float, seed: int) -> np.n
     start = int(rng.integers(0, max(1, len(noise) - len(speech))))
     part = np.resize(noise[start:start + len(speech)], len(speech)).astype(np.float64)
     s = speech.astype(np.float64)
-    gain = np.sqrt(np.mean(s ** 2) / max(np.mean(part ** 2), 1e-9) / 10 ** (snr_db / 10))
-    return np.clip(s + gain * part, -32768, 32767).astype(np.int16)
+    speech_power = float(np.mean(s ** 2))
+    noise_power = max(float(np.mean(part ** 2)), 1e-9)
+    gain = (speech_power / noise_power / 10 ** (snr_db / 10)) ** 0.5
+    mixed: np.ndarray = np.clip(s + gain * part, -32768, 32767).astype(np.int16)
+    return mixed
 
 
 def main() -> int:
@@ -96,7 +99,8 @@ def main() -> int:
     ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all",
                     help="dev = even-numbered clips (looked at while writing sentences), holdout = odd")
     ap.add_argument("--prompt", choices=["skills", "home", "none"], default="skills",
-                    help="Whisper's prompt: home names + skills' stt_words (the loop's), home names only, none")
+                    help="Whisper's prompt: home names + skills' stt_words (the loop's), home names "
+                    "only, or none")
     ap.add_argument("--beam", type=int, default=None, help="Whisper beam size (default: the settings', 1)")
     ap.add_argument("--noise", action="store_true",
                     help=f"also run with kitchen noise mixed at {', '.join(map(str, SNRS_DB))} dB SNR")
@@ -124,11 +128,13 @@ def main() -> int:
     tester = SkillTester(builtin=True, data_dir=os.environ["HEARTH_DATA_DIR"])
     settings = tester.settings
     if args.beam:
-        settings = settings.model_copy(update={"stt": settings.stt.model_copy(update={"beam_size": args.beam})})
+        stt_settings = settings.stt.model_copy(update={"beam_size": args.beam})
+        settings = settings.model_copy(update={"stt": stt_settings})
     home_names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
     prompt = {"skills": bias_prompt(home_names + tester.registry.stt_words()),
               "home": bias_prompt(home_names), "none": None}[args.prompt]
-    sys.stderr.write(f"loading Whisper ({settings.stt.model or 'bundled tiny.en'}, beam {settings.stt.beam_size})\n")
+    sys.stderr.write(f"loading Whisper ({settings.stt.model or 'bundled tiny.en'}, "
+                     f"beam {settings.stt.beam_size})\n")
     stt = WhisperStt(settings.stt, prompt=prompt)
     stt.warm_up()
 
@@ -140,7 +146,7 @@ def main() -> int:
 
     results: list[dict[str, Any]] = []
     for cond, snr in conditions:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for i, name in enumerate(names):
             audio = read_audio(data / name)
             if snr is not None and noise is not None:
@@ -158,13 +164,15 @@ def main() -> int:
                          "expected": want, "accepted": ok, "stt_ms": (t1 - t0) * 1000,
                          "understand_ms": (t2 - t1) * 1000,
                          "wrong_slots": sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))})
-            sys.stderr.write(f"\r[{cond}] {i + 1}/{len(names)}  accepted {sum(r['accepted'] for r in rows)}   ")
+            accepted = sum(r["accepted"] for r in rows)
+            sys.stderr.write(f"\r[{cond}] {i + 1}/{len(names)}  accepted {accepted}   ")
             sys.stderr.flush()
         sys.stderr.write("\n")
         results.append({"condition": cond, "snr_db": snr, "clips": len(rows),
                         "accepted": sum(r["accepted"] for r in rows),
                         "rate": 100.0 * sum(r["accepted"] for r in rows) / max(1, len(rows)),
-                        "intent_rate": 100.0 * sum(r["intent"] == COFFEE_INTENT for r in rows) / max(1, len(rows)),
+                        "intent_rate": 100.0 * sum(r["intent"] == COFFEE_INTENT for r in rows)
+                        / max(1, len(rows)),
                         "stt_ms_p50": statistics.median(r["stt_ms"] for r in rows),
                         "understand_ms_p50": statistics.median(r["understand_ms"] for r in rows),
                         "rows": rows})
@@ -205,12 +213,13 @@ def main() -> int:
         lines.append((e, "cafe+kitchen noise, 24..6 dB mean (published)", "619", f"{rate:.1f}%", ""))
     widths = [max(len(row[i]) for row in lines) for i in range(5)]
     for j, row in enumerate(lines):
-        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        cells = enumerate(zip(row, widths, strict=True))
+        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in cells))
         if j == 0:
             print("  ".join("-" * w for w in widths))
     clean = results[0]
-    print(f"\nspeech-to-text p50 {clean['stt_ms_p50']:.0f} ms, understanding p50 {clean['understand_ms_p50']:.1f} ms "
-          f"per command ({args.split} split, {len(names)} clips)")
+    print(f"\nspeech-to-text p50 {clean['stt_ms_p50']:.0f} ms, understanding p50 "
+          f"{clean['understand_ms_p50']:.1f} ms per command ({args.split} split, {len(names)} clips)")
     if args.failures:
         for r in results:
             for row in r["rows"]:

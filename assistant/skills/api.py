@@ -103,6 +103,7 @@ HandlerResult = Response | str | Decision
 
 Handler = Callable[[Intent, "SkillContext[S]"], HandlerResult]
 """``def handler(intent: Intent, ctx: SkillContext[MySettings]) -> Response | str``."""
+F = TypeVar("F", bound=Callable[[Intent, Any], HandlerResult])
 
 
 @dataclass(frozen=True)
@@ -291,10 +292,10 @@ class Skill(Generic[S]):
         self.stoppers: list[Callable[[SkillContext[S]], None]] = []
 
     def intent(self, name: str, *, examples: Sequence[str] = (), description: str = "",
-               ) -> Callable[[Handler[S]], Handler[S]]:
+               ) -> Callable[[F], F]:
         """Decorate the handler of intent ``name`` (a Home Assistant intent or your own)."""
 
-        def decorate(fn: Handler[S]) -> Handler[S]:
+        def decorate(fn: F) -> F:
             if name in self.intents:
                 raise ValueError(f"skill {self.name!r} declares intent {name!r} twice")
             self.intents[name] = IntentDecl(name, fn, tuple(examples),

@@ -175,5 +175,6 @@ def new_skill(name: str, folder: Path, *, force: bool = False) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(template.format(**values), encoding="utf-8")
     except OSError as exc:
-        raise HearthError(f"cannot write the skill to {root}: {exc.strerror or exc}", code="bad_input") from None
+        raise HearthError(f"cannot write the skill to {root}: {exc.strerror or exc}",
+                          code="bad_input") from None
     return root
