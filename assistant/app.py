@@ -15,6 +15,7 @@ from assistant.config import Settings
 from assistant.events import EventSink, discard
 from assistant.home import open_home
 from assistant.pipeline import Pipeline, TurnResult
+from assistant.skills.registry import SkillRegistry
 from assistant.loop import VoiceLoop
 from assistant.understand.cloud_fallback import CloudFallback
 from assistant.understand.router import Fallback, Understander
@@ -30,16 +31,20 @@ class TextAssistant:
         self.settings = settings
         self.home = open_home(settings)
         try:
+            self.skills = SkillRegistry(settings, self.home, emit=emit)
             fallbacks: list[Fallback] = []  # the local LLM first, then the cloud
             self.cloud = CloudFallback(settings, self.home, explain=explain)
             fallbacks.append(self.cloud)
-            self.understander = Understander(self.home, fallbacks=fallbacks)
+            self.understander = Understander(self.home, fallbacks=fallbacks, skills=self.skills)
             self.cloud.attach(self.understander.conversation)
             device_area = self.home.area(settings.device_area).id
         except BaseException:
+            if getattr(self, "skills", None) is not None:
+                self.skills.close()
             self.home.close()
             raise
-        self.pipeline = Pipeline(self.home, self.understander, device_area=device_area, emit=emit)
+        self.pipeline = Pipeline(self.home, self.understander, device_area=device_area,
+                                 emit=self.skills.observe(emit))
 
     def ask(self, text: str, *, area: str | None = None, dry_run: bool = False) -> TurnResult:
         return self.pipeline.handle_text(text, area=area, dry_run=dry_run)
@@ -48,6 +53,9 @@ class TextAssistant:
         cloud = getattr(self, "cloud", None)
         if cloud is not None:
             cloud.close()
+        skills = getattr(self, "skills", None)
+        if skills is not None:
+            skills.close()
         self.home.close()
 
     def __enter__(self) -> TextAssistant:

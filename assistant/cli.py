@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(home)
     home.set_defaults(run=_cmd_home)
 
-    from assistant import cli_audio, cli_server, cli_wake
+    from assistant import cli_audio, cli_server, cli_skills, cli_wake
 
     cli_audio.add_commands(sub, _add_common)
+    cli_skills.add_commands(sub, _add_common)
     cli_wake.add_commands(sub, _add_common)
     cli_server.add_commands(sub, _add_common)
     privacy_cli.add_commands(sub, _add_common)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.home.base import HomeBackend
 from assistant.understand.intents import IntentHandlers
 from assistant.understand.result import Action, Decision
 from assistant.understand.templates import TemplateMatcher
+
+if TYPE_CHECKING:
+    from assistant.skills.registry import SkillRegistry
 
 CONFIRM_WINDOW_S = 15.0
 
@@ -59,9 +62,13 @@ class Understander:
         *,
         language: str = "en",
         fallbacks: Sequence[Fallback] = (),
+        skills: SkillRegistry | None = None,
     ) -> None:
         self.home = home
-        self.templates = TemplateMatcher(home.entities(), home.areas(), language=language)
+        self.skills = skills
+        """Plugin skills: their sentences join the templates; their intents go to their handlers."""
+        self.templates = TemplateMatcher(home.entities(), home.areas(), language=language,
+                                         extra_sentences=skills.sentences() if skills else None)
         self.handlers = IntentHandlers(home)
         self.fallbacks = list(fallbacks)
         self.conversation = Conversation()
@@ -75,6 +82,8 @@ class Understander:
         """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
         now = time.monotonic()
         match = self.templates.match(text, area=area)
+        if self.skills is not None and (answer := self.skills.interrupt(text, match)) is not None:
+            return self._remember(answer, now)  # "stop" while a timer rings
         if match is not None and match.intent in ("HearthConfirm", "HearthDeny"):
             return self._answer_confirmation(match.intent == "HearthConfirm", now)
         self.conversation.pending = ()
@@ -88,6 +97,8 @@ class Understander:
                     decision = proposed
                     break
             return self._remember(decision, now)
+        if self.skills is not None and self.skills.owns(match.intent):
+            return self._remember(self.skills.decide(text, match, area), now)
         if not self.handlers.supports(match.intent):
             return Decision("unhandled", "Sorry, I can't do that yet.", intent=match.intent,
                             slots=match.slots, reason=f"no handler for {match.intent}")
