@@ -361,16 +361,8 @@ class CloudStream(Iterator[str]):
         ep = self._endpoint
         try:
             self._cloud._gate.arm(self._ticket)
-            kwargs: dict[str, Any] = {
-                "model": ep.model,
-                "messages": [dict(m) for m in self._ticket.payload.messages],
-                "stream": True,
-                "max_tokens": ep.max_tokens,
-                "temperature": ep.temperature,
-            }
-            if self._ticket.payload.tools:
-                kwargs["tools"] = [dict(t) for t in self._ticket.payload.tools]
-            stream = self._cloud._client.chat.completions.create(**kwargs)
+            stream = self._cloud._client.chat.completions.create(
+                **_request(ep, self._ticket.payload))
             self._stream = stream
             for chunk in stream:
                 if self._ticket.cancelled:
@@ -551,17 +543,8 @@ def render_request(endpoint: CloudEndpoint, payload: CloudPayload) -> tuple[str,
     ticket = _Ticket(payload, None)
     try:
         gate.arm(ticket)
-        kwargs: dict[str, Any] = {
-            "model": endpoint.model,
-            "messages": [dict(m) for m in payload.messages],
-            "stream": True,
-            "max_tokens": endpoint.max_tokens,
-            "temperature": endpoint.temperature,
-        }
-        if payload.tools:
-            kwargs["tools"] = [dict(t) for t in payload.tools]
         try:
-            client.chat.completions.create(**kwargs)
+            client.chat.completions.create(**_request(endpoint, payload))
         except Exception as exc:
             if not isinstance(exc, _Explained) and not isinstance(exc.__cause__, _Explained):
                 raise _to_cloud_error(exc, endpoint) from None
@@ -569,6 +552,20 @@ def render_request(endpoint: CloudEndpoint, payload: CloudPayload) -> tuple[str,
         client.close()
     assert ticket.body is not None and ticket.url is not None
     return ticket.url, ticket.body
+
+
+def _request(endpoint: CloudEndpoint, payload: CloudPayload) -> dict[str, Any]:
+    """The chat request for ``payload`` — one builder, so ``--explain`` shows what is sent."""
+    request: dict[str, Any] = {
+        "model": endpoint.model,
+        "messages": [dict(m) for m in payload.messages],
+        "stream": True,
+        "max_tokens": endpoint.max_tokens,
+        "temperature": endpoint.temperature,
+    }
+    if payload.tools:
+        request["tools"] = [dict(t) for t in payload.tools]
+    return request
 
 
 def _http_module() -> Any:
