@@ -91,9 +91,10 @@ def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
                         speak=bool(args.output or args.speaker), sink=sink,
                         progress=not args.json) as assistant:
         before = {e.entity_id: assistant.home.get_state(e.entity_id) for e in assistant.home.entities()}
-        if args.input == "mic" and not args.json:
+        if args.input == "mic":
             sys.stderr.write(f"listening for {', '.join(args.wake_word or [settings.wake.default])} "
                              "(Ctrl-C to stop)\n")
+            sys.stderr.flush()
         assistant.listen(chunks, wake_required=not args.no_wake)
         if not args.json:
             for entity_id, old in before.items():

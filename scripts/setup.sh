@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # --- system packages: PortAudio for the microphone, espeak-ng + sox for test audio,
-#     mosquitto for the MQTT tests.
-want=(libportaudio2 espeak-ng sox libsox-fmt-all mosquitto chromium chromium-driver)
+#     mosquitto for the MQTT tests, PulseAudio (a null sink stands in for a microphone).
+want=(libportaudio2 espeak-ng sox libsox-fmt-all mosquitto pulseaudio libasound2-plugins chromium chromium-driver)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
