@@ -91,6 +91,10 @@ def server_settings(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # Before any model loads: OpenMP threads (CTranslate2's) must sleep, not spin, when idle.
+    # In one process with several ONNX runtimes, spinning made a 0.2 s transcription take
+    # 2-8 s on a busy 2-core machine (docs/server.md, "Latency").
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from assistant.server.daemon import Daemon
     from assistant.server.logs import setup_logging
 

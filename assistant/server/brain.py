@@ -137,10 +137,12 @@ class Brain:
         self.load_s = time.monotonic() - t0
 
     def new_wake(self, names: list[str]) -> WakeDetector:
-        from assistant.wake.openwakeword import OpenWakeWord
+        """A fresh detector (it keeps stream state) for one source: openWakeWord, with the
+        Whisper second stage when configured, sharing the loaded Whisper model."""
+        from assistant.wake.factory import build_wake_detector
 
-        return OpenWakeWord([self.settings.wake_model(n) for n in names],
-                            refractory_s=self.settings.wake.refractory_s)
+        return build_wake_detector(self.settings, names,
+                                   whisper=getattr(self.voice.stt, "_model", None))
 
     def new_vad(self) -> Any:
         from assistant.vad.silero import SileroVad
