@@ -36,11 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from _common import REPO_ROOT, Progress, dump_json, percentile, table
 
-from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk  # noqa: E402
-from assistant.satellite import Satellite  # noqa: E402
+from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk
+from assistant.satellite import Satellite
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 COMMAND = "Hey Jarvis, turn on the light."
