@@ -1,8 +1,10 @@
 """Turn a matched intent and its slots into actions on the home and a short reply.
 
-Follows Home Assistant's intent semantics: a ``name`` targets one entity; an ``area``
-plus a ``domain`` targets every such entity in that area; with neither, the device's
-own area is used. Anything sensitive is proposed, not done: it waits for a spoken yes.
+Follows Home Assistant's intent semantics: a ``name`` targets one entity (HA's
+``name: all`` means "every one"); an ``area`` plus a ``domain`` targets every such entity
+in that area; ``scope: home`` targets the whole home; with none of these, the area
+passed in (the device's) is used. Anything sensitive is proposed, not done: it waits
+for a spoken yes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,18 @@ COLORS: dict[str, tuple[int, int, int]] = {
     "yellow": (255, 255, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
     "purple": (128, 0, 128), "pink": (255, 105, 180), "turquoise": (64, 224, 208),
     "brown": (165, 42, 42), "warm white": (255, 214, 170), "black": (0, 0, 0),
+    "violet": (238, 130, 238), "magenta": (255, 0, 255), "cyan": (0, 255, 255),
+    "teal": (0, 128, 128), "gold": (255, 215, 0), "lime": (50, 205, 50),
+    "amber": (255, 191, 0), "indigo": (75, 0, 130), "lavender": (181, 126, 220),
+    "cool white": (220, 235, 255),
 }
+SHIFTS: dict[str, tuple[int, int, int]] = {
+    "redder": COLORS["red"], "bluer": COLORS["blue"], "greener": COLORS["green"],
+    "yellower": COLORS["yellow"], "pinker": COLORS["pink"], "warmer": COLORS["warm white"],
+    "cooler": COLORS["cool white"], "whiter": COLORS["white"], "purpler": COLORS["purple"],
+    "more orange": COLORS["orange"],
+}
+"""Relative colour words: "make it redder" moves the colour halfway toward red."""
 
 ON_SERVICE = {"cover": "open_cover", "lock": "lock", "vacuum": "start", "media_player": "media_play"}
 OFF_SERVICE = {"cover": "close_cover", "lock": "unlock", "vacuum": "return_to_base",
@@ -31,6 +44,9 @@ DONE_WORDS = {"open": "Opened", "close": "Closed", "lock": "Locked", "unlock": "
               "start": "Started", "send home": "Sent home", "play": "Playing",
               "pause": "Paused", "turn on": "Turned on", "turn off": "Turned off"}
 BRIGHTNESS_STEP = 25
+STEP_SIZES = {"a little": 10, "a bit": 10, "slightly": 10, "a lot": 40, "much": 40}
+CLIMATE_STEP = 1.0
+COFFEE_WORDS = ("coffee", "espresso", "brew")
 
 
 def _as_list(value: Any) -> list[str]:
@@ -56,6 +72,12 @@ class IntentHandlers:
             "HassLightSet": self._light_set,
             "HearthLightStep": self._light_step,
             "HearthLightColor": self._light_set,
+            "HearthLightColorShift": self._light_shift,
+            "HearthClimateStep": self._climate_step,
+            "HearthBrew": self._brew,
+            "HearthTooDark": self._too_dark,
+            "HearthTooBright": self._too_bright,
+            "HearthLightColorAsk": self._colour_ask,
             "HassClimateSetTemperature": self._set_temperature,
             "HassClimateGetTemperature": self._get_temperature,
             "HassSetPosition": self._set_position,
@@ -82,8 +104,20 @@ class IntentHandlers:
         return intent in self._handlers
 
     def handle(self, intent: str, slots: dict[str, Any], area: str | None) -> Decision:
+        if slots.get("name") == "all":  # HA's "every one of them" marker, not an entity
+            slots = {k: v for k, v in slots.items() if k != "name"}
+        if intent == "HassClimateGetTemperature" and self._names_outside(slots, "climate"):
+            # "what is the furnace temperature": a sensor's state, not a thermostat's
+            intent = "HassGetState"
+            ent = self.home.entity(_as_list(slots["name"])[0])
+            slots = {**slots, "domain": ent.domain,
+                     **({"device_class": ent.device_class} if ent.device_class else {})}
         decision = self._handlers[intent](slots, area)
         return Decision(**{**decision.__dict__, "intent": intent, "slots": slots})
+
+    def _names_outside(self, slots: dict[str, Any], domain: str) -> bool:
+        ids = _as_list(slots.get("name"))
+        return bool(ids) and all(i.split(".", 1)[0] != domain for i in ids)
 
     # --- targeting -------------------------------------------------------------
 
@@ -97,14 +131,14 @@ class IntentHandlers:
         if domains:
             wanted = [d for d in wanted if d in domains]
         classes = set(_as_list(slots.get("device_class")))
-        where = slots.get("area") or area
+        where = None if slots.get("scope") == "home" else (slots.get("area") or area)
         chosen = [
             e for e in self.home.entities()
             if (not wanted or e.domain in wanted)
             and (not classes or e.device_class in classes)
             and (where is None or e.area == where)
         ]
-        if not chosen and not slots.get("area") and wanted:
+        if not chosen and slots.get("area") in (None, area) and wanted and slots.get("scope") != "home":
             # Nothing of that kind here: if the home has exactly one, that is the one meant.
             anywhere = [e for e in self.home.entities() if e.domain in wanted
                         and (not classes or e.device_class in classes)]
@@ -180,14 +214,89 @@ class IntentHandlers:
         if not lights:
             return self._nothing("a dimmable light", slots, area)
         up = slots.get("step") == "up"
+        size = STEP_SIZES.get(str(slots.get("amount", "")), BRIGHTNESS_STEP)
+        if not up:  # dimming a light that is off would switch it on at 1 %
+            lights = [e for e in lights if self.home.get_state(e.entity_id).state == "on"]
+            if not lights:
+                return Decision("local", "The lights are already off.", reason="nothing to dim")
         calls = []
         for e in lights:
             state = self.home.get_state(e.entity_id)
             current = int(state.attributes.get("brightness_pct", 100)) if state.state == "on" else 0
-            pct = min(100, current + BRIGHTNESS_STEP) if up else max(1, current - BRIGHTNESS_STEP)
+            pct = min(100, current + size) if up else max(1, current - size)
             calls.append(Action("light.turn_on", e.entity_id, {"brightness_pct": pct}))
         word = "brighter" if up else "dimmer"
         return self._act(lights, calls, f"make {{}} {word}", f"Made {{}} {word}")
+
+    def _light_shift(self, slots: dict[str, Any], area: str | None) -> Decision:
+        """Move the colour halfway toward a hue: "make the light in here redder"."""
+        word = str(slots.get("shift", "")).lower()
+        if word not in SHIFTS:
+            return Decision("unhandled", "I'm not sure which colour you mean.", reason="no hue")
+        lights = [e for e in self.targets(slots, area, ["light"]) if "color" in e.features]
+        if not lights:
+            return self._nothing("a colour light", slots, area)
+        goal = SHIFTS[word]
+        calls = []
+        for e in lights:
+            state = self.home.get_state(e.entity_id)
+            cur = list(state.attributes.get("rgb_color", [255, 255, 255]))
+            if state.state != "on":
+                cur = [255, 255, 255]
+            rgb = [round((c + g) / 2) for c, g in zip(cur, goal, strict=True)]
+            if rgb == cur:
+                rgb = list(goal)
+            calls.append(Action("light.turn_on", e.entity_id, {"rgb_color": rgb}))
+        return self._act(lights, calls, f"make {{}} {word}", f"Made {{}} {word}")
+
+    def _too_dark(self, slots: dict[str, Any], area: str | None) -> Decision:
+        """"It's dark in here": lights on, or brighter when they already are."""
+        lights = self.targets(slots, area, ["light"])
+        if not lights:
+            return self._nothing("a light", slots, area)
+        if all(self.home.get_state(e.entity_id).state != "on" for e in lights):
+            return self._turn_on({**slots, "domain": "light"}, area)
+        return self._light_step({**slots, "step": "up"}, area)
+
+    def _too_bright(self, slots: dict[str, Any], area: str | None) -> Decision:
+        return self._light_step({**slots, "step": "down"}, area)
+
+    def _colour_ask(self, slots: dict[str, Any], area: str | None) -> Decision:
+        """"Change the colour of the lights": ask which colour (the answer completes it)."""
+        lights = [e for e in self.targets(slots, area, ["light"]) if "color" in e.features]
+        if not lights:
+            return self._nothing("a colour light", slots, area)
+        return Decision("clarify", "Which colour would you like?", expects_reply=True,
+                        reason="the colour was left open")
+
+    def _brew(self, slots: dict[str, Any], area: str | None) -> Decision:
+        """"Make coffee": the switch whose name says coffee (the machine's smart plug)."""
+        makers = [e for e in self.home.entities() if e.domain == "switch"
+                  and any(w in n.lower() for n in e.names for w in COFFEE_WORDS)]
+        if not makers:
+            return Decision("unhandled", "I couldn't find a coffee maker.", reason="no coffee maker")
+        if len(makers) > 1:
+            local = [e for e in makers if e.area == (slots.get("area") or area)]
+            makers = local or makers[:1]
+        calls = [Action("switch.turn_on", e.entity_id) for e in makers]
+        return self._act(makers, calls, "start {}", "Started {}")
+
+    def _climate_step(self, slots: dict[str, Any], area: str | None) -> Decision:
+        """"Make it warmer": one degree up (or down) from the current target."""
+        climates = self._climate(slots, area)
+        if not climates:
+            return self._nothing("a thermostat", slots, area)
+        up = slots.get("step") == "up"
+        calls = []
+        for e in climates:
+            attrs = self.home.get_state(e.entity_id).attributes
+            cur = float(attrs.get("temperature", 20.0))
+            low, high = float(attrs.get("min_temp", 10)), float(attrs.get("max_temp", 30))
+            new = max(low, min(high, cur + (CLIMATE_STEP if up else -CLIMATE_STEP)))
+            calls.append(Action("climate.set_temperature", e.entity_id, {"temperature": new}))
+        temp = float(calls[0].data["temperature"])
+        return self._act(climates, calls, f"set {{}} to {temp:g} degrees",
+                         f"Set {{}} to {temp:g} degrees")
 
     def _climate(self, slots: dict[str, Any], area: str | None) -> list[Entity]:
         found = self.targets(slots, area, ["climate"])
@@ -213,7 +322,7 @@ class IntentHandlers:
         covers = self.targets(slots, area, ["cover"])
         if not covers:
             return self._nothing("blinds or a cover", slots, area)
-        pos = int(round(float(slots["position"])))
+        pos = round(float(slots["position"]))
         calls = [Action("cover.set_cover_position", e.entity_id, {"position": pos}) for e in covers]
         return self._act(covers, calls, f"set {{}} to {pos}%", f"Set {{}} to {pos}%")
 
@@ -240,7 +349,8 @@ class IntentHandlers:
             return self._nothing("a speaker", slots, area)
         pct = max(0, min(100, round(float(slots["volume_level"]))))
         calls = [Action("media_player.volume_set", e.entity_id, {"volume_level": pct / 100}) for e in players]
-        return self._act(players, calls, f"set the volume of {{}} to {pct}%", f"Set the volume of {{}} to {pct}%")
+        return self._act(players, calls, f"set the volume of {{}} to {pct}%",
+                         f"Set the volume of {{}} to {pct}%")
 
     def _set_volume_relative(self, slots: dict[str, Any], area: str | None) -> Decision:
         players = self.targets(slots, area, ["media_player"])

@@ -4,7 +4,9 @@
 2. the local LLM (constrained to the home's real entities and services);
 3. the cloud, only if the privacy policy allows.
 The router also owns the short conversation memory a turn needs: a pending
-confirmation waiting for "yes" or "no".
+confirmation waiting for "yes" or "no", the last devices (for "turn it off", "a bit
+brighter", "and the bedroom too", "no, the other one") and a question waiting for its
+answer — persisted by :mod:`assistant.understand.context` so processes share it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.home.base import HomeBackend
+from assistant.understand.candidates import CommandSpace, strip_address, words
+from assistant.understand.context import (
+    ConversationMemory,
+    FollowUps,
+    Memory,
+    Resolved,
+    alternatives_for,
+    snapshot,
+)
 from assistant.understand.intents import IntentHandlers
 from assistant.understand.result import Action, Decision
 from assistant.understand.templates import TemplateMatcher
@@ -63,6 +74,7 @@ class Understander:
         language: str = "en",
         fallbacks: Sequence[Fallback] = (),
         skills: SkillRegistry | None = None,
+        memory: ConversationMemory | None = None,
     ) -> None:
         self.home = home
         self.skills = skills
@@ -72,6 +84,20 @@ class Understander:
         self.handlers = IntentHandlers(home)
         self.fallbacks = list(fallbacks)
         self.conversation = Conversation()
+        self.memory = memory or ConversationMemory(None)
+        self.space = CommandSpace(home)
+        self.follow_ups = FollowUps(home, self.space, self._match_slots)
+
+    def _match_slots(self, text: str, area: str | None) -> tuple[str, dict[str, object]] | None:
+        match = self.templates.match(text, area=area)
+        return (match.intent, match.slots) if match is not None else None
+
+    def forget(self) -> None:
+        """Start a fresh conversation (nothing pending, no last turn)."""
+        self.memory.clear()
+        self.conversation.pending = ()
+        self.conversation.follow_up = None
+        self.conversation.last_entities = []
 
     def is_complete_command(self, text: str, *, area: str | None) -> bool:
         """Would this text, as it stands, match a sentence template? (For ending a turn
@@ -81,13 +107,18 @@ class Understander:
     def decide(self, text: str, *, area: str | None) -> Decision:
         """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
         now = time.monotonic()
+        text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript
+        memory = self.memory.load()
         match = self.templates.match(text, area=area)
         if self.skills is not None and (answer := self.skills.interrupt(text, match)) is not None:
-            return self._remember(answer, now)  # "stop" while a timer rings
+            return self._remember(answer, now, memory, area)  # "stop" while a timer rings
         if match is not None and match.intent in ("HearthConfirm", "HearthDeny"):
-            return self._answer_confirmation(match.intent == "HearthConfirm", now)
+            return self._answer_confirmation(match.intent == "HearthConfirm", now, memory)
         self.conversation.pending = ()
         self.conversation.follow_up = None
+        resolved = self._follow_up(text, area, memory, match is not None)
+        if resolved is not None:
+            return self._remember(self._resolved(resolved, area), now, memory, area)
         if match is None:
             decision = Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
                                 reason="no template matched")
@@ -95,36 +126,92 @@ class Understander:
                 proposed = fallback.decide(text, area, decision)
                 if proposed is not None:
                     decision = proposed
-                    break
-            return self._remember(decision, now)
+                    if proposed.handled_by != "unhandled":
+                        break  # an "unhandled" proposal passes on, saying why
+            return self._remember(decision, now, memory, area)
         if self.skills is not None and self.skills.owns(match.intent):
-            return self._remember(self.skills.decide(text, match, area), now)
+            return self._remember(self.skills.decide(text, match, area), now, memory, area)
         if not self.handlers.supports(match.intent):
             return Decision("unhandled", "Sorry, I can't do that yet.", intent=match.intent,
                             slots=match.slots, reason=f"no handler for {match.intent}")
-        decision = self.handlers.handle(match.intent, match.slots, area)
+        # No area slot: the sentence did not mean "here" (e.g. "all the lights in the house").
+        decision = self.handlers.handle(match.intent, match.slots,
+                                        area if "area" in match.slots else None)
         candidates = ({"intent": match.intent, "slots": match.slots, "source": "templates",
                        "score": 1.0},)
         decision = replace(decision, candidates=candidates,
                            reason=decision.reason or "a sentence template matched")
-        return self._remember(decision, now)
+        return self._remember(decision, now, memory, area)
 
-    def _remember(self, decision: Decision, now: float) -> Decision:
+    def _follow_up(self, text: str, area: str | None, memory: Memory, matched: bool) -> Resolved | None:
+        """An answer to the last question, or a follow-up on the last turn ("turn it off")."""
+        short = len(words(text)) <= 4
+        if memory.question and (not matched or short):
+            answer = self.follow_ups.answer(text, memory)
+            if answer is not None:
+                return answer
+        found = self.space.retrieve(text)
+        if matched and (found.entities or found.areas) and not memory.last_entities:
+            return None
+        return self.follow_ups.resolve(text, memory, area)
+
+    def _resolved(self, resolved: Resolved, area: str | None) -> Decision:
+        if not self.handlers.supports(resolved.intent):
+            return Decision("unhandled", "Sorry, I can't do that yet.", intent=resolved.intent,
+                            reason=f"no handler for {resolved.intent}")
+        decision = self.handlers.handle(resolved.intent, dict(resolved.slots), area)
+        undo = tuple(a for a in resolved.undo
+                     if not self.home.entity(a.entity_id).sensitive) if decision.actions else ()
+        return replace(decision, actions=(*undo, *decision.actions),
+                       candidates=({"intent": resolved.intent, "slots": dict(resolved.slots),
+                                    "source": "context", "score": 1.0},),
+                       reason=f"follow-up: {resolved.reason}"
+                       + (f"; {decision.reason}" if decision.reason else ""))
+
+    def _remember(self, decision: Decision, now: float, memory: Memory | None = None,
+                  area: str | None = None) -> Decision:
         if decision.pending:
             self.conversation.pending = decision.pending
             self.conversation.pending_since = now
         targets = [a.entity_id for a in (*decision.actions, *decision.pending)]
         if targets:
             self.conversation.last_entities = targets
+        if memory is None:
+            memory = self.memory.load()
+        wall = self.memory.clock()
+        memory.pending = [a.as_dict() for a in decision.pending]
+        memory.pending_at = wall if decision.pending else 0.0
+        if decision.handled_by == "clarify":
+            memory.question = [dict(c) for c in decision.candidates if c.get("intent")]
+            if decision.intent in ("HearthLightColorAsk", "HassLightSet") and len(memory.question) <= 1:
+                # "Which colour would you like?" keeps its target; the answer names the colour
+                memory.question = [{"intent": "HassLightSet", "label": "", "needs": "color",
+                                    "slots": {k: v for k, v in decision.slots.items() if k != "color"}}]
+            memory.question_at = wall
+        else:
+            memory.question, memory.question_at = [], 0.0
+        if targets:
+            memory.last_intent, memory.last_slots = decision.intent, dict(decision.slots)
+            memory.last_entities, memory.last_area, memory.last_at = targets, area, wall
+            memory.alternatives = alternatives_for(decision, self.home, targets)
+            memory.before = snapshot(self.home, targets)
+        self.memory.save(memory)
         return decision
 
-    def _answer_confirmation(self, yes: bool, now: float) -> Decision:
+    def _answer_confirmation(self, yes: bool, now: float, memory: Memory | None = None) -> Decision:
         follow_up = self.conversation.take_follow_up(now)
         if follow_up is not None:
             return self._remember(follow_up(yes), now)
-        pending = self.conversation.take_pending(now)
+        memory = memory if memory is not None else self.memory.load()
+        pending = memory.pending_actions()  # expired ones are already gone
+        memory.pending, memory.pending_at = [], 0.0
+        memory.question, memory.question_at = [], 0.0
+        self.memory.save(memory)
+        self.conversation.pending = ()
         intent = "HearthConfirm" if yes else "HearthDeny"
         if not pending:
+            if not yes:  # "no" / "never mind" with nothing waiting
+                return Decision("local", "Okay.", intent="HassNevermind", reason="nothing pending")
             return Decision("unhandled", "There's nothing waiting for a yes or no.", intent=intent,
                             reason="no pending confirmation")
         if not yes:

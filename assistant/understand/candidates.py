@@ -1,0 +1,365 @@
+"""The command space: every valid command for this home, and the few an utterance can mean.
+
+The local LLM never writes a command; it ranks a short list of commands built here,
+each one an (intent, slots) pair the intent handlers accept, phrased in plain English
+("turn off the lights in the Kitchen"). So whatever the model says, it can only name
+exposed entities and services they support, with values the service table accepts —
+and an utterance can only reach entities it refers to.
+
+Retrieval is lexical and indexed (entity and area names, a small English lexicon of
+device words), so its cost does not grow with the size of the home: the words of the
+utterance are looked up, the home is not scanned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.home.base import Entity, HomeBackend
+from assistant.understand.intents import COLORS
+
+WAKE_NAMES = r"(?:hey |ok |okay |hi )?(?:olly|ollie|alexa|siri|google|jarvis|computer|hearth|assistant)"
+_LEAD = re.compile(rf"^(?:{WAKE_NAMES}[, ]+)+")
+_WORD = re.compile(r"[a-z0-9%]+(?:'[a-z]+)?(?:\.[0-9]+)?")
+
+# A word -> the domain it points at. Only words that say "a device of this kind".
+DOMAIN_WORDS: dict[str, str] = {
+    **dict.fromkeys(["light", "lights", "lamp", "lamps", "lighting", "bulb", "bulbs",
+                     "brightness", "bright", "brighter", "dim", "dimmer", "dark", "darker",
+                     "brighten", "lightbulb", "lightbulbs", "illuminate", "illumination",
+                     "colour", "color", "hue"], "light"),
+    **dict.fromkeys(["plug", "plugs", "socket", "sockets", "outlet", "outlets", "wemo"], "switch"),
+    **dict.fromkeys(["fan", "fans"], "fan"),
+    **dict.fromkeys(["blind", "blinds", "curtain", "curtains", "shade", "shades", "shutter",
+                     "shutters"], "cover"),
+    **dict.fromkeys(["lock", "unlock", "locked", "unlocked"], "lock"),
+    **dict.fromkeys(["vacuum", "hoover", "roomba", "hoovering", "vacuuming", "clean",
+                     "cleaning", "cleanup", "dust", "dusty", "dirty", "mop"], "vacuum"),
+    **dict.fromkeys(["volume", "louder", "quieter", "song", "track", "speaker", "speakers",
+                     "music"], "media_player"),
+    **dict.fromkeys(["thermostat", "heating", "heater", "temperature", "warmer", "cooler",
+                     "hotter", "colder", "degrees", "chilly", "freezing"], "climate"),
+}
+# Words that point at a thing by what it does ("make coffee"): matched against entity names.
+THING_WORDS: dict[str, str] = {
+    "coffee": "coffee", "espresso": "coffee", "cappuccino": "coffee", "latte": "coffee",
+    "brew": "coffee", "tv": "tv", "television": "tv", "telly": "tv",
+}
+WHOLE_HOME = re.compile(r"\b(?:house|home|flat|apartment|everywhere|every room|all rooms|"
+                        r"whole place|all (?:the |my |of the )?lights|every light)\b")
+HERE = re.compile(r"\b(?:in here|this room|here)\b")
+_PERCENT = re.compile(r"\b(\d{1,3})\s*(?:%|percent|per cent)")
+_DEGREES = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:degrees?|°)")
+_NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+                 "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
+
+
+def strip_address(text: str) -> str:
+    """'Olly, turn on the light' -> 'turn on the light': a wake name left in a transcript."""
+    cleaned = _LEAD.sub("", text.strip().lower().replace("’", "'"))
+    return cleaned if cleaned else text
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+@dataclass(frozen=True)
+class Command:
+    """One thing the assistant could do: an intent and slots, phrased for the model."""
+
+    phrase: str
+    intent: str | None
+    """None for the "not a command" choice."""
+    slots: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    group: str = ""
+    """Which target group it acts on (for spotting "which one?" ambiguities)."""
+    action: str = ""
+    """What it does regardless of the target ("turn_off"), for the same purpose."""
+
+    def as_candidate(self, score: float) -> dict[str, Any]:
+        return {"phrase": self.phrase, "intent": self.intent, "slots": dict(self.slots),
+                "score": round(score, 3), "source": "local_llm"}
+
+
+NOT_A_COMMAND = Command("none", None, group="", action="none")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Entities a request can act on, with the phrase that names them and the slots that
+    make the intent handlers find exactly them."""
+
+    key: str
+    domain: str
+    phrase: str
+    slots: dict[str, Any] = field(hash=False, compare=False)
+    entities: tuple[Entity, ...] = field(hash=False, compare=False)
+
+    def has(self, feature: str) -> bool:
+        return any(feature in e.features for e in self.entities)
+
+    @property
+    def label(self) -> str:
+        """How to name it in a question: 'Kitchen Light', 'the Kitchen'."""
+        return self.entities[0].name if len(self.entities) == 1 else self.phrase
+
+
+@dataclass
+class Retrieval:
+    """What an utterance refers to."""
+
+    text: str
+    entities: list[Entity] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    things: list[str] = field(default_factory=list)
+    whole_home: bool = False
+    here: bool = False
+    colour: str | None = None
+    percent: int | None = None
+    degrees: float | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.entities or self.domains or self.things)
+
+
+class CommandSpace:
+    """Indexes one home's names; turns an utterance into a short list of commands."""
+
+    def __init__(self, home: HomeBackend) -> None:
+        self.home = home
+        self.entities = [e for e in home.entities() if _controllable(e)]
+        self.areas = {a.id: a for a in home.areas()}
+        self._names: dict[tuple[str, ...], list[Entity]] = defaultdict(list)
+        for e in self.entities:
+            for n in e.names:
+                self._names[tuple(words(n))].append(e)
+        self._area_names: dict[tuple[str, ...], str] = {}
+        for a in home.areas():
+            for n in (a.name, *a.aliases):
+                self._area_names[tuple(words(n))] = a.id
+                joined = n.lower().replace(" ", "")
+                if joined != n.lower():
+                    self._area_names[(joined,)] = a.id  # "bedroom" / "bed room"
+                    self._area_names[tuple(words(n.lower().replace("room", " room")))] = a.id
+        self._by_domain_area: dict[tuple[str, str | None], list[Entity]] = defaultdict(list)
+        self._by_domain: dict[str, list[Entity]] = defaultdict(list)
+        self._by_thing: dict[str, list[Entity]] = defaultdict(list)
+        for e in self.entities:
+            self._by_domain_area[(e.domain, e.area)].append(e)
+            self._by_domain[e.domain].append(e)
+            for thing in set(THING_WORDS.values()):
+                if any(thing in words(n) for n in e.names):
+                    self._by_thing[thing].append(e)
+        self._max_name = max((len(k) for k in (*self._names, *self._area_names)), default=1)
+
+    # --- what the utterance refers to -------------------------------------------------
+
+    def retrieve(self, text: str) -> Retrieval:
+        toks = words(text)
+        found = Retrieval(text=text)
+        used = [False] * len(toks)
+        for n in range(min(self._max_name, len(toks)), 0, -1):
+            for i in range(len(toks) - n + 1):
+                if any(used[i:i + n]):
+                    continue
+                key = tuple(toks[i:i + n])
+                plural = (*key[:-1], key[-1].rstrip("s")) if key[-1].endswith("s") else key
+                ents = self._names.get(key) or self._names.get(plural)
+                if ents:
+                    found.entities.extend(e for e in ents if e not in found.entities)
+                    used[i:i + n] = [True] * n
+                    continue
+                area = self._area_names.get(key)
+                if area:
+                    if area not in found.areas:
+                        found.areas.append(area)
+                    used[i:i + n] = [True] * n
+        for tok in toks:
+            domain = DOMAIN_WORDS.get(tok)
+            if domain and domain not in found.domains:
+                found.domains.append(domain)
+            thing = THING_WORDS.get(tok)
+            if thing and thing not in found.things and self._by_thing.get(thing):
+                found.things.append(thing)
+        lowered = " ".join(toks)
+        found.whole_home = bool(WHOLE_HOME.search(lowered))
+        found.here = bool(HERE.search(lowered))
+        for tok in toks:
+            if tok in COLORS and tok not in ("white", "black"):
+                found.colour = tok
+        if "warm white" in lowered:
+            found.colour = "warm white"
+        elif found.colour is None and re.search(r"\bwhite\b", lowered):
+            found.colour = "white"
+        m = _PERCENT.search(lowered)
+        if m:
+            found.percent = max(0, min(100, int(m.group(1))))
+        else:
+            m2 = re.search(r"\b(" + "|".join(_NUMBER_WORDS) + r")\s*(?:%|percent)", lowered)
+            if m2:
+                found.percent = _NUMBER_WORDS[m2.group(1)]
+        d = _DEGREES.search(lowered)
+        if d:
+            found.degrees = float(d.group(1))
+        return found
+
+    # --- which entities ----------------------------------------------------------------
+
+    def targets(self, found: Retrieval, area: str | None) -> list[Target]:
+        """The groups of entities the utterance can mean, most specific first."""
+        out: list[Target] = []
+        named = [e for e in found.entities if not found.areas or e.area in found.areas
+                 or len(found.entities) == 1]
+        if named:
+            by_domain: dict[str, list[Entity]] = defaultdict(list)
+            for e in named:
+                by_domain[e.domain].append(e)
+            for ents in by_domain.values():
+                if len(ents) > 1 and len({e.area for e in ents}) > 1 and not found.areas:
+                    out.extend(self._entity_target(e) for e in ents)  # ambiguous: one each
+                else:
+                    out.append(self._group_target(ents))
+        for thing in found.things:
+            ents = [e for e in self._by_thing[thing] if e not in named]
+            if ents:
+                out.extend(self._entity_target(e) for e in ents)
+        domains = [d for d in found.domains if not any(t.domain == d for t in out)]
+        for domain in domains:
+            out.extend(self._domain_targets(domain, found, area))
+        return out
+
+    def _entity_target(self, e: Entity) -> Target:
+        return Target(e.entity_id, e.domain, f"the {e.name}", {"name": e.entity_id}, (e,))
+
+    def _group_target(self, ents: list[Entity]) -> Target:
+        if len(ents) == 1:
+            return self._entity_target(ents[0])
+        names = " and ".join(f"the {e.name}" for e in ents)
+        return Target("+".join(e.entity_id for e in ents), ents[0].domain, names,
+                      {"name": [e.entity_id for e in ents]}, tuple(ents))
+
+    def _domain_targets(self, domain: str, found: Retrieval, area: str | None) -> list[Target]:
+        noun = _NOUNS.get(domain, domain.replace("_", " "))
+        if domain == "switch":
+            # A plug is known by what is plugged into it: "the smart plug" -> ask which.
+            ents = [e for a in found.areas for e in self._by_domain_area.get((domain, a), [])] \
+                if found.areas else self._by_domain.get(domain, [])
+            return [self._entity_target(e) for e in ents][:6]
+        if found.areas:
+            return [self._area_target(domain, a, noun) for a in found.areas
+                    if self._by_domain_area.get((domain, a))]
+        if found.whole_home and domain in ("light", "switch", "fan", "cover"):
+            ents = self._by_domain.get(domain, [])
+            if ents:
+                return [Target(f"{domain}@home", domain, f"all the {noun[1]}",
+                               {"domain": domain, "scope": "home"}, tuple(ents))]
+            return []
+        local = self._by_domain_area.get((domain, area), []) if area else []
+        if local:
+            return [self._area_target(domain, area, noun)] if area else []
+        anywhere = self._by_domain.get(domain, [])
+        if domain == "climate" or len(anywhere) == 1:
+            return [self._group_target(anywhere[:1])] if anywhere else []
+        # Nothing of that kind here: one target per area that has one ("which one?").
+        areas = sorted({e.area for e in anywhere if e.area}, key=str)
+        return [self._area_target(domain, a, noun) for a in areas][:6]
+
+    def _area_target(self, domain: str, area: str, noun: tuple[str, str]) -> Target:
+        ents = self._by_domain_area[(domain, area)]
+        name = self.areas[area].name
+        if len(ents) == 1:
+            e = ents[0]
+            return Target(e.entity_id, domain, f"the {e.name}", {"name": e.entity_id}, (e,))
+        return Target(f"{domain}@{area}", domain, f"the {noun[1]} in the {name}",
+                      {"area": area, "domain": domain}, tuple(ents))
+
+    # --- what can be done to them ------------------------------------------------------
+
+    def commands(self, found: Retrieval, targets: Iterable[Target]) -> list[Command]:
+        out: list[Command] = []
+        for t in targets:
+            out.extend(self._actions(found, t))
+        return out
+
+    def _actions(self, found: Retrieval, t: Target) -> list[Command]:
+        s = t.slots
+        p = t.phrase
+        d = t.domain
+
+        def cmd(phrase: str, intent: str, action: str, **extra: Any) -> Command:
+            return Command(phrase, intent, {**s, **extra}, group=t.key, action=action)
+
+        if d == "light":
+            out = [cmd(f"turn on {p}", "HassTurnOn", "on"),
+                   cmd(f"turn off {p}", "HassTurnOff", "off")]
+            if t.has("dimmable"):
+                out += [cmd(f"make {p} brighter", "HearthLightStep", "up", step="up"),
+                        cmd(f"dim {p}", "HearthLightStep", "down", step="down")]
+                if found.percent is not None:
+                    pct = max(1, found.percent)
+                    out.append(cmd(f"set {p} to {pct} percent", "HassLightSet", f"pct{pct}",
+                                   brightness=pct))
+            if t.has("color"):
+                if found.colour:
+                    out.append(cmd(f"make {p} {found.colour}", "HassLightSet",
+                                   f"colour:{found.colour}", color=found.colour))
+                else:
+                    out.append(cmd(f"change the colour of {p}", "HearthLightColorAsk", "colour"))
+            return out
+        if d in ("switch", "fan"):
+            out = [cmd(f"turn on {p}", "HassTurnOn", "on"), cmd(f"turn off {p}", "HassTurnOff", "off")]
+            if d == "fan" and found.percent is not None:
+                out.append(cmd(f"set {p} to {found.percent} percent", "HassFanSetSpeed",
+                               f"pct{found.percent}", percentage=found.percent))
+            return out
+        if d == "cover":
+            out = [cmd(f"open {p}", "HassTurnOn", "open"), cmd(f"close {p}", "HassTurnOff", "close")]
+            if found.percent is not None and t.has("position"):
+                out.append(cmd(f"open {p} to {found.percent} percent", "HassSetPosition",
+                               f"pos{found.percent}", position=found.percent))
+            return out
+        if d == "lock":
+            return [cmd(f"lock {p}", "HassTurnOn", "lock"), cmd(f"unlock {p}", "HassTurnOff", "unlock")]
+        if d == "vacuum":
+            return [cmd(f"start {p}", "HassVacuumStart", "start"),
+                    cmd(f"send {p} back to its dock", "HassVacuumReturnToBase", "dock")]
+        if d == "media_player":
+            out = [cmd(f"play music on {p}", "HassMediaUnpause", "play"),
+                   cmd(f"pause {p}", "HassMediaPause", "pause"),
+                   cmd(f"skip to the next song on {p}", "HassMediaNext", "next"),
+                   cmd(f"turn up the volume of {p}", "HassSetVolumeRelative", "louder",
+                       volume_step="up"),
+                   cmd(f"turn down the volume of {p}", "HassSetVolumeRelative", "quieter",
+                       volume_step="down")]
+            if found.percent is not None:
+                out.append(cmd(f"set the volume of {p} to {found.percent} percent", "HassSetVolume",
+                               f"vol{found.percent}", volume_level=found.percent))
+            return out
+        if d == "climate":
+            out = [cmd(f"make it warmer with {p}", "HearthClimateStep", "warmer", step="up"),
+                   cmd(f"make it cooler with {p}", "HearthClimateStep", "cooler", step="down")]
+            if found.degrees is not None:
+                out.append(cmd(f"set {p} to {found.degrees:g} degrees", "HassClimateSetTemperature",
+                               f"deg{found.degrees:g}", temperature=found.degrees))
+            return out
+        return []
+
+
+_NOUNS: dict[str, tuple[str, str]] = {
+    "light": ("light", "lights"), "switch": ("plug", "plugs"), "fan": ("fan", "fans"),
+    "cover": ("blind", "blinds"), "lock": ("lock", "locks"), "vacuum": ("vacuum", "vacuums"),
+    "media_player": ("speaker", "speakers"), "climate": ("thermostat", "thermostats"),
+}
+
+
+def _controllable(e: Entity) -> bool:
+    from assistant.home.services import SERVICES
+
+    return bool(SERVICES.get(e.domain))

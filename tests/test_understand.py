@@ -1,0 +1,240 @@
+"""Understanding without the LLM: Hearth's sentences, the handlers, follow-ups, memory, safety.
+
+Every test asks the real demo home through the real router (templates = hassil with
+Home Assistant's and Hearth's sentences) and checks what would be done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.config import load_settings
+from assistant.home import open_home
+from assistant.home.base import HomeBackend
+from assistant.understand.candidates import CommandSpace, strip_address
+from assistant.understand.context import ConversationMemory
+from assistant.understand.result import Decision
+from assistant.understand.router import Understander
+
+AREA = "living_room"
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Iterator[HomeBackend]:
+    h = open_home(load_settings(data_dir=str(tmp_path)))
+    yield h
+    h.close()
+
+
+@pytest.fixture()
+def understander(home: HomeBackend, tmp_path: Path) -> Understander:
+    return Understander(home, memory=ConversationMemory(tmp_path / "conversation.sqlite"))
+
+
+def acts(d: Decision) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(a.service, a.entity_id, dict(a.data)) for a in d.actions]
+
+
+def apply(home: HomeBackend, d: Decision) -> None:
+    for a in d.actions:
+        home.call_service(a.service, a.entity_id, a.data)
+
+
+def lights_on(home: HomeBackend, pct: int = 50) -> None:
+    for e in home.entities():
+        if e.domain == "light":
+            home.call_service("light.turn_on", e.entity_id,
+                              {"brightness_pct": pct} if "dimmable" in e.features else {})
+
+
+# --- Hearth's own sentences ----------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("make coffee", [("switch.turn_on", "switch.coffee_maker", {})]),
+    ("start the coffee pot", [("switch.turn_on", "switch.coffee_maker", {})]),
+    ("i'd like an espresso please", [("switch.turn_on", "switch.coffee_maker", {})]),
+    ("it's coffee time", [("switch.turn_on", "switch.coffee_maker", {})]),
+    ("shut off the lights in the bedroom", [("light.turn_off", "light.bedroom", {})]),
+    ("kill the lights", [("light.turn_off", "light.living_room_ceiling", {}),
+                         ("light.turn_off", "light.floor_lamp", {})]),
+    ("clean the kitchen", [("vacuum.start", "vacuum.robot", {})]),
+    ("start house cleaning", [("vacuum.start", "vacuum.robot", {})]),
+    ("make the bedroom light blue", [("light.turn_on", "light.bedroom", {"rgb_color": [0, 0, 255]})]),
+])
+def test_hearth_sentences(understander: Understander, text: str,
+                          expected: list[tuple[str, str, dict[str, Any]]]) -> None:
+    d = understander.decide(text, area=AREA)
+    assert d.handled_by == "local", d.reason
+    assert acts(d) == expected
+
+
+def test_relative_brightness_follows_the_state(understander: Understander, home: HomeBackend) -> None:
+    lights_on(home, 50)
+    d = understander.decide("dim the lights in the kitchen", area=AREA)
+    assert acts(d) == [("light.turn_on", "light.kitchen", {"brightness_pct": 25})]
+    d = understander.decide("make the kitchen light a bit brighter", area=AREA)
+    assert acts(d) == [("light.turn_on", "light.kitchen", {"brightness_pct": 60})]
+
+
+def test_dimming_lights_that_are_off_does_not_switch_them_on(understander: Understander) -> None:
+    d = understander.decide("dim the lights in the kitchen", area=AREA)
+    assert d.actions == () and "already off" in d.reply
+
+
+def test_its_dark_in_here_turns_on_then_brightens(understander: Understander, home: HomeBackend) -> None:
+    d = understander.decide("it's dark in here", area="bedroom")
+    assert acts(d) == [("light.turn_on", "light.bedroom", {})]
+    apply(home, d)
+    home.call_service("light.turn_on", "light.bedroom", {"brightness_pct": 40})
+    d = understander.decide("it's too dark in here", area="bedroom")
+    assert acts(d) == [("light.turn_on", "light.bedroom", {"brightness_pct": 65})]
+
+
+def test_redder_moves_the_colour_toward_red(understander: Understander, home: HomeBackend) -> None:
+    home.call_service("light.turn_on", "light.bedroom", {"rgb_color": [0, 0, 255]})
+    d = understander.decide("make the light in here redder", area="bedroom")
+    assert acts(d) == [("light.turn_on", "light.bedroom", {"rgb_color": [128, 0, 128]})]
+
+
+def test_whole_home_means_every_room(understander: Understander) -> None:
+    d = understander.decide("turn on all the lights in the house", area=AREA)
+    assert {a.entity_id for a in d.actions} == {e.entity_id for e in understander.home.entities()
+                                                if e.domain == "light"}
+
+
+def test_wake_name_left_in_the_transcript_is_ignored(understander: Understander) -> None:
+    assert strip_address("Olly, turn on the kitchen light") == "turn on the kitchen light"
+    d = understander.decide("alexa turn on the kitchen light", area=AREA)
+    assert acts(d) == [("light.turn_on", "light.kitchen", {})]
+
+
+def test_colour_left_open_is_asked_and_the_answer_completes_it(understander: Understander) -> None:
+    d = understander.decide("change the colour of the lights", area="bedroom")
+    assert d.handled_by == "clarify" and d.expects_reply and not d.actions
+    d = understander.decide("blue", area="bedroom")
+    assert acts(d) == [("light.turn_on", "light.bedroom", {"rgb_color": [0, 0, 255]})]
+
+
+# --- follow-ups ----------------------------------------------------------------------
+
+def test_turn_it_off_refers_to_the_last_device(understander: Understander, home: HomeBackend) -> None:
+    apply(home, understander.decide("turn on the bedroom light", area=AREA))
+    d = understander.decide("turn it off", area=AREA)
+    assert acts(d) == [("light.turn_off", "light.bedroom", {})]
+    assert d.reason.startswith("follow-up")
+
+
+def test_a_bit_brighter_steps_the_last_light(understander: Understander, home: HomeBackend) -> None:
+    apply(home, understander.decide("set the kitchen light to 40%", area=AREA))
+    d = understander.decide("a bit brighter", area=AREA)
+    assert acts(d) == [("light.turn_on", "light.kitchen", {"brightness_pct": 50})]
+
+
+def test_and_the_bedroom_too_repeats_the_request_there(understander: Understander,
+                                                      home: HomeBackend) -> None:
+    apply(home, understander.decide("turn on the lights in the kitchen", area=AREA))
+    d = understander.decide("and the bedroom too", area=AREA)
+    assert acts(d) == [("light.turn_on", "light.bedroom", {})]
+
+
+def test_the_other_one_undoes_and_switches(understander: Understander, home: HomeBackend) -> None:
+    apply(home, understander.decide("turn on the floor lamp", area=AREA))
+    d = understander.decide("no, the other one", area=AREA)
+    assert ("light.turn_off", "light.floor_lamp", {}) in acts(d)
+    assert ("light.turn_on", "light.living_room_ceiling", {}) in acts(d)
+
+
+def test_follow_ups_expire(home: HomeBackend, tmp_path: Path) -> None:
+    now = [1000.0]
+    memory = ConversationMemory(tmp_path / "c.sqlite", follow_up_s=20, clock=lambda: now[0])
+    u = Understander(home, memory=memory)
+    u.decide("turn on the bedroom light", area=AREA)
+    now[0] += 25
+    d = u.decide("turn it off", area=AREA)
+    assert not any(a.entity_id == "light.bedroom" for a in d.actions)
+
+
+# --- confirmation and memory across processes ---------------------------------------------
+
+def test_sensitive_needs_a_yes_that_a_second_process_can_give(home: HomeBackend, tmp_path: Path) -> None:
+    path = tmp_path / "conversation.sqlite"
+    first = Understander(home, memory=ConversationMemory(path))
+    d = first.decide("unlock the front door", area=AREA)
+    assert d.handled_by == "confirm" and not d.actions and d.expects_reply
+    second = Understander(home, memory=ConversationMemory(path))  # like a new `hearth ask`
+    d = second.decide("yes", area=AREA)
+    assert acts(d) == [("lock.unlock", "lock.front_door", {})]
+    assert second.decide("yes", area=AREA).actions == ()  # used up
+
+
+def test_a_late_yes_does_nothing(home: HomeBackend, tmp_path: Path) -> None:
+    now = [50.0]
+    u = Understander(home, memory=ConversationMemory(tmp_path / "c.sqlite", confirm_s=15,
+                                                     clock=lambda: now[0]))
+    u.decide("open the garage door", area=AREA)
+    now[0] += 16
+    assert u.decide("yes", area=AREA).actions == ()
+
+
+def test_no_cancels_and_no_with_nothing_pending_is_fine(understander: Understander) -> None:
+    understander.decide("unlock the front door", area=AREA)
+    d = understander.decide("no", area=AREA)
+    assert d.actions == () and "won't" in d.reply
+    d = understander.decide("never mind", area=AREA)
+    assert d.handled_by == "local" and d.actions == ()
+
+
+def test_another_request_drops_the_pending_confirmation(understander: Understander) -> None:
+    understander.decide("unlock the front door", area=AREA)
+    understander.decide("turn on the kitchen light", area=AREA)
+    assert understander.decide("yes", area=AREA).actions == ()
+
+
+def test_corrupt_memory_file_is_not_fatal(home: HomeBackend, tmp_path: Path) -> None:
+    path = tmp_path / "conversation.sqlite"
+    path.write_bytes(b"this is not sqlite")
+    u = Understander(home, memory=ConversationMemory(path))
+    d = u.decide("turn on the kitchen light", area=AREA)
+    assert acts(d) == [("light.turn_on", "light.kitchen", {})]
+
+
+# --- safety without the model ---------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "unlock the front door",
+    "open the garage door",
+    "please unlock the front door right now, it is an emergency",
+])
+def test_sensitive_devices_are_never_acted_on_directly(understander: Understander, text: str) -> None:
+    d = understander.decide(text, area=AREA)
+    assert d.actions == ()
+    if d.pending:
+        assert d.handled_by == "confirm" and d.expects_reply
+
+
+def test_follow_up_on_a_lock_still_needs_a_yes(understander: Understander) -> None:
+    understander.decide("lock the front door", area=AREA)
+    understander.decide("no", area=AREA)
+    d = understander.decide("turn it off", area=AREA)  # "it" = the front door -> unlock
+    assert d.actions == ()
+
+
+def test_command_space_only_names_real_entities(home: HomeBackend) -> None:
+    space = CommandSpace(home)
+    found = space.retrieve("turn on the sauna light and unlock the bank vault")
+    commands = space.commands(found, space.targets(found, AREA))
+    ids = {e.entity_id for e in home.entities()}
+    for c in commands:
+        named = c.slots.get("name")
+        for n in (named if isinstance(named, list) else [named] if named else []):
+            assert n in ids
+    assert all(c.intent is not None for c in commands)
+
+
+def test_a_bare_device_name_is_not_a_command(understander: Understander) -> None:
+    d = understander.decide("the floor lamp", area=AREA)
+    assert d.actions == ()
