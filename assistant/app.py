@@ -7,17 +7,19 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from assistant.audio.chunk import AudioChunk
 from assistant.audio.sinks import AudioSink
 from assistant.config import Settings
 from assistant.events import EventSink, discard
 from assistant.home import open_home
+from assistant.loop import VoiceLoop
 from assistant.pipeline import Pipeline, TurnResult
 from assistant.skills.registry import SkillRegistry
-from assistant.loop import VoiceLoop
 from assistant.understand.cloud_fallback import CloudFallback
+from assistant.understand.context import ConversationMemory
+from assistant.understand.local_llm import LocalLlmFallback
 from assistant.understand.router import Fallback, Understander
 from assistant.wake.base import WakeDetector
 
@@ -35,8 +37,17 @@ class TextAssistant:
             fallbacks: list[Fallback] = []  # the local LLM first, then the cloud
             self.cloud = CloudFallback(settings, self.home, explain=explain)
             fallbacks.append(self.cloud)
-            self.understander = Understander(self.home, fallbacks=fallbacks, skills=self.skills)
+            memory = ConversationMemory(settings.data_dir / "conversation.sqlite",
+                                        follow_up_s=settings.conversation.follow_up_s,
+                                        confirm_s=settings.conversation.confirm_s)
+            self.understander = Understander(self.home, fallbacks=fallbacks, skills=self.skills,
+                                             memory=memory)
             self.cloud.attach(self.understander.conversation)
+            self.local_llm: LocalLlmFallback | None = None
+            if settings.llm.enabled:  # loaded on the first request the templates miss
+                self.local_llm = LocalLlmFallback.from_settings(
+                    settings, self.home, templates=self.understander.templates, lazy=True)
+                self.understander.fallbacks.insert(0, self.local_llm)
             device_area = self.home.area(settings.device_area).id
         except BaseException:
             if getattr(self, "skills", None) is not None:
@@ -53,12 +64,18 @@ class TextAssistant:
         cloud = getattr(self, "cloud", None)
         if cloud is not None:
             cloud.close()
+        local_llm = getattr(self, "local_llm", None)
+        if local_llm is not None:
+            local_llm.close()
+        understander = getattr(self, "understander", None)
+        if understander is not None:
+            understander.memory.close()
         skills = getattr(self, "skills", None)
         if skills is not None:
             skills.close()
         self.home.close()
 
-    def __enter__(self) -> TextAssistant:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, et: type[BaseException] | None, e: BaseException | None,

@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+    except Exception as exc:
         logging.getLogger("hearth").debug("unexpected error", exc_info=True)
         sys.stderr.write(f"hearth: unexpected {type(exc).__name__}: {exc} (run with -v for details)\n")
         return 1

@@ -65,6 +65,11 @@ def _print_event_text(event: Event) -> None:
     sys.stdout.flush()
 
 
+def _print_event_json(event: Event) -> None:
+    sys.stdout.write(to_json(event) + "\n")
+    sys.stdout.flush()
+
+
 def _source(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
     from assistant.audio import sources
 
@@ -80,7 +85,7 @@ def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.app import VoiceAssistant
     from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
 
-    emit = (lambda e: sys.stdout.write(to_json(e) + "\n")) if args.json else _print_event_text
+    emit = _print_event_json if args.json else _print_event_text
     chunks = _source(args, settings)  # open (and validate) the input before loading models
     sink: AudioSink = NullSink()
     if args.output:

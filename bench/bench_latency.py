@@ -231,7 +231,8 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--compare", action="store_true",
                         help="also run the baseline that always waits for the 700 ms silence")
@@ -289,7 +290,8 @@ def main() -> int:
     print(f"{'setting':24} {'acted':>7} {'action p50':>11} {'p95':>7} {'1st audio p50':>14} {'p95':>7}")
     for r in results:
         print(f"{r['label']:24} {r['acted']:>3}/{r['commands']:<3} {r['action_p50_ms']:>9.0f}ms "
-              f"{r['action_p95_ms']:>5.0f}ms {r['first_audio_p50_ms']:>12.0f}ms {r['first_audio_p95_ms']:>5.0f}ms")
+              f"{r['action_p95_ms']:>5.0f}ms {r['first_audio_p50_ms']:>12.0f}ms "
+              f"{r['first_audio_p95_ms']:>5.0f}ms")
     print(f"idle listening: {idle['core_percent']}% of one core ({idle['source']}, {idle['audio_s']:.0f} s)")
     print(f"resident memory, all models loaded ({', '.join(memory['models'])}): {memory['rss_mb']} MB "
           f"(peak {memory['peak_rss_mb']} MB)")

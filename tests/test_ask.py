@@ -137,7 +137,8 @@ def test_cli_ask_area_by_name_or_id() -> None:
 
 
 def test_cli_batch_from_stdin() -> None:
-    lines = "turn on the kitchen light\n" + json.dumps({"text": "turn on the light", "area": "Bedroom"}) + "\n"
+    second = json.dumps({"text": "turn on the light", "area": "Bedroom"})
+    lines = "turn on the kitchen light\n" + second + "\n"
     proc = run_hearth("ask", "--batch", "-", "--json", "--dry-run", input=lines.encode())
     assert proc.returncode == 0, proc.stderr
     outs = [json.loads(line) for line in proc.stdout.decode().splitlines()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -44,5 +45,6 @@ def to_float(samples: Samples) -> npt.NDArray[np.float32]:
     return (samples.astype(np.float32) / 32768.0).astype(np.float32)
 
 
-def to_int16(samples: npt.NDArray[np.floating]) -> Samples:  # type: ignore[type-arg]
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+def to_int16(samples: npt.NDArray[np.floating[Any]]) -> Samples:
+    out: Samples = (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+    return out

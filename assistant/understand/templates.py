@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hassil import Intents, TextSlotList, recognize_best
+from hassil import Intents, SlotList, TextSlotList, recognize_best
 from home_assistant_intents import get_intents
 
 from assistant.home.base import Area, Entity
@@ -36,7 +36,7 @@ def _base_intents_dict(language: str) -> dict[str, Any]:
     data = get_intents(language)
     if data is None:
         raise ValueError(f"home-assistant-intents has no sentences for {language!r}")
-    return data
+    return dict(data)
 
 
 def merge_intents(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class TemplateMatcher:
                       *(extra_sentences or [])]:
             data = merge_intents(data, extra)
         self.intents = Intents.from_dict(data)
-        self.slot_lists = {
+        self.slot_lists: dict[str, SlotList] = {
             "name": TextSlotList.from_tuples(
                 [
                     (name, e.entity_id, self._entity_context(e))
