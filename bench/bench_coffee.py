@@ -98,9 +98,9 @@ def main() -> int:
     ap.add_argument("--data", type=Path, help="the coffee_orders folder (default: from $HEARTH_EVAL_DATA)")
     ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all",
                     help="dev = even-numbered clips (looked at while writing sentences), holdout = odd")
-    ap.add_argument("--prompt", choices=["skills", "home", "none"], default="skills",
-                    help="Whisper's prompt: home names + skills' stt_words (the loop's), home names "
-                    "only, or none")
+    ap.add_argument("--prompt", choices=["skills", "home", "none", "retry"], default="skills",
+                    help="Whisper's prompt: home names + skills' stt_words, home names only, none, or "
+                    "retry (home names; when no template matches, again with the skills' words)")
     ap.add_argument("--beam", type=int, default=None, help="Whisper beam size (default: the settings', 1)")
     ap.add_argument("--noise", action="store_true",
                     help=f"also run with kitchen noise mixed at {', '.join(map(str, SNRS_DB))} dB SNR")
@@ -131,12 +131,14 @@ def main() -> int:
         stt_settings = settings.stt.model_copy(update={"beam_size": args.beam})
         settings = settings.model_copy(update={"stt": stt_settings})
     home_names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
-    prompt = {"skills": bias_prompt(home_names + tester.registry.stt_words()),
+    with_words = bias_prompt(home_names + tester.registry.stt_words())
+    prompt = {"skills": with_words, "retry": bias_prompt(home_names),
               "home": bias_prompt(home_names), "none": None}[args.prompt]
     sys.stderr.write(f"loading Whisper ({settings.stt.model or 'bundled tiny.en'}, "
                      f"beam {settings.stt.beam_size})\n")
     stt = WhisperStt(settings.stt, prompt=prompt)
     stt.warm_up()
+    retry = WhisperStt(settings.stt, prompt=with_words) if args.prompt == "retry" else None
 
     conditions: list[tuple[str, float | None]] = [("clean", None)]
     noise = None
@@ -153,6 +155,9 @@ def main() -> int:
                 audio = mix(audio, noise, snr, seed=i)
             t0 = time.perf_counter()
             text = stt.transcribe(audio)
+            retried = False
+            if retry is not None and not tester.understander.is_complete_command(text, area=None):
+                text, retried = retry.transcribe(audio), True
             t1 = time.perf_counter()
             tester.understander.forget()
             turn = tester.ask(text, dry_run=True) if text else None
@@ -160,7 +165,8 @@ def main() -> int:
             want = expected(labels[name])
             got = turn.slots if turn is not None and turn.intent == COFFEE_INTENT else {}
             ok = turn is not None and turn.intent == COFFEE_INTENT and got == want
-            rows.append({"clip": name, "text": text, "intent": turn.intent if turn else None, "slots": got,
+            rows.append({"clip": name, "text": text, "retried": retried,
+                         "intent": turn.intent if turn else None, "slots": got,
                          "expected": want, "accepted": ok, "stt_ms": (t1 - t0) * 1000,
                          "understand_ms": (t2 - t1) * 1000,
                          "wrong_slots": sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))})
@@ -174,6 +180,8 @@ def main() -> int:
                         "intent_rate": 100.0 * sum(r["intent"] == COFFEE_INTENT for r in rows)
                         / max(1, len(rows)),
                         "stt_ms_p50": statistics.median(r["stt_ms"] for r in rows),
+                        "stt_ms_mean": statistics.mean(r["stt_ms"] for r in rows),
+                        "retried": sum(r["retried"] for r in rows),
                         "understand_ms_p50": statistics.median(r["understand_ms"] for r in rows),
                         "rows": rows})
     tester.close()
@@ -218,7 +226,10 @@ def main() -> int:
         if j == 0:
             print("  ".join("-" * w for w in widths))
     clean = results[0]
-    print(f"\nspeech-to-text p50 {clean['stt_ms_p50']:.0f} ms, understanding p50 "
+    if args.prompt == "retry":
+        print(f"\nretried with the skills' words: {clean['retried']} of {clean['clips']}")
+    print(f"\nspeech-to-text p50 {clean['stt_ms_p50']:.0f} ms (mean {clean['stt_ms_mean']:.0f}), "
+          "understanding p50 "
           f"{clean['understand_ms_p50']:.1f} ms per command ({args.split} split, {len(names)} clips)")
     if args.failures:
         for r in results:
