@@ -60,10 +60,23 @@ def log(msg: str, end: str = "\n") -> None:
 
 
 def poisson_upper(k: int, exposure: float, conf: float = 0.95) -> float:
-    """Exact one-sided upper bound on a Poisson rate (k events in ``exposure``)."""
-    from scipy.stats import chi2
+    """Exact one-sided upper bound on a Poisson rate (k events in ``exposure``): the mean
+    at which seeing k or fewer events has probability 1 - conf (bisection on the CDF)."""
+    def cdf(mu: float) -> float:
+        term = total = math.exp(-mu)
+        for i in range(1, k + 1):
+            term *= mu / i
+            total += term
+        return total
 
-    return float(chi2.ppf(conf, 2 * (k + 1)) / 2.0 / exposure)
+    lo, hi = 0.0, k + 10.0 * math.sqrt(k + 1) + 10.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if cdf(mid) > 1 - conf:
+            lo = mid
+        else:
+            hi = mid
+    return hi / exposure
 
 
 # --- scores: computed once per clip ----------------------------------------------------
@@ -394,7 +407,7 @@ def summarize(model: str, outcomes: dict[str, Outcome], clips: list[Clip], key: 
     negs = [c for c in clips if c.kind == "negative" and c.group != own_near]
     hours = sum(c.seconds for c in negs) / 3600
     k = sum(count(outcomes[c.id]) for c in negs)
-    fa = {"hours": hours, "wakes": k, "per_hour": k / hours if hours else 0.0,
+    fa: dict[str, Any] = {"hours": hours, "wakes": k, "per_hour": k / hours if hours else 0.0,
           "per_hour_upper95": poisson_upper(k, hours) if hours else math.inf}
     all_negs = [c for c in clips if c.kind == "negative"]
     all_h = sum(c.seconds for c in all_negs) / 3600

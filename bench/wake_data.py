@@ -297,6 +297,7 @@ class Builder:
                 ns = float(rng.uniform(0.3, 0.9))
                 nw = float(rng.uniform(0.4, 1.0))
                 speech = self.piper.say(text, length_scale=ls, noise_scale=ns, noise_w_scale=nw)
+                extra: dict[str, Any]
                 source, extra = "piper", {"length_scale": round(ls, 3), "noise_scale": round(ns, 3),
                                           "noise_w_scale": round(nw, 3)}
             else:

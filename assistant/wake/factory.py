@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from assistant.config import Settings, WakeModelSettings
 from assistant.wake.base import WakeDetector
@@ -29,11 +30,13 @@ def build_wake_detector(
     first_stage: FirstStage = _openwakeword,
     verifier: Verifier | None = None,
     second_stage: bool | None = None,
+    whisper: Any | None = None,
 ) -> WakeDetector:
     """openWakeWord, wrapped in the Whisper second stage when enabled and any model wants it.
 
     ``first_stage`` and ``verifier`` are for tests and the benchmark (a replay of cached
-    scores, a cached verifier); ``second_stage`` overrides ``wake.verifier.enabled``.
+    scores, a cached verifier); ``second_stage`` overrides ``wake.verifier.enabled``;
+    ``whisper`` shares an already loaded faster-whisper model with the second stage.
     """
     models = wake_models(settings, names)
     inner = first_stage(models, settings.wake.refractory_s)
@@ -47,5 +50,5 @@ def build_wake_detector(
 
         vs = settings.wake.verifier
         verifier = WhisperPhraseVerifier(settings.stt, min_similarity=vs.min_similarity,
-                                         context_s=vs.context_s)
+                                         context_s=vs.context_s, model=whisper)
     return VerifiedWakeDetector(inner, verifier, settings.wake.verifier)

@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -110,20 +110,11 @@ def phrase_similarity(phrase: str, text: str) -> float:
 class WhisperPhraseVerifier:
     """faster-whisper, unprompted (a prompt would make it hear the phrase), on the window."""
 
-    def __init__(self, stt: SttSettings, *, min_similarity: float = 0.8, context_s: float = 8.0) -> None:
-        from faster_whisper import WhisperModel
-
-        folder = (require_file(stt.model, "speech-to-text") if stt.model is not None
-                  else bundled_path("whisper-tiny.en").parent)
-        if not (Path(folder) / "model.bin").is_file():
-            raise ModelError(f"speech-to-text model folder {folder} has no model.bin "
-                             "(expected a CTranslate2 Whisper model)", code="model_invalid")
-        try:
-            self._model = WhisperModel(str(folder), device="cpu", compute_type=stt.compute_type,
-                                       cpu_threads=stt.threads)
-        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError for bad files
-            raise ModelError(f"cannot load speech-to-text model {folder}: {str(exc)[:200]}",
-                             code="model_corrupt") from None
+    def __init__(self, stt: SttSettings, *, min_similarity: float = 0.8, context_s: float = 8.0,
+                 model: Any | None = None) -> None:
+        """``model``: an already loaded faster-whisper ``WhisperModel`` to share (the loop
+        never transcribes a command while it verifies a wake word)."""
+        self._model = model if model is not None else self._load(stt)
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
@@ -134,6 +125,22 @@ class WhisperPhraseVerifier:
         self._suppress = list(get_suppressed_tokens(self._tok, [-1]))
         self.min_similarity = min_similarity
         self.context_s = context_s
+
+    @staticmethod
+    def _load(stt: SttSettings) -> Any:
+        from faster_whisper import WhisperModel
+
+        folder = (require_file(stt.model, "speech-to-text") if stt.model is not None
+                  else bundled_path("whisper-tiny.en").parent)
+        if not (Path(folder) / "model.bin").is_file():
+            raise ModelError(f"speech-to-text model folder {folder} has no model.bin "
+                             "(expected a CTranslate2 Whisper model)", code="model_invalid")
+        try:
+            return WhisperModel(str(folder), device="cpu", compute_type=stt.compute_type,
+                                cpu_threads=stt.threads)
+        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError for bad files
+            raise ModelError(f"cannot load speech-to-text model {folder}: {str(exc)[:200]}",
+                             code="model_corrupt") from None
 
     def transcribe(self, samples: Samples) -> str:
         """Greedy Whisper on a short context: the window padded to ``context_s``, not 30 s.
