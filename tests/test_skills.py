@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_hearth
 
 from assistant.config import load_settings
 from assistant.errors import ConfigError
@@ -21,6 +20,13 @@ from assistant.home import open_home
 from assistant.skills.registry import SkillRegistry
 
 BUILTIN = {"coffee", "help", "home_control", "lists", "system_status", "time_date", "timers"}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_hearth(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The real `hearth` command, as a user runs it."""
+    return subprocess.run([str(Path(sys.executable).with_name("hearth")), *args], capture_output=True,
+                          env={**os.environ, **(env or {})}, timeout=300, check=False)
 
 
 def registry(tmp_path: Path, **skills: object) -> SkillRegistry:
