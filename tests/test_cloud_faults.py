@@ -27,7 +27,8 @@ from assistant.privacy.settings import PolicyRule
 from assistant.understand.cloud_fallback import ASK_REPLY, DECLINED_REPLY, FAILED_REPLY
 
 FIRST_TOKEN_S = 1.0
-SLACK_S = 2.0
+SLACK_S = 4.0
+"""A turn is also templates and the home, on a shared 2-core box: generous, but no hang."""
 QUESTION = "who wrote Middlemarch? ask alice@example.com"
 REDACTED = "who wrote Middlemarch? ask <EMAIL_1>"
 
@@ -43,6 +44,7 @@ def settings_for(
 ) -> Settings:
     base = load_settings(data_dir=str(tmp_path))
     return base.model_copy(update={
+        "llm": base.llm.model_copy(update={"enabled": False}),  # the cloud stage on its own
         "privacy": base.privacy.model_copy(update={"mode": mode, **privacy}),
         "cloud": base.cloud.model_copy(update={
             "url": url, "first_token_timeout_s": FIRST_TOKEN_S, "connect_timeout_s": 0.5,
@@ -67,6 +69,16 @@ def assistant_for(tmp_path: Path) -> Iterator[Callable[..., TextAssistant]]:
 def audit_rows(tmp_path: Path) -> list[Any]:
     with AuditLog(tmp_path / "audit.sqlite") as log:
         return log.entries()
+
+
+def cli_config(tmp_path: Path) -> str:
+    """A config for ``hearth --config``: the packaged policy, no local LLM."""
+    from assistant.config import configs_dir
+
+    cfg = tmp_path / "hearth.toml"
+    cfg.write_text(f'[privacy]\npolicy = "{configs_dir() / "privacy.toml"}"\n'
+                   "[llm]\nenabled = false\n")
+    return str(cfg)
 
 
 def assert_local_still_works(a: TextAssistant) -> None:
@@ -97,14 +109,18 @@ def test_each_fault_ends_the_turn_with_a_local_answer(
 ) -> None:
     with fault_server(fault) as server:
         a = assistant_for(server.url)
+        a.ask("turn off the kitchen light")  # first-turn warm-up is not the cloud's time
         for _ in range(2):  # and again: a failed request leaves nothing stuck behind
             t0 = time.monotonic()
             result = a.ask(QUESTION)
             elapsed = time.monotonic() - t0
+            trace = a.cloud.take_trace()
             assert result.decision.handled_by == "unhandled"
             assert result.reply == FAILED_REPLY
             assert FAULT_CODES[fault] in result.decision.reason
-            assert elapsed < FIRST_TOKEN_S + SLACK_S, f"{fault} took {elapsed:.2f} s"
+            assert trace is not None and trace.latency_ms is not None
+            assert trace.latency_ms < (FIRST_TOKEN_S + 1.0) * 1000, f"{fault}: {trace.latency_ms} ms"
+            assert elapsed < FIRST_TOKEN_S + SLACK_S, f"{fault}: the turn took {elapsed:.2f} s"
         assert_local_still_works(a)
         assert len(server.bodies) == 2  # no retries: one request, one audit row
     rows = audit_rows(tmp_path)
@@ -324,11 +340,12 @@ def test_explain_shows_the_exact_body_and_sends_nothing(
     monkeypatch.setenv("HEARTH_DATA_DIR", str(tmp_path))
     with fault_server(scripted([chunk("George Eliot.")])) as server:
         monkeypatch.setenv("HEARTH_CLOUD_URL", server.url)
-        assert main(["ask", QUESTION, "--privacy", "allow", "--explain", "--json"]) == 0
+        cfg = cli_config(tmp_path)
+        assert main(["ask", QUESTION, "--privacy", "allow", "--explain", "--json", "--config", cfg]) == 0
         explained = json.loads(capsys.readouterr().out)
         assert server.bodies == []
         assert not (tmp_path / "audit.sqlite").exists()
-        assert main(["ask", QUESTION, "--privacy", "allow", "--json"]) == 0
+        assert main(["ask", QUESTION, "--privacy", "allow", "--json", "--config", cfg]) == 0
         sent = json.loads(capsys.readouterr().out)
     p = explained["privacy"]
     assert (p["verdict"], p["rule"], p["sent"]) == ("send", "rule:general-knowledge", False)
@@ -345,7 +362,8 @@ def test_cli_local_only_sends_nothing(
     monkeypatch.setenv("HEARTH_DATA_DIR", str(tmp_path))
     with fault_server(scripted([chunk("x")])) as server:
         monkeypatch.setenv("HEARTH_CLOUD_URL", server.url)
-        assert main(["ask", QUESTION, "--privacy", "local_only", "--json"]) == 0
+        cfg = cli_config(tmp_path)
+        assert main(["ask", QUESTION, "--privacy", "local_only", "--json", "--config", cfg]) == 0
         out = json.loads(capsys.readouterr().out)
         assert server.bodies == []
     assert out["privacy"]["rule"] == "mode:local_only" and out["left_device"] is False
@@ -359,8 +377,10 @@ def test_a_yes_in_the_next_process_sends_the_question_asked_in_this_one(
     with fault_server(scripted([chunk("George Eliot.")])) as server:
         monkeypatch.setenv("HEARTH_CLOUD_URL", server.url)
 
+        cfg = cli_config(tmp_path)
+
         def ask(*argv: str) -> dict[str, Any]:
-            assert main(["ask", *argv, "--json"]) == 0
+            assert main(["ask", *argv, "--json", "--config", cfg]) == 0
             return json.loads(capsys.readouterr().out)
 
         assert ask(QUESTION, "--privacy", "ask")["handled_by"] == "confirm"

@@ -59,10 +59,12 @@ QUESTION_FILE = "cloud_question.json"
 
 
 class _Conversation(Protocol):
-    """The part of the router's conversation a fallback may use to ask a yes/no question."""
+    """The part of the router's conversation this stage uses: a yes/no question it asks,
+    and the utterance as it was said."""
 
     follow_up: Callable[[bool], Decision] | None
     follow_up_since: float
+    utterance: str
 
 
 @dataclass
@@ -202,7 +204,16 @@ class CloudFallback:
     # ---------------------------------------------------------------- the stage --------
 
     def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
-        return self._decide(text, area, previous, skill=None)
+        return self._decide(self._as_said(text), area, previous, skill=None)
+
+    def _as_said(self, text: str) -> str:
+        """``text`` with the capitals it was said with: the router may hand fallbacks a
+        normalised (lower-cased) copy, but names and redaction need the original."""
+        said = self._conversation.utterance.strip().replace("’", "'") if self._conversation else ""
+        n = len(text)
+        if n and len(said) >= n and said[len(said) - n:].lower() == text.lower():
+            return said[len(said) - n:]
+        return text
 
     def escalate(self, text: str, *, skill: str, area: str | None = None) -> Decision:
         """A skill asks the cloud on the user's behalf: the same policy (rules by ``skill``),

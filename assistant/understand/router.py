@@ -46,6 +46,9 @@ class Conversation:
     follow_up: Callable[[bool], Decision] | None = None
     """A yes/no question a fallback asked ("shall I ask the cloud?"): called with the answer."""
     follow_up_since: float = 0.0
+    utterance: str = ""
+    """The utterance being understood as it was said (capitals kept): the cloud stage
+    sends it on, and redaction needs the capitals ("Will" the name, "will" the verb)."""
 
     def take_follow_up(self, now: float) -> Callable[[bool], Decision] | None:
         follow_up, self.follow_up = self.follow_up, None
@@ -107,6 +110,7 @@ class Understander:
     def decide(self, text: str, *, area: str | None) -> Decision:
         """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
         now = time.monotonic()
+        self.conversation.utterance = text
         text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript
         memory = self.memory.load()
         match = self.templates.match(text, area=area)
