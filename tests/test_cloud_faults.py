@@ -415,3 +415,14 @@ def test_skills_escalate_through_the_same_policy_and_audit(
         assert len(server.bodies) == 1
     [row] = audit_rows(tmp_path)
     assert row.rule == "rule:weather-skill"
+
+
+def test_the_cloud_gets_the_words_as_said_so_names_that_are_words_are_found(
+    assistant_for: Callable[..., TextAssistant],
+) -> None:
+    with fault_server(scripted([chunk("A kite for <PERSON_1>.")])) as server:
+        a = assistant_for(server.url, household=("Will Turner",))
+        result = a.ask("What is a good present for Will, who will be nine")
+    sent = json.loads(server.bodies[0])["messages"][-1]["content"]
+    assert sent == "What is a good present for <PERSON_1>, who will be nine"
+    assert result.reply == "A kite for Will."
