@@ -70,11 +70,12 @@ def test_a_ring_nobody_hears_waits_in_the_queue_without_piling_up(tmp_path: Path
     settings = load_settings(data_dir=str(tmp_path), skills={"ring_every_s": 1.0, "max_rings": 3})
     with TextAssistant(settings) as assistant:
         assistant.skills.start_ringing()
-        assistant.ask("set a timer for 1 second")
+        assistant.ask("set a timer for 1 second", area="Kitchen")
         assert wait_for(lambda: assistant.skills.timers.all() and
                         assistant.skills.timers.all()[0].state == "done", 6.0)
         waiting = assistant.skills.announcements.drain()
         assert [a.text for a in waiting] == ["Your 1 second timer is done."]  # one, not three
+        assert waiting[0].area == "kitchen"  # it rings where it was set (satellites)
         assert assistant.ask("how long is left").reply.startswith("The 1 second timer went off")
 
 

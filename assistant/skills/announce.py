@@ -19,6 +19,8 @@ class Announcement:
     text: str
     skill: str
     key: str | None = None
+    area: str | None = None
+    """The area it concerns (a timer rings where it was set); None = anywhere."""
     at: float = field(default_factory=time.time)
     """Wall-clock time it was put."""
 

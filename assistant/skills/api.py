@@ -143,6 +143,8 @@ class TimerInfo:
     state: Literal["running", "ringing", "done"]
     message: str
     rings: int = 0
+    area: str | None = None
+    """The area of the device that set it (where it should ring)."""
 
     def remaining(self, now: float) -> float:
         return max(0.0, self.due - now)

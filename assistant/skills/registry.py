@@ -268,9 +268,9 @@ class SkillRegistry:
         loaded = self.skills[name]
         return SkillContext(
             skill=name, home=self.view, area=area, settings=loaded.settings, data_dir=loaded.data_dir,
-            timers=self.timers.for_owner(name), assistant=_Info(self), log=logging.getLogger(f"skill.{name}"),
-            permissions=loaded.skill.permissions,
-            announce=lambda text, key: self.say(text, skill=name, key=key),
+            timers=self.timers.for_owner(name, area), assistant=_Info(self),
+            log=logging.getLogger(f"skill.{name}"), permissions=loaded.skill.permissions,
+            announce=lambda text, key: self.say(text, skill=name, key=key, area=area),
             cloud_check=lambda text: self._cloud_verdict(name, text),
         )
 
@@ -314,11 +314,11 @@ class SkillRegistry:
 
     # --- unprompted speech --------------------------------------------------------
 
-    def say(self, text: str, *, skill: str, key: str | None = None) -> None:
-        self.announcements.put(Announcement(text=text, skill=skill, key=key, at=self.clock()))
+    def say(self, text: str, *, skill: str, key: str | None = None, area: str | None = None) -> None:
+        self.announcements.put(Announcement(text=text, skill=skill, key=key, area=area, at=self.clock()))
 
     def _ring(self, timer: TimerInfo, text: str) -> None:
-        self.say(text, skill=timer.owner, key=f"timer:{timer.id}")
+        self.say(text, skill=timer.owner, key=f"timer:{timer.id}", area=timer.area)
 
     def start_ringing(self) -> None:
         """Start the timer ticker: call this where someone will hear the announcements

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS timers (
     state TEXT NOT NULL DEFAULT 'running',
     message TEXT NOT NULL,
     rings INTEGER NOT NULL DEFAULT 0,
-    last_ring REAL NOT NULL DEFAULT 0
+    last_ring REAL NOT NULL DEFAULT 0,
+    area TEXT
 )
 """
 
@@ -44,10 +46,10 @@ Ring = Callable[[TimerInfo, str], None]
 
 def _row(r: tuple[Any, ...]) -> TimerInfo:
     return TimerInfo(id=int(r[0]), owner=str(r[1]), name=r[2], kind=r[3], duration_s=float(r[4]),
-                     due=float(r[5]), state=r[6], message=str(r[7]), rings=int(r[8]))
+                     due=float(r[5]), state=r[6], message=str(r[7]), rings=int(r[8]), area=r[9])
 
 
-_COLS = "id, owner, name, kind, duration_s, due, state, message, rings"
+_COLS = "id, owner, name, kind, duration_s, due, state, message, rings, area"
 
 
 def describe_duration(seconds: float) -> str:
@@ -86,6 +88,9 @@ class TimerService:
                                        isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(timers)")}
+            if "area" not in columns:  # a store from before timers knew their room
+                self._db.execute("ALTER TABLE timers ADD COLUMN area TEXT")
         except (OSError, sqlite3.Error) as exc:
             raise SkillError(f"cannot open the timer store {path}: {exc}",
                              code="timers_unavailable") from None
@@ -127,7 +132,7 @@ class TimerService:
                 t = _row(r)
                 self._db.execute("UPDATE timers SET state = 'ringing', rings = 1, last_ring = ? WHERE id = ?",
                                  (now, t.id))
-                rang.append((_row((*r[:6], "ringing", r[7], 1)), self._ring_text(t, now)))
+                rang.append((replace(t, state="ringing", rings=1), self._ring_text(t, now)))
             for r in self._db.execute(
                     f"SELECT {_COLS} FROM timers WHERE state = 'ringing' AND last_ring + ? <= ?",
                     (self.ring_every_s, now)).fetchall():
@@ -137,7 +142,7 @@ class TimerService:
                     continue
                 self._db.execute("UPDATE timers SET rings = rings + 1, last_ring = ? WHERE id = ?",
                                  (now, t.id))
-                rang.append((_row((*r[:8], t.rings + 1)), self._ring_text(t, now)))
+                rang.append((replace(t, rings=t.rings + 1), self._ring_text(t, now)))
         for timer, text in rang:
             self.on_ring(timer, text)
         return [t for t, _ in rang]
@@ -172,16 +177,18 @@ class TimerService:
                 self._db.execute("DELETE FROM timers WHERE id = ?", (t.id,))
         return done
 
-    def for_owner(self, owner: str) -> OwnerTimers:
-        return OwnerTimers(self, owner)
+    def for_owner(self, owner: str, area: str | None = None) -> OwnerTimers:
+        """``owner``'s timers; new ones remember ``area`` (where to ring, with satellites)."""
+        return OwnerTimers(self, owner, area)
 
 
 class OwnerTimers:
     """One skill's timers (implements :class:`assistant.skills.api.Timers`)."""
 
-    def __init__(self, service: TimerService, owner: str) -> None:
+    def __init__(self, service: TimerService, owner: str, area: str | None = None) -> None:
         self._service = service
         self._owner = owner
+        self._area = area
 
     def now(self) -> float:
         return self._service.clock()
@@ -197,10 +204,12 @@ class OwnerTimers:
         s = self._service
         with s._lock:
             cur = s._db.execute(
-                "INSERT INTO timers (owner, name, kind, duration_s, due, message) VALUES (?, ?, ?, ?, ?, ?)",
-                (self._owner, name, kind, float(seconds), now + seconds, text))
+                "INSERT INTO timers (owner, name, kind, duration_s, due, message, area) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (self._owner, name, kind, float(seconds), now + seconds, text, self._area))
             timer_id = int(cur.lastrowid or 0)
-        return TimerInfo(timer_id, self._owner, name, kind, float(seconds), now + seconds, "running", text)
+        return TimerInfo(timer_id, self._owner, name, kind, float(seconds), now + seconds, "running", text,
+                         area=self._area)
 
     def all(self) -> list[TimerInfo]:
         return self._service.all(self._owner)
