@@ -157,6 +157,9 @@ def print_event_json(event: Event) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from assistant.stt.whisper import quiet_openmp
+
+    quiet_openmp()  # before any model runtime loads
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

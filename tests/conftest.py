@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see assistant.stt.whisper.quiet_openmp
 
 
 def eval_data_dir() -> Path:

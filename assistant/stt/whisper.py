@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 from pathlib import Path
 
@@ -32,6 +33,13 @@ def strip_wake_phrase(text: str) -> str:
     return rest[:1].upper() + rest[1:] if rest != text.strip() else rest
 
 
+def quiet_openmp() -> None:
+    """CTranslate2's OpenMP threads spin while idle by default; beside ONNX runtime (wake
+    word, VAD, Piper) on 2 cores that turned a 0.2 s transcription into 4-12 s. Passive
+    waiting must be set before the OpenMP runtime loads, so callers do this first."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def drop_repeats(text: str) -> str:
     """A short window can make Whisper say the command again ("Open the blinds. Open the
     blinds, open the ..."): keep it once. Cuts where the words start over."""
@@ -57,6 +65,7 @@ def bias_prompt(names: list[str]) -> str:
 
 class WhisperStt:
     def __init__(self, settings: SttSettings, *, prompt: str | None = None) -> None:
+        quiet_openmp()
         from faster_whisper import WhisperModel
 
         if settings.model is not None:
