@@ -108,7 +108,7 @@ def _cmd_satellite(args: argparse.Namespace, settings: Settings) -> int:
 
     from assistant.audio import sources
     from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
-    from assistant.satellite import Satellite, run_satellite
+    from assistant.satellite import Satellite, run_satellite, run_satellite_forever
 
     token = args.token or os.environ.get(SATELLITE_TOKEN_ENV)
     if not token:
@@ -138,12 +138,25 @@ def _cmd_satellite(args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.write(f"{event['type']:12} {detail}\n")
         sys.stdout.flush()
 
-    sat = Satellite(args.server, name=args.name, area=args.area, token=token,
-                    wake_on=args.wake_on, wake_word=args.wake_word or settings.wake.default,
-                    ca_file=args.ca, sink=sink, on_event=show)
-    if args.wake_on == "satellite":
-        sat.load_wake(settings)
-    summary = asyncio.run(run_satellite(sat, chunks))
+    local_wake = None
+    if args.wake_on == "satellite":  # before any audio flows
+        from assistant.wake.factory import build_wake_detector
+
+        local_wake = build_wake_detector(settings, [args.wake_word or settings.wake.default])
+
+    def make() -> Satellite:
+        return Satellite(args.server, name=args.name, area=args.area, token=token,
+                         wake_on=args.wake_on, wake_word=args.wake_word or settings.wake.default,
+                         ca_file=args.ca, sink=sink, on_event=show, local_wake=local_wake)
+
+    def say(message: str) -> None:
+        sys.stderr.write(f"hearth satellite: {message}\n")
+        sys.stderr.flush()
+
+    if args.input == "mic":
+        summary = asyncio.run(run_satellite_forever(make, chunks, say=say))
+    else:
+        summary = asyncio.run(run_satellite(make(), chunks))
     if args.json:
         sys.stdout.write(json.dumps({"type": "summary", **summary.as_json()}) + "\n")
     else:

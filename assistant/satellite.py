@@ -129,6 +129,8 @@ class Satellite:
         self._turn: Turn | None = None
         self._reply_parts: list[Samples] = []
         self._reply_rate = 22050
+        self.source_ended = False
+        """The audio source ran out (as opposed to the server going away)."""
 
     # --- connection --------------------------------------------------------------------
 
@@ -222,21 +224,16 @@ class Satellite:
                 return
             await self._send_chunk(chunk, pos)
             pos += chunk.duration_ms
+        self.source_ended = True
         await self._end_run()
-
-    def load_wake(self, settings: Any) -> None:
-        """Satellite-side wake word: load the model before the audio starts flowing."""
-        from assistant.wake.openwakeword import OpenWakeWord
-
-        self.local_wake = OpenWakeWord([settings.wake_model(self.wake_word)],
-                                       refractory_s=settings.wake.refractory_s)
 
     async def _stream_commands(self, source: asyncio.Queue[AudioChunk | None]) -> None:
         """Satellite-side wake word: only the commands leave the room."""
         if self.local_wake is None:
             from assistant.config import load_settings
+            from assistant.wake.factory import build_wake_detector
 
-            self.load_wake(load_settings())
+            self.local_wake = build_wake_detector(load_settings(), [self.wake_word])
         wake = self.local_wake
         preroll: collections.deque[AudioChunk] = collections.deque(maxlen=2)
         in_run = False
@@ -264,6 +261,7 @@ class Satellite:
                 await self._end_run()
                 in_run = False
                 wake.reset()
+        self.source_ended = True
         if in_run:
             await self._end_run()
 
@@ -349,8 +347,49 @@ class Satellite:
 
 
 async def run_satellite(sat: Satellite, chunks: Iterator[AudioChunk]) -> Summary:
+    """Stream ``chunks`` (a file, stdin) once."""
     await sat.connect()
     try:
         return await sat.run(threaded_source(chunks, asyncio.get_running_loop()))
     finally:
         await sat.close()
+
+
+async def run_satellite_forever(make: Callable[[], Satellite], chunks: Iterator[AudioChunk], *,
+                                retry_s: float = 5.0,
+                                say: Callable[[str], None] = lambda _m: None) -> Summary:
+    """A microphone satellite: stay connected, and reconnect whenever the server goes away
+    (a restart, a network blip). A refusal (wrong token) is final."""
+    source = threaded_source(chunks, asyncio.get_running_loop())
+    summary: Summary | None = None
+    while True:
+        sat = make()
+        try:
+            await sat.connect()
+        except SatelliteError as exc:
+            if exc.code in ("refused", "bad_input"):
+                raise
+            say(f"{exc}; retrying in {retry_s:.0f} s")
+            if _drain_ended(source):
+                return summary or sat.summary
+            await asyncio.sleep(retry_s)
+            continue
+        say("connected")
+        try:
+            summary = await sat.run(source)
+        finally:
+            await sat.close()
+        if sat.source_ended:
+            return summary
+        say(f"the server went away; reconnecting in {retry_s:.0f} s")
+        await asyncio.sleep(retry_s)
+        if _drain_ended(source):
+            return summary
+
+
+def _drain_ended(source: asyncio.Queue[AudioChunk | None]) -> bool:
+    """Drop audio queued while disconnected; True if the source has ended."""
+    while not source.empty():
+        if source.get_nowait() is None:
+            return True
+    return False

@@ -78,6 +78,7 @@ class Server:
     trusted: tuple[str, ...] = ()
     extra: str = ""
     tls: tuple[Path, Path] | None = None
+    env_extra: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     wyoming_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
@@ -95,6 +96,7 @@ class Server:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != "HEARTH_TOKEN"}
         env["HEARTH_DATA_DIR"] = str(self.data)
+        env.update(self.env_extra)
         return env
 
     @property
