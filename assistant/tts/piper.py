@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,11 +15,23 @@ from assistant.errors import ModelError, TtsError
 from assistant.models import bundled_path, require_file
 
 
+def quiet_session(path: Path) -> Any:
+    """An ONNX session whose idle threads sleep instead of spinning: on 2 cores, spinning
+    threads starve the wake word and Whisper running beside them."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(path), sess_options=options,
+                                        providers=["CPUExecutionProvider"])
+
+
 class PiperTts:
     """Sentence by sentence, so the first sentence can play while the rest is made."""
 
     def __init__(self, settings: TtsSettings) -> None:
-        from piper import PiperVoice, SynthesisConfig
+        from piper import PiperConfig, PiperVoice, SynthesisConfig
 
         path = (require_file(settings.voice, "text-to-speech") if settings.voice
                 else bundled_path("piper-en_US-joe-medium"))
@@ -26,7 +40,8 @@ class PiperTts:
             raise ModelError(f"Piper voice {path} needs its config beside it: {config}",
                              code="model_missing")
         try:
-            self._voice = PiperVoice.load(str(path), config_path=str(config))
+            self._voice = PiperVoice(config=PiperConfig.from_dict(json.loads(config.read_text())),
+                                     session=quiet_session(path))
         except Exception as exc:
             raise ModelError(f"cannot load Piper voice {path}: {str(exc)[:200]}",
                              code="model_corrupt") from None
