@@ -30,15 +30,24 @@ log = logging.getLogger(__name__)
 
 
 class LockedTranscriber:
-    """One transcription at a time on the shared Whisper model."""
+    """One transcription at a time on the shared Whisper model.
+
+    ``on_call(wait_s, run_s)`` (set by the server) sees how long each call queued for the
+    model and how long it ran: the numbers that decide how many satellites fit."""
 
     def __init__(self, inner: Transcriber, lock: threading.Lock) -> None:
         self._inner = inner
         self._lock = lock
+        self.on_call: Callable[[float, float], None] = lambda _w, _r: None
 
     def transcribe(self, samples: Samples) -> str:
+        t0 = time.monotonic()
         with self._lock:
-            return self._inner.transcribe(samples)
+            t1 = time.monotonic()
+            try:
+                return self._inner.transcribe(samples)
+            finally:
+                self.on_call(t1 - t0, time.monotonic() - t1)
 
 
 class LockedSpeaker:

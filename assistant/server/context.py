@@ -42,6 +42,7 @@ class ServerContext:
         state = ServerState(state_file, getattr(getattr(settings, "privacy", None), "mode",
                                                 "local_only"))
         tracker.source_speaks("api", False)
+        brain.stt.on_call = metrics.on_stt_call
         brain.set_privacy_mode(state.privacy_mode)  # a mode switched before a restart stays
         return cls(settings=settings, brain=brain, hub=hub, tracker=tracker, metrics=metrics,
                    state=state)

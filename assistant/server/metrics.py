@@ -46,6 +46,11 @@ class Metrics:
                              "Audio received from a satellite but not yet processed",
                              ["satellite"], registry=r)
         self.events = Counter("hearth_events", "Pipeline events published", ["type"], registry=r)
+        self.stt_wait = Histogram("hearth_stt_wait_seconds",
+                                  "Time a transcription queued for the shared Whisper model",
+                                  buckets=BUCKETS_S, registry=r)
+        self.stt_run = Histogram("hearth_stt_run_seconds", "Time Whisper took per transcription",
+                                 buckets=BUCKETS_S, registry=r)
         for stage in STAGES:
             self.stage_latency.labels(stage)
         hub.add_listener(self.on_record)
@@ -65,6 +70,10 @@ class Metrics:
             for stage, ms in (rec.get("stages_ms") or {}).items():
                 if ms >= 0:
                     self.stage_latency.labels(stage).observe(ms / 1000.0)
+
+    def on_stt_call(self, wait_s: float, run_s: float) -> None:
+        self.stt_wait.observe(wait_s)
+        self.stt_run.observe(run_s)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
