@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -244,3 +245,31 @@ def test_audio_in_any_format_becomes_16k_mono() -> None:
     samples = wp.pcm_to_samples(pcm)
     assert abs(len(samples) - 1600) <= 2 and abs(int(np.median(samples)) - 2000) <= 2
     assert json.dumps(wp.run_ended(2).data) == '{"turns": 2, "stopping": false}'
+
+
+def _call_gate(token: str | None, **headers: str) -> int:
+    sent: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> Any:
+        return {"type": "http.request"}
+
+    gate = auth.TokenGate(app, SecretStr(token) if token else None)
+    asyncio.run(gate({**_scope(**headers), "method": "GET"}, receive, send))
+    return int(sent[0]["status"])
+
+
+def test_without_a_token_only_loopback_host_names_are_answered() -> None:
+    for host in ("127.0.0.1:8740", "localhost:8740", "[::1]:8740", "localhost"):
+        assert _call_gate(None, host=host) == 200, host
+    for host in ("evil.example:8740", "192.168.1.10:8740", "hearth.local", ""):
+        assert _call_gate(None, host=host) == 403, host  # DNS rebinding cannot reach it
+    assert _call_gate("the-api-token", host="hearth.local:8740",
+                      authorization="Bearer the-api-token") == 200
+    assert _call_gate("the-api-token", host="hearth.local:8740") == 401

@@ -75,12 +75,27 @@ def request_authorized(scope: Scope, token: SecretStr | None) -> bool:
     return False
 
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def host_name(scope: Scope) -> str:
+    """The Host header without its port ("[::1]:8740" -> "[::1]")."""
+    host = (_header(scope, b"host") or "").strip().lower()
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 class TokenGate:
     """ASGI middleware: refuse every request without the token (when one is set).
 
     Pages a browser navigates to are redirected to the sign-in page; everything else
     gets ``401`` with ``WWW-Authenticate: Bearer``. A pure ASGI middleware, so server-sent
     event streams pass through untouched.
+
+    Without a token the server only listens on loopback; then the Host header must name
+    loopback too, so a web page cannot reach the API by DNS rebinding (a name that
+    resolves to 127.0.0.1) from the browser of someone in the house.
     """
 
     def __init__(self, app: ASGIApp, token: SecretStr | None,
@@ -90,8 +105,17 @@ class TokenGate:
         self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self.token is None:
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        if self.token is None:
+            if host_name(scope) in LOOPBACK_NAMES:
+                await self.app(scope, receive, send)
+                return
+            self.on_refused(scope.get("path", ""))
+            await _json(send, 403, {"error": "forbidden_host", "message":
+                                    "without an API token this server answers only to "
+                                    "localhost / 127.0.0.1"})
             return
         path = scope.get("path", "")
         if path in PUBLIC_PATHS or request_authorized(scope, self.token):
@@ -104,10 +128,15 @@ class TokenGate:
                         "headers": [(b"location", b"/login"), (b"content-length", b"0")]})
             await send({"type": "http.response.body", "body": b""})
             return
-        body = json.dumps({"error": "unauthorized",
-                           "message": "this server needs 'Authorization: Bearer <token>'"}).encode()
-        await send({"type": "http.response.start", "status": 401,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"www-authenticate", b'Bearer realm="hearth"'),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _json(send, 401, {"error": "unauthorized",
+                                "message": "this server needs 'Authorization: Bearer <token>'"},
+                    [(b"www-authenticate", b'Bearer realm="hearth"')])
+
+
+async def _json(send: Send, status: int, obj: dict[str, str],
+                headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps(obj).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
