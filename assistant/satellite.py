@@ -68,10 +68,13 @@ class Summary:
     errors: list[str] = field(default_factory=list)
     audio_sent_s: float = 0.0
     wakes: int = 0
+    announcements: list[str] = field(default_factory=list)
+    """What the server said unprompted (a timer ringing...)."""
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "audio_sent_s": round(self.audio_sent_s, 2), "wakes": self.wakes,
-                "errors": self.errors, "turns": [t.__dict__ for t in self.turns]}
+                "errors": self.errors, "turns": [t.__dict__ for t in self.turns],
+                "announcements": self.announcements}
 
 
 def parse_server(url: str) -> tuple[str, int, bool]:
@@ -129,6 +132,7 @@ class Satellite:
         self._turn: Turn | None = None
         self._reply_parts: list[Samples] = []
         self._reply_rate = 22050
+        self._announcing = False
         self.source_ended = False
         """The audio source ran out (as opposed to the server going away)."""
 
@@ -302,6 +306,11 @@ class Satellite:
     def _on_hearth_event(self, data: dict[str, Any], now: float) -> None:
         kind = data.get("type")
         turn = self._turn
+        if kind == "announcement":
+            self.summary.announcements.append(str(data.get("text")))
+            self._announcing = True
+            self.on_event(data)
+            return
         if kind == "wake":
             self.summary.wakes += 1
             turn = self._turn = Turn(wake_word=data.get("wake_word"))
@@ -340,7 +349,9 @@ class Satellite:
             return
         audio = np.concatenate(self._reply_parts)
         self._reply_parts = []
-        if self.summary.turns:
+        if self._announcing:
+            self._announcing = False
+        elif self.summary.turns:
             self.summary.turns[-1].reply_audio_s = round(len(audio) / self._reply_rate, 2)
         await asyncio.to_thread(self.sink.play, audio, self._reply_rate)
         await asyncio.to_thread(self.sink.finish)

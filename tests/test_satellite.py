@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -187,3 +188,26 @@ def test_transcribe_detect_handle_and_synthesize(server: Server, light_wav: Path
     assert got[0][0] == "audio-start" and got[-1][0] == "audio-stop"
     audio = b"".join(g[2] or b"" for g in got if g[0] == "audio-chunk")
     assert len(audio) / 2 / got[0][1]["rate"] > 0.4
+
+
+def test_a_timer_rings_on_the_satellite_in_its_room(server: Server, tmp_path: Path) -> None:
+    from assistant.audio.files import write_wav
+
+    quiet = tmp_path / "quiet.wav"
+    write_wav(quiet, np.random.default_rng(3).integers(-30, 30, 16000 * 12).astype(np.int16))
+    proc = satellite(server, "kitchen", quiet, output=tmp_path / "said.wav")
+    for _ in range(100):
+        if any(s["connected"] for s in server.json("GET", "/api/health")["satellites"]):
+            break
+        time.sleep(0.1)
+    result = server.json("POST", "/api/ask", {"text": "set a timer for 2 seconds",
+                                              "area": "kitchen"})
+    assert result["intent"] == "HassStartTimer"
+    rc, lines, err = finish(proc)
+    assert rc == 0, err
+    said = [e for e in lines if e["type"] == "announcement"]
+    assert said and "timer" in said[0]["text"].lower(), lines
+    assert lines[-1]["announcements"] and lines[-1]["turns"] == []
+    audio, rate = sf.read(str(tmp_path / "said.wav"), dtype="int16")
+    assert len(audio) / rate > 0.5
+    server.json("POST", "/api/ask", {"text": "stop", "area": "kitchen"})  # acknowledge it

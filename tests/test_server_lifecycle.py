@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +34,10 @@ def test_sigterm_mid_turn_finishes_the_turn_then_restart_keeps_the_state(
     try:
         changed = server.json("POST", "/api/privacy", {"mode": "allow", "confirm": True})
         assert changed["mode"] == "allow"
+        timer = server.json("POST", "/api/ask", {"text": "set a timer for 30 seconds",
+                                                 "area": "bedroom"})
+        assert timer["intent"] == "HassStartTimer"
+        timer_set = time.monotonic()
         woke = threading.Event()
         watcher = threading.Thread(target=_wait_for_event, args=(server, "kitchen", "wake", woke),
                                    daemon=True)
@@ -68,5 +73,10 @@ def test_sigterm_mid_turn_finishes_the_turn_then_restart_keeps_the_state(
         assert again.entity_state("light.bedroom") == "off"
         privacy = again.json("GET", "/api/privacy")
         assert privacy["mode"] == "allow" and privacy["source"] == "dashboard"
+        # the timer set before the restart rings after it, in its room
+        rang = next(ev for ev in again.sse("/api/events?replay=50&types=announcement",
+                                           timeout=90))
+        assert rang["area"] == "bedroom" and "timer" in rang["text"].lower()
+        assert time.monotonic() - timer_set >= 29
     finally:
         assert again.stop() == 0

@@ -10,6 +10,7 @@ kitchen never answers a question asked in the bedroom.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -81,17 +82,19 @@ class SharedPipeline(Pipeline):
     """A :class:`Pipeline` for one source over the shared home and understander.
 
     The understander's conversation object stays the same object (fallbacks may hold
-    it); its *fields* are swapped in and out, under the turn lock, for this source's.
+    it); its *fields* are swapped in and out, under the turn lock, for this source's;
+    the persistent conversation memory is keyed by ``memory_key`` for the turn.
     After each turn the privacy path's trace is taken (so it never leaks into another
     source's turn): it becomes :attr:`last_privacy`, and an ``escalated`` event when
     something left the device.
     """
 
     def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
-                 area: str | None, emit: EventSink,
+                 area: str | None, emit: EventSink, memory_key: str = "default",
                  privacy_report: Callable[[], dict[str, Any]] | None = None) -> None:
         super().__init__(home, understander, device_area=area, emit=emit)
         self._lock = lock
+        self.memory_key = memory_key
         self._privacy_report = privacy_report
         self.last_privacy: dict[str, Any] | None = None
         conv = understander.conversation
@@ -99,7 +102,7 @@ class SharedPipeline(Pipeline):
             _memory(type(conv)()) if dataclasses.is_dataclass(conv) else None)
 
     def handle_text(self, text: str, **kwargs: Any) -> TurnResult:
-        with self._lock:
+        with self._lock, self._memory_key():
             conv = self.understander.conversation
             if self._own is None:
                 return self._turn(text, kwargs)
@@ -110,6 +113,18 @@ class SharedPipeline(Pipeline):
             finally:
                 self._own = _memory(conv)
                 _restore(conv, shared)
+
+    @contextlib.contextmanager
+    def _memory_key(self) -> Iterator[None]:
+        memory = getattr(self.understander, "memory", None)
+        if memory is None or not hasattr(memory, "key"):
+            yield
+            return
+        saved, memory.key = memory.key, self.memory_key
+        try:
+            yield
+        finally:
+            memory.key = saved
 
     def _turn(self, text: str, kwargs: dict[str, Any]) -> TurnResult:
         result = super().handle_text(text, **kwargs)
@@ -164,10 +179,16 @@ class Brain:
 
         return FRAME_MS
 
-    def pipeline_for(self, area: str | None, emit: EventSink) -> SharedPipeline:
+    def pipeline_for(self, area: str | None, emit: EventSink, *,
+                     memory_key: str = "default") -> SharedPipeline:
+        """A pipeline for one source. ``memory_key``: its conversation ("default" is the
+        device's own, shared with ``hearth ask``; each satellite has its own)."""
+        skills = getattr(self.voice, "skills", None)
+        if skills is not None:  # as the assistant does: "system status" sees every turn
+            emit = skills.observe(emit)
         return SharedPipeline(self.home, self.understander, self.turn_lock,
                               area=area or self.device_area, emit=emit,
-                              privacy_report=self._privacy_report)
+                              memory_key=memory_key, privacy_report=self._privacy_report)
 
     def _privacy_report(self) -> dict[str, Any]:
         """The ``privacy`` object ``hearth ask --json`` prints, for the turn just handled."""

@@ -95,6 +95,7 @@ class Daemon:
 
     async def _main(self, http_sock: socket.socket, wy_sock: socket.socket | None,
                     tls: ssl.SSLContext | None) -> int:
+        from assistant.server.announcer import Announcer
         from assistant.server.brain import Brain
         from assistant.server.context import ServerContext
         from assistant.server.http import create_app
@@ -128,6 +129,15 @@ class Daemon:
             http_task = asyncio.create_task(http.serve(sockets=[http_sock]))
             if mic is not None:
                 mic.start()
+
+            def speakers() -> list[Any]:
+                out: list[Any] = [mic] if mic is not None else []
+                if wyoming is not None:
+                    out += [c.session for c in list(wyoming.sessions.values()) if c.session]
+                return out
+
+            announcer = Announcer(ctx, speakers)
+            announcer.start()
             log.info("serving", extra={"fields": {"version": __version__,
                 "http": f"{'https' if tls else 'http'}://{s.host}:{s.port}",
                 "wyoming": f"{'tls' if tls else 'tcp'}://{s.wyoming_bind}:{s.wyoming_port}"
@@ -140,6 +150,7 @@ class Daemon:
             if http_task in done and not self._stop.is_set():
                 exc = http_task.exception()
                 raise HearthError(f"the HTTP server stopped: {exc}", code="server_failed")
+            announcer.stop()
             await self._shutdown(ctx, http, http_task, wyoming, mic)
         finally:
             brain.close()

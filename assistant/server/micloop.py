@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator
 
-from assistant.audio.chunk import AudioChunk
+from assistant.audio.chunk import AudioChunk, Samples
 from assistant.audio.sinks import AudioSink, NullSink
 from assistant.loop import VoiceLoop
 from assistant.server.context import ServerContext
@@ -37,8 +37,11 @@ class MicrophoneLoop:
             from assistant.audio.sinks import SpeakerSink
 
             sink = SpeakerSink(s.audio.output_device)
+        self.sink = sink
         brain = ctx.brain
         area = brain.device_area
+        self.name = SOURCE
+        self.area = area
         emit = ctx.hub.emitter(SOURCE, area)
         ctx.tracker.source_speaks(SOURCE, s.server.speaker)
         self.loop = VoiceLoop(s, pipeline=brain.pipeline_for(area, emit), stt=brain.stt,
@@ -66,6 +69,15 @@ class MicrophoneLoop:
             self.loop.run(self._gated(), wake_required=True)
         except Exception:  # logged; the API and satellites keep running
             log.exception("the microphone loop failed")
+
+    def announce(self, text: str, parts: list[Samples], rate: int) -> bool:
+        """Say an announcement on the server's speaker (if it has one)."""
+        if not self.ctx.settings.server.speaker:
+            return False
+        for samples in parts:
+            self.sink.play(samples, rate)
+        self.sink.finish()
+        return True
 
     def join(self, timeout: float) -> bool:
         self._thread.join(timeout)

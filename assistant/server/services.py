@@ -184,7 +184,8 @@ class ServiceRequests:
     async def _handle(self, text: str, context: object) -> None:
         area = context.get("area") if isinstance(context, dict) else None
         if self._pipeline is None:
-            self._pipeline = self.ctx.brain.pipeline_for(None, self._emit)
+            self._pipeline = self.ctx.brain.pipeline_for(None, self._emit,
+                                                         memory_key=self.client)
         self.ctx.hub.publish({"type": "ask", "source": self.client, "area": area, "text": text})
         try:
             result = await asyncio.to_thread(self._pipeline.handle_text, text,

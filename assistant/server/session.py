@@ -33,15 +33,23 @@ log = logging.getLogger(__name__)
 REPLY_CHUNK_SAMPLES = 2048
 
 
-class WyomingSink:
-    """An :class:`~assistant.audio.sinks.AudioSink` that sends the reply to the satellite."""
+ANNOUNCE_WAIT_S = 10.0
 
-    def __init__(self, outbox: Outbox) -> None:
+
+class WyomingSink:
+    """An :class:`~assistant.audio.sinks.AudioSink` that sends the reply to the satellite.
+
+    It holds ``speaking`` from a reply's first sound to its end, so an announcement
+    never lands in the middle of a reply (the satellite plays one stream at a time)."""
+
+    def __init__(self, outbox: Outbox, speaking: threading.Lock) -> None:
         self.outbox = outbox
+        self.speaking = speaking
         self._rate: int | None = None
 
     def play(self, samples: Samples, rate: int) -> None:
         if self._rate is None:
+            self.speaking.acquire()
             self._rate = rate
             self.outbox.post(wp.audio_start(rate))
         for i in range(0, len(samples), REPLY_CHUNK_SAMPLES):
@@ -50,7 +58,8 @@ class WyomingSink:
     def finish(self) -> None:
         if self._rate is not None:
             self.outbox.post(wp.audio_stop())
-        self._rate = None
+            self._rate = None
+            self.speaking.release()
 
 
 class SatelliteSession:
@@ -71,8 +80,9 @@ class SatelliteSession:
         self._command_over = False
         self._loop: VoiceLoop | None = None
         self.turns = 0
+        self._speaking = threading.Lock()
         self._hub_emit = ctx.hub.emitter(name, area)
-        self.pipeline = ctx.brain.pipeline_for(area, self._emit)
+        self.pipeline = ctx.brain.pipeline_for(area, self._emit, memory_key=f"satellite:{name}")
         ctx.tracker.source_speaks(name, True)
 
     # --- status --------------------------------------------------------------------
@@ -108,7 +118,8 @@ class SatelliteSession:
         brain = self.ctx.brain
         self._loop = VoiceLoop(brain.settings, pipeline=self.pipeline, stt=brain.stt, vad=self._vad,
                                frame_ms=brain.frame_ms, wake=wake, tts=brain.tts,
-                               sink=WyomingSink(self.outbox), emit=self._emit, area=self.area)
+                               sink=WyomingSink(self.outbox, self._speaking), emit=self._emit,
+                               area=self.area)
         self._thread = threading.Thread(target=self._run, args=(self._loop, self._feed, wake),
                                         name=f"satellite-{self.name}", daemon=True)
         self._thread.start()
@@ -156,6 +167,23 @@ class SatelliteSession:
         if self._thread is not None:
             self._thread.join(timeout)
             return not self._thread.is_alive()
+        return True
+
+    def announce(self, text: str, parts: list[Samples], rate: int) -> bool:
+        """Say an announcement here (after any reply being spoken)."""
+        if not self._speaking.acquire(timeout=ANNOUNCE_WAIT_S):
+            log.warning("announcement skipped: the satellite kept talking",
+                        extra={"fields": {"satellite": self.name}})
+            return False
+        try:
+            self.outbox.post(wp.hearth_event({"type": "announcement", "text": text}))
+            self.outbox.post(wp.audio_start(rate))
+            for samples in parts:
+                for i in range(0, len(samples), REPLY_CHUNK_SAMPLES):
+                    self.outbox.post(wp.audio_chunk(samples[i : i + REPLY_CHUNK_SAMPLES], rate))
+            self.outbox.post(wp.audio_stop())
+        finally:
+            self._speaking.release()
         return True
 
     # --- events ------------------------------------------------------------------------

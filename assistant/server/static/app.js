@@ -41,6 +41,7 @@ function summarize(ev) {
     case "turn": return Object.entries(ev.stages_ms || {}).map(([k, v]) => `${k} ${v}`).join(" · ");
     case "satellite": return ev.connected ? `connected from ${ev.peer}` : "disconnected";
     case "privacy_mode": return `${ev.previous} → ${ev.mode}`;
+    case "announcement": return JSON.stringify(ev.text) + (ev.area ? ` in ${ev.area}` : "");
     default: return "";
   }
 }
