@@ -111,9 +111,10 @@ QUESTIONS = [
 
 
 def _settings(data_dir: Path, *, mode: str = "allow", url: str | None = None,
-              household: tuple[str, ...] = ()) -> Settings:
+              household: tuple[str, ...] = (), local_llm: bool = False) -> Settings:
     base = load_settings(data_dir=str(data_dir))
     return base.model_copy(update={
+        "llm": base.llm.model_copy(update={"enabled": local_llm}),
         "privacy": base.privacy.model_copy(update={"mode": mode, "household": household}),
         "cloud": base.cloud.model_copy(update={"url": url, "first_token_timeout_s": 60.0,
                                                 "total_timeout_s": 120.0, "max_tokens": 48,
@@ -181,7 +182,7 @@ OUTCOME = {"local": "on device", "local_llm": "on device", "clarify": "on device
            "cloud": "escalated", "confirm": "asked first"}
 
 
-def bench_route(quiet: bool) -> dict[str, Any]:
+def bench_route(quiet: bool, local_llm: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     progress = Progress(3 * len(MIXED), "mixed batch (explain: nothing sent)", quiet=quiet)
     for mode in ("local_only", "ask", "allow"):
@@ -189,7 +190,8 @@ def bench_route(quiet: bool) -> dict[str, Any]:
             # explain builds each request with the real client and stops it at the audit
             # gate, so this URL is never contacted
             settings = _settings(Path(tmp), mode=mode, url="http://127.0.0.1:9/v1",
-                                 household=("Alice Smith", "Robert Smith | Bob"))
+                                 household=("Alice Smith", "Robert Smith | Bob"),
+                                 local_llm=local_llm)
             counts: Counter[str] = Counter()
             by_category: dict[str, Counter[str]] = {}
             with TextAssistant(settings, explain=True) as a:
@@ -213,6 +215,7 @@ def bench_route(quiet: bool) -> dict[str, Any]:
                 "by_category": {c: dict(v) for c, v in by_category.items()},
             }
     out["utterances"] = len(MIXED)
+    out["local_llm"] = local_llm
     return out
 
 
@@ -265,7 +268,7 @@ SCRIPTED_REPLY = ["Middle", "march", " was", " written", " by", " George", " Eli
                   " It", " came", " out", " in", " 1871", "."]
 
 
-def bench_stream_scripted(queries: int, quiet: bool) -> dict[str, Any]:
+def bench_stream_scripted(queries: int, quiet: bool, local_llm: bool) -> dict[str, Any]:
     """Hearth's own share of the wait, against a server whose timing is known exactly: it
     answers after 200 ms and then streams a token every 20 ms, noting when each write left."""
     from cloud_helpers import chunk, fault_server
@@ -291,7 +294,7 @@ def bench_stream_scripted(queries: int, quiet: bool) -> dict[str, Any]:
 
     rows: list[dict[str, float]] = []
     with fault_server(behaviour) as server, tempfile.TemporaryDirectory() as tmp:
-        settings = _settings(Path(tmp), mode="allow", url=server.url)
+        settings = _settings(Path(tmp), mode="allow", url=server.url, local_llm=local_llm)
         with TextAssistant(settings) as a:
             heard: list[float] = []
             a.cloud.add_listener(lambda _s: heard.append(time.perf_counter()))
@@ -320,7 +323,7 @@ def bench_stream_scripted(queries: int, quiet: bool) -> dict[str, Any]:
         return {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1)}
 
     summary = {k: col(k) for k in rows[0]}
-    return {"turns": len(rows), "server": f"scripted: first token after "
+    return {"turns": len(rows), "local_llm": local_llm, "server": f"scripted: first token after "
             f"{SCRIPTED_TTFT_S * 1000:.0f} ms, a token every {SCRIPTED_TOKEN_S * 1000:.0f} ms, "
             f"first sentence = {SCRIPTED_REPLY.index('.') + 1} tokens", **summary,
             "goal_ms": GOAL_FIRST_SENTENCE_OVERHEAD_MS,
@@ -396,14 +399,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20, help="passes over the prepare batch")
     parser.add_argument("--queries", type=int, default=10, help="cloud turns against the server")
     parser.add_argument("--no-server", action="store_true", help="skip the real-server part")
+    parser.add_argument("--no-local-llm", action="store_true",
+                        help="route without the local LLM (templates, then the cloud)")
     parser.add_argument("--server-log", type=Path, help="keep the llama server's log here")
     args = parser.parse_args(argv)
     for name in ("HEARTH_CLOUD_URL", "HEARTH_CLOUD_MODEL", "HEARTH_CLOUD_API_KEY"):
         os.environ.pop(name, None)
 
     result: dict[str, Any] = {"prepare": bench_prepare(args.rounds, args.json)}
-    result["route"] = bench_route(args.json)
-    result["stream_scripted"] = bench_stream_scripted(max(args.queries, 10), args.json)
+    result["route"] = bench_route(args.json, not args.no_local_llm)
+    result["stream_scripted"] = bench_stream_scripted(max(args.queries, 10), args.json, False)
+    if not args.no_local_llm:
+        result["stream_scripted_with_local_llm"] = bench_stream_scripted(
+            max(args.queries, 10), args.json, True)
     result["stream"] = ({"skipped": "--no-server"} if args.no_server
                         else bench_stream(args.queries, args.json, args.server_log))
     result["load_average"] = os.getloadavg()
@@ -421,22 +429,27 @@ def main(argv: list[str] | None = None) -> int:
           f" on {os.cpu_count()} cores")
     print(f"   goal p50 <= {GOAL_PREPARE_P50_MS:g} ms -> {'met' if p['meets_goal'] else 'NOT met'}")
     r = result["route"]
-    print(f"\n2. mixed batch of {r['utterances']} utterances (explain mode: nothing sent)")
+    print(f"\n2. mixed batch of {r['utterances']} utterances (explain mode: nothing sent; "
+          f"local LLM {'on' if r['local_llm'] else 'off'})")
     outcomes = ["on device", "kept local by policy", "asked first", "escalated"]
     print(table(["mode", *outcomes],
                 [(mode, *(f"{r[mode]['share_pct'].get(o, 0.0):.1f}%" for o in outcomes))
                  for mode in ("local_only", "ask", "allow")]))
-    s = result["stream_scripted"]
-    print(f"\n3a. first cloud sentence, {s['server']}")
-    names = [("turn start -> first sentence", "hearth_first_sentence_ms"),
-             ("first sentence - server TTFT", "minus_server_ttft_ms"),
-             ("hearth: turn start -> request at server", "before_send_ms"),
-             ("hearth: sentence sent -> sentence out", "after_receive_ms"),
-             ("hearth overhead (sum)", "hearth_overhead_ms")]
-    print(table(["measure", "p50 ms", "p95 ms"],
-                [(label, f"{s[k]['p50']:.1f}", f"{s[k]['p95']:.1f}") for label, k in names]))
-    print(f"   {s['turns']} turns; goal (first sentence - server TTFT) <= "
-          f"{GOAL_FIRST_SENTENCE_OVERHEAD_MS:g} ms -> {'met' if s['meets_goal'] else 'NOT met'}")
+    for key in ("stream_scripted", "stream_scripted_with_local_llm"):
+        if key not in result:
+            continue
+        s = result[key]
+        print(f"\n3a. first cloud sentence, {s['server']}; local LLM "
+              f"{'on (it runs first and passes)' if s['local_llm'] else 'off'}")
+        names = [("turn start -> first sentence", "hearth_first_sentence_ms"),
+                 ("first sentence - server TTFT", "minus_server_ttft_ms"),
+                 ("hearth: turn start -> request at server", "before_send_ms"),
+                 ("hearth: sentence sent -> sentence out", "after_receive_ms"),
+                 ("hearth overhead (sum)", "hearth_overhead_ms")]
+        print(table(["measure", "p50 ms", "p95 ms"],
+                    [(label, f"{s[k]['p50']:.1f}", f"{s[k]['p95']:.1f}") for label, k in names]))
+        print(f"   {s['turns']} turns; goal (first sentence - server TTFT) <= "
+              f"{GOAL_FIRST_SENTENCE_OVERHEAD_MS:g} ms -> {'met' if s['meets_goal'] else 'NOT met'}")
     s = result["stream"]
     print("\n3b. first cloud sentence vs the server's own timing, real llama server")
     if "skipped" in s:
