@@ -79,8 +79,13 @@ def test_health(server: Server) -> None:
 
 
 def _without_timings(result: Any) -> Any:
+    """The turn without what differs run to run: timings (also "skill x (6 ms)" in reasons)."""
     if isinstance(result, dict):
         return {k: _without_timings(v) for k, v in result.items() if k != "timings_ms"}
+    if isinstance(result, list):
+        return [_without_timings(v) for v in result]
+    if isinstance(result, str):
+        return re.sub(r" \(\d+(\.\d+)? ms\)", "", result)
     return result
 
 
