@@ -120,8 +120,8 @@ class VoiceAssistant(TextAssistant):
                 return None
             return OpenWakeWord(wake_models, refractory_s=settings.wake.refractory_s)
 
-        def load_stt(prompt: str | None) -> WhisperStt:
-            stt = WhisperStt(settings.stt, prompt=prompt)
+        def load_stt(prompt: str | None, retry_prompt: str | None) -> WhisperStt:
+            stt = WhisperStt(settings.stt, prompt=prompt, retry_prompt=retry_prompt)
             stt.warm_up()
             return stt
 
@@ -142,8 +142,13 @@ class VoiceAssistant(TextAssistant):
             try:
                 words = [n for e in self.home.entities() for n in e.names] + [
                     a.name for a in self.home.areas()]
-                prompt = bias_prompt(words) if settings.stt.bias_to_home else None
-                stt_f = pool.submit(timed, "speech-to-text (faster-whisper)", load_stt, progress, prompt)
+                prompt = retry_prompt = None
+                if settings.stt.bias_to_home:
+                    prompt = bias_prompt(words)
+                    skill_words = self.skills.stt_words()
+                    retry_prompt = bias_prompt(words + skill_words) if skill_words else None
+                stt_f = pool.submit(timed, "speech-to-text (faster-whisper)", load_stt, progress,
+                                    prompt, retry_prompt)
                 self.vad = timed("voice activity detector", SileroVad, progress)
                 self.wake: WakeDetector | None = wake_f.result()
                 self.stt = stt_f.result()
@@ -151,8 +156,11 @@ class VoiceAssistant(TextAssistant):
             except BaseException:
                 self.close()
                 raise
-        self.loop = VoiceLoop(settings, pipeline=self.pipeline, stt=self.stt, vad=self.vad,
-                              frame_ms=FRAME_MS, wake=self.wake, tts=self.tts, sink=sink, emit=emit)
+        self.loop = VoiceLoop(
+            settings, pipeline=self.pipeline, stt=self.stt, vad=self.vad, frame_ms=FRAME_MS,
+            wake=self.wake, tts=self.tts, sink=sink, emit=emit,
+            announcements=self.skills.announcements,
+            retry_stt=self.stt.transcribe_retry if self.stt.can_retry else None)
 
     def listen(self, chunks: Iterable[AudioChunk], *, wake_required: bool = True) -> list[TurnResult]:
         return self.loop.run(chunks, wake_required=wake_required and self.wake is not None)

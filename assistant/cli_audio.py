@@ -97,6 +97,7 @@ def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
                         progress=not args.json) as assistant:
         before = {e.entity_id: assistant.home.get_state(e.entity_id) for e in assistant.home.entities()}
         if args.input == "mic":
+            assistant.skills.start_ringing()  # someone is there to hear a timer ring
             sys.stderr.write(f"listening for {', '.join(args.wake_word or [settings.wake.default])} "
                              "(Ctrl-C to stop)\n")
             sys.stderr.flush()

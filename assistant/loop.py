@@ -32,6 +32,7 @@ from assistant.events import (
     WakeDetected,
 )
 from assistant.pipeline import Pipeline, TurnResult
+from assistant.skills.announce import Announcements
 from assistant.vad.endpoint import Endpoint, Endpointer
 from assistant.wake.base import WakeDetector
 
@@ -87,11 +88,18 @@ class VoiceLoop:
         sink: AudioSink | None = None,
         emit: EventSink,
         area: str | None = None,
+        announcements: Announcements | None = None,
+        retry_stt: Callable[[Samples], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.area = area
         """The room this loop hears (a satellite's); None = the device's own area."""
+        self.announcements = announcements
+        """Unprompted speech (a timer ringing), spoken when no command is being heard."""
+        self.retry_stt = retry_stt
+        """A second, more biased transcription for audio whose first one matched nothing
+        (the skills' own words, e.g. drink names); costs time only on a miss."""
         self.pipeline = pipeline
         self.stt = stt
         self.vad = vad
@@ -141,6 +149,7 @@ class VoiceLoop:
 
     def _step(self, chunk: AudioChunk, wake_required: bool) -> None:
         if self._command is None:
+            self._announce(chunk.t_audio_ms)
             if self.wake is None:
                 return
             hit = self.wake.process(chunk)
@@ -199,8 +208,7 @@ class VoiceLoop:
         text = self.stt.transcribe(audio)
         stt_ms = (self.clock() - t0) * 1000.0
         cmd.speculative = (len(audio), text)
-        if text and self.pipeline.understander.is_complete_command(
-                text, area=self.pipeline.resolve_area(self.area)):
+        if text and self._is_command(text):
             self._complete(text, stt_ms, "early_match", self._speech_end_ms())
             return True
         return False
@@ -217,7 +225,17 @@ class VoiceLoop:
             t0 = self.clock()
             text = self.stt.transcribe(audio)
             stt_ms = (self.clock() - t0) * 1000.0
+        if text and self.retry_stt is not None and not self._is_command(text):
+            t0 = self.clock()
+            second = self.retry_stt(audio)
+            stt_ms += (self.clock() - t0) * 1000.0
+            if self._is_command(second):
+                text = second
         self._complete(text, stt_ms, reason, end_ms)
+
+    def _is_command(self, text: str) -> bool:
+        return self.pipeline.understander.is_complete_command(
+            text, area=self.pipeline.resolve_area(self.area))
 
     def _command_heard_nothing_new(self, cmd: _Command, audio: Samples) -> bool:
         """The speculative transcript covered all speech (only silence came after it)."""
@@ -259,6 +277,13 @@ class VoiceLoop:
             self._fail(exc.stage, exc.code, str(exc), at_ms)
         # Don't let the assistant's own voice wake it (relevant when mic and speaker share a room).
         self._mute_until_ms = at_ms + spoken * 1000.0 / self.tts.sample_rate + REPLY_ECHO_MS
+
+    def _announce(self, at_ms: float) -> None:
+        if self.announcements is None:
+            return
+        here = self.pipeline.resolve_area(self.area)
+        for item in self.announcements.take(lambda a: a.area in (None, here)):
+            self._speak(item.text, at_ms)  # another room's announcements wait for that room
 
     def _new_stream(self) -> None:
         self._command = None

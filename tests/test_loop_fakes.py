@@ -168,3 +168,46 @@ def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: TextAs
                         ("silence", 20)))
     assert "error" in types(events)
     assert text_assistant.home.get_state("light.kitchen").state == "on"
+
+
+def test_announcements_are_spoken_between_commands_in_their_room(text_assistant: TextAssistant) -> None:
+    from assistant.skills.announce import Announcement, Announcements
+
+    class Recorder:
+        sample_rate = 16000
+
+        def __init__(self) -> None:
+            self.said: list[str] = []
+
+        def synthesize(self, text: str) -> list[Samples]:
+            self.said.append(text)
+            return [np.zeros(1600, np.int16)]
+
+    queue = Announcements()
+    queue.put(Announcement(text="Your tea timer is done.", skill="timers", area="living_room"))
+    queue.put(Announcement(text="The bedroom timer is done.", skill="timers", area="bedroom"))
+    tts = Recorder()
+    events: list[Event] = []
+    loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline, stt=ScriptedStt({}),
+                     vad=LoudnessVad(), frame_ms=80.0, wake=MarkerWake(), tts=tts, emit=events.append,
+                     announcements=queue)
+    loop.run(signal(("silence", 5)))
+    assert tts.said == ["Your tea timer is done."]
+    assert [a.text for a in queue.drain()] == ["The bedroom timer is done."]
+
+
+def test_a_miss_is_transcribed_again_with_the_skills_words(text_assistant: TextAssistant) -> None:
+    retried: list[int] = []
+
+    def retry(samples: Samples) -> str:
+        retried.append(len(samples))
+        return "turn on the kitchen light"
+
+    events: list[Event] = []
+    text_assistant.pipeline.emit = events.append
+    loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline,
+                     stt=ScriptedStt({1: "turn on the kitten lied"}), vad=LoudnessVad(), frame_ms=80.0,
+                     wake=MarkerWake(), emit=events.append, retry_stt=retry)
+    loop.run(signal(("wake", 1), ("speech", 8), ("silence", 15)))
+    assert len(retried) == 1
+    assert text_assistant.home.get_state("light.kitchen").state == "on"

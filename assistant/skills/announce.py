@@ -70,6 +70,13 @@ class Announcements:
             items, self._items = self._items, []
             return items
 
+    def take(self, where: Callable[[Announcement], bool]) -> list[Announcement]:
+        """The waiting announcements ``where`` accepts, oldest first; the rest stay."""
+        with self._cond:
+            taken = [a for a in self._items if where(a)]
+            self._items = [a for a in self._items if not where(a)]
+            return taken
+
     def discard(self, key: str) -> None:
         """Forget a waiting announcement (its timer was acknowledged)."""
         with self._cond:

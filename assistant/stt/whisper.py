@@ -64,7 +64,8 @@ def bias_prompt(names: list[str]) -> str:
 
 
 class WhisperStt:
-    def __init__(self, settings: SttSettings, *, prompt: str | None = None) -> None:
+    def __init__(self, settings: SttSettings, *, prompt: str | None = None,
+                 retry_prompt: str | None = None) -> None:
         quiet_openmp()
         from faster_whisper import WhisperModel
 
@@ -89,6 +90,8 @@ class WhisperStt:
                                     task="transcribe", language=settings.language)
         self._prompt_tokens: list[int] = (
             self._tokenizer.encode(" " + prompt.strip()) if prompt else [])
+        self._retry_tokens: list[int] | None = (
+            self._tokenizer.encode(" " + retry_prompt.strip()) if retry_prompt else None)
 
     def transcribe(self, samples: Samples) -> str:
         """The text of a short command; empty for silence.
@@ -98,22 +101,34 @@ class WhisperStt:
         ``settings.window_s`` (10 s by default), so the window is cut to that: the
         encoder runs ~5x faster with the same words (see the README's STT table).
         """
+        return self._transcribe(samples, self._prompt_tokens)
+
+    @property
+    def can_retry(self) -> bool:
+        return self._retry_tokens is not None
+
+    def transcribe_retry(self, samples: Samples) -> str:
+        """Again, with the longer prompt (the skills' words too): slower, so only for audio
+        whose first transcript matched nothing."""
+        return self._transcribe(samples, self._retry_tokens or self._prompt_tokens)
+
+    def _transcribe(self, samples: Samples, prompt_tokens: list[int]) -> str:
         if len(samples) == 0:
             return ""
         try:
-            text = self._decode(to_float(samples))
+            text = self._decode(to_float(samples), prompt_tokens)
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
         return strip_wake_phrase(drop_repeats(text))
 
-    def _decode(self, audio: npt.NDArray[np.float32]) -> str:
+    def _decode(self, audio: npt.NDArray[np.float32], prompt_tokens: list[int]) -> str:
         seconds = len(audio) / SAMPLE_RATE
         window = min(30.0, max(self.settings.window_s, math.ceil(seconds + 1.0)))
         padded = np.zeros(int(window * SAMPLE_RATE), np.float32)
         padded[: min(len(audio), len(padded))] = audio[: len(padded)]
         features = self._model.feature_extractor(padded)[:, : int(window * 100)]
         encoded = self._model.encode(features)
-        prompt = self._model.get_prompt(self._tokenizer, self._prompt_tokens, without_timestamps=True)
+        prompt = self._model.get_prompt(self._tokenizer, prompt_tokens, without_timestamps=True)
         result = self._model.model.generate(
             encoded,
             [prompt],
