@@ -161,6 +161,7 @@ class VoiceAssistant(TextAssistant):
             wake=self.wake, tts=self.tts, sink=sink, emit=emit,
             announcements=self.skills.announcements,
             retry_stt=self.stt.transcribe_retry if self.stt.can_retry else None)
+        self.cloud.add_listener(self.loop.speak_streamed)  # first cloud sentence spoken at once
 
     def listen(self, chunks: Iterable[AudioChunk], *, wake_required: bool = True) -> list[TurnResult]:
         return self.loop.run(chunks, wake_required=wake_required and self.wake is not None)

@@ -46,6 +46,13 @@ REPLY_ECHO_MS = 400
 """After the assistant stops speaking, keep ignoring the wake word a little longer."""
 
 
+def _unspoken(reply: str, streamed: list[str]) -> str:
+    """What is left of a reply once its streamed sentences were said."""
+    for sentence in streamed:
+        reply = reply.replace(sentence, "", 1)
+    return reply.strip()
+
+
 class Transcriber(Protocol):
     def transcribe(self, samples: Samples) -> str: ...
 
@@ -115,6 +122,8 @@ class VoiceLoop:
             maxlen=max(1, PREROLL_MS // 80))
         self._command: _Command | None = None
         self._mute_until_ms = -1.0
+        self._streamed: list[str] = []
+        self._turn_end_ms: float | None = None
 
     # --- clocks and events -----------------------------------------------------------
 
@@ -251,14 +260,27 @@ class VoiceLoop:
             self._speak("Sorry, I didn't catch that.", end_ms)
             self._back_to_waiting(end_ms)
             return
-        result = self.pipeline.handle_text(text, area=self.area, t_audio_ms=end_ms,
-                                           wall_origin=self._origin)
+        self._streamed = []
+        self._turn_end_ms = end_ms
+        try:
+            result = self.pipeline.handle_text(text, area=self.area, t_audio_ms=end_ms,
+                                               wall_origin=self._origin)
+        finally:
+            self._turn_end_ms = None
         self.results.append(result)
-        self._speak(result.reply, end_ms)
+        self._speak(_unspoken(result.reply, self._streamed), end_ms)
         if result.decision.expects_reply:
             self._begin_command(end_ms, [])  # continued conversation: no wake word needed
         else:
             self._back_to_waiting(end_ms)
+
+    def speak_streamed(self, sentence: str) -> None:
+        """A sentence of a reply that is still arriving (the cloud streams): say it now,
+        while the rest is on its way. Ignored outside a turn of this loop."""
+        if self._turn_end_ms is None:
+            return
+        self._streamed.append(sentence)
+        self._speak(sentence, self._turn_end_ms)
 
     def _speak(self, text: str, at_ms: float) -> None:
         if self.tts is None or not text:

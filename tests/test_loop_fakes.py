@@ -211,3 +211,40 @@ def test_a_miss_is_transcribed_again_with_the_skills_words(text_assistant: TextA
     loop.run(signal(("wake", 1), ("speech", 8), ("silence", 15)))
     assert len(retried) == 1
     assert text_assistant.home.get_state("light.kitchen").state == "on"
+
+
+def test_streamed_sentences_are_spoken_as_they_arrive_and_not_twice() -> None:
+    from assistant.understand.result import Decision
+
+    said: list[tuple[str, int]] = []
+
+    class Recorder:
+        sample_rate = 16000
+
+        def synthesize(self, text: str) -> list[Samples]:
+            said.append((text, len(arrived)))
+            return [np.zeros(160, np.int16)]
+
+    arrived: list[str] = []
+
+    class StreamingCloud:
+        name = "cloud"
+        loop: VoiceLoop | None = None
+
+        def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
+            for sentence in ("Paris is the capital of France.", "It has about two million people."):
+                arrived.append(sentence)
+                assert self.loop is not None
+                self.loop.speak_streamed(sentence)
+            return Decision("cloud", " ".join(arrived), left_device=True)
+
+    cloud = StreamingCloud()
+    with TextAssistant(load_settings()) as assistant:
+        assistant.understander.fallbacks = [cloud]
+        events: list[Event] = []
+        loop = VoiceLoop(load_settings(), pipeline=assistant.pipeline,
+                         stt=ScriptedStt({1: "what is the capital of france"}), vad=LoudnessVad(),
+                         frame_ms=80.0, wake=MarkerWake(), tts=Recorder(), emit=events.append)
+        cloud.loop = loop
+        loop.run(signal(("wake", 1), ("speech", 8), ("silence", 15)))
+    assert said == [("Paris is the capital of France.", 1), ("It has about two million people.", 2)]
