@@ -273,3 +273,16 @@ def test_without_a_token_only_loopback_host_names_are_answered() -> None:
     assert _call_gate("the-api-token", host="hearth.local:8740",
                       authorization="Bearer the-api-token") == 200
     assert _call_gate("the-api-token", host="hearth.local:8740") == 401
+
+
+def test_called_satellites_need_an_area_and_others_a_token() -> None:
+    from assistant.server.settings import SatelliteSettings
+
+    called = SatelliteSettings(name="pi", uri="tcp://10.0.0.5:10700", area="office")
+    assert called.token is None
+    with pytest.raises(ValueError, match="give its area"):
+        SatelliteSettings(name="pi", uri="tcp://10.0.0.5:10700")
+    with pytest.raises(ValueError, match="needs a token"):
+        SatelliteSettings(name="pi", area="office")
+    with pytest.raises(ValueError, match="String should match pattern"):
+        SatelliteSettings(name="pi", uri="http://10.0.0.5", area="office")

@@ -120,6 +120,7 @@ class Daemon:
             if wy_sock is not None:
                 wyoming = WyomingServer(ctx, self.gate, ssl_context=tls)
                 await wyoming.start(wy_sock)
+                wyoming.start_calling()
                 ctx.satellites_status = wyoming.status
             config = uvicorn.Config(
                 create_app(ctx), log_config=None, access_log=False, lifespan="off",

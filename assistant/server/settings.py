@@ -37,19 +37,31 @@ class SatelliteSettings(_Section):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     """What the satellite calls itself (``hearth satellite --name``)."""
-    token: SecretStr
-    """The secret it must present; compared in constant time."""
+    token: SecretStr | None = None
+    """The secret it must present; compared in constant time. Required unless ``uri``."""
     area: str | None = None
     """Its room; None = the area the satellite announces (which must exist in the home)."""
     wake_word: str | None = None
     """The wake model the server listens for on its behalf; None = ``wake.default``."""
+    uri: str | None = Field(None, pattern=r"^tcp://[^:/]+:\d{1,5}$")
+    """``tcp://HOST:PORT`` of a satellite that waits to be called, such as Home Assistant's
+    ``wyoming-satellite``: the server connects to it (and reconnects), as Home Assistant
+    would. The server chose the address, so no token; ``area`` is required."""
 
     @field_validator("token")
     @classmethod
-    def _long_enough(cls, v: SecretStr) -> SecretStr:
-        if len(v.get_secret_value()) < 8:
+    def _long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 8:
             raise ValueError("a satellite token needs at least 8 characters")
         return v
+
+    @model_validator(mode="after")
+    def _token_or_uri(self) -> SatelliteSettings:
+        if self.uri is None and self.token is None:
+            raise ValueError(f"satellite {self.name!r} needs a token (or a uri to call it at)")
+        if self.uri is not None and self.area is None:
+            raise ValueError(f"satellite {self.name!r} is called at {self.uri}: give its area")
+        return self
 
 
 class ServerSettings(_Section):

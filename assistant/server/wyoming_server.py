@@ -17,6 +17,7 @@ import logging
 import socket
 import ssl
 from typing import Any
+from urllib.parse import urlparse
 
 from wyoming.event import Event, async_read_event, async_write_event
 
@@ -26,6 +27,7 @@ from assistant.server.auth import tokens_match
 from assistant.server.context import ServerContext
 from assistant.server.services import ServiceRequests
 from assistant.server.session import SatelliteSession
+from assistant.server.settings import SatelliteSettings
 from assistant.server.streams import Outbox, StopGate
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class WyomingServer:
         self.sessions: dict[str, Connection] = {}
         self.connections: set[Connection] = set()
         self._server: asyncio.Server | None = None
+        self._callers: list[asyncio.Task[None]] = []
 
     async def start(self, sock: socket.socket) -> None:
         self._server = await asyncio.start_server(self._on_connect, sock=sock, ssl=self.ssl_context)
@@ -78,6 +81,36 @@ class WyomingServer:
             if conn.session is not None:
                 m.backlog.labels(name).set(conn.session.backlog_s)
 
+    def start_calling(self) -> None:
+        """Call the satellites that wait to be called (``uri``), and keep calling them."""
+        for sat in self.ctx.settings.server.satellites:
+            if sat.uri is not None:
+                self._callers.append(asyncio.create_task(self._keep_calling(sat)))
+
+    async def _keep_calling(self, sat: SatelliteSettings) -> None:
+        parsed = urlparse(str(sat.uri))
+        host, port = str(parsed.hostname), int(parsed.port or 0)
+        backoff = 1.0
+        while not self.gate.stopping:
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(host, port), 10.0)
+            except (OSError, TimeoutError) as exc:
+                log.info("satellite not reachable", extra={"fields": {
+                    "satellite": sat.name, "uri": sat.uri, "reason": str(exc) or "timeout"}})
+                await asyncio.sleep(backoff)
+                backoff = min(30.0, backoff * 2)
+                continue
+            backoff = 1.0
+            conn = Connection(self, reader, writer, dialed=sat)
+            self.connections.add(conn)
+            try:
+                await conn.run()
+            finally:
+                self.connections.discard(conn)
+            if not self.gate.stopping:
+                await asyncio.sleep(1.0)
+
     async def stop(self, timeout_s: float) -> None:
         """Stop accepting; let every satellite finish its turn (the gate is already
         stopping), then close every connection."""
@@ -88,12 +121,16 @@ class WyomingServer:
         # and wait for each to flush its last events and close its socket
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(c.done.wait() for c in conns)), 10.0)
+        for task in self._callers:  # their connections are over: stop calling
+            task.cancel()
 
 
 class Connection:
     def __init__(self, server: WyomingServer, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+                 writer: asyncio.StreamWriter, dialed: SatelliteSettings | None = None) -> None:
         self.server = server
+        self.dialed = dialed
+        """Set when the server called this satellite (``uri``), as Home Assistant does."""
         self.ctx = server.ctx
         self.reader = reader
         self.writer = writer
@@ -125,14 +162,18 @@ class Connection:
     async def run(self) -> None:
         self._writer_task = asyncio.create_task(self._write_loop())
         try:
-            first = await asyncio.wait_for(async_read_event(self.reader), AUTH_TIMEOUT_S)
-            if first is None:
-                return
-            try:
-                await self._authenticate(first)
-            except Refused as exc:
-                self._refuse(exc)
-                return
+            if self.dialed is not None:
+                if not await self._call(self.dialed):
+                    return
+            else:
+                first = await asyncio.wait_for(async_read_event(self.reader), AUTH_TIMEOUT_S)
+                if first is None:
+                    return
+                try:
+                    await self._authenticate(first)
+                except Refused as exc:
+                    self._refuse(exc)
+                    return
             while not self._closed.is_set():
                 event = await async_read_event(self.reader)
                 if event is None:
@@ -181,6 +222,9 @@ class Connection:
         known = self.ctx.settings.server.satellite(name)
         if known is None:
             raise Refused("unknown_satellite", f"unknown satellite {name!r}")
+        if known.token is None:
+            raise Refused("called_only", f"satellite {name!r} is called by the server, "
+                          "not the other way round")
         if not isinstance(token, str) or not tokens_match(token, known.token):
             raise Refused("wrong_token", f"wrong token for satellite {name!r}")
         area_name = known.area or sat.get("area")
@@ -190,6 +234,9 @@ class Connection:
             area = self.ctx.brain.home.area(str(area_name)).id
         except HearthError as exc:
             raise Refused("unknown_area", str(exc)) from None
+        self._register(name, area, known.wake_word)
+
+    def _register(self, name: str, area: str, wake_word: str | None) -> None:
         old = self.server.sessions.get(name)
         if old is not None:
             log.info("satellite reconnected; closing its old connection",
@@ -197,7 +244,7 @@ class Connection:
             old.kick()
         self.session = SatelliteSession(
             self.ctx, self.server.gate, self.outbox, name=name, area=area,
-            wake_word=known.wake_word or self.ctx.settings.wake.default, peer=self.peer)
+            wake_word=wake_word or self.ctx.settings.wake.default, peer=self.peer)
         self.server.sessions[name] = self
         self.server.update_gauges()
         self.services = ServiceRequests(self.ctx, self.send, client=name)
@@ -206,6 +253,26 @@ class Connection:
         self.ctx.hub.publish({"type": "satellite", "source": name, "area": area,
                               "connected": True, "peer": self.peer})
         self.outbox.post(Event("run-satellite"))
+
+    async def _call(self, sat: SatelliteSettings) -> bool:
+        """A satellite the server called: ask who it is, then tell it to stream."""
+        self.outbox.post(Event("describe"))
+        deadline = asyncio.get_running_loop().time() + AUTH_TIMEOUT_S
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            event = await asyncio.wait_for(async_read_event(self.reader), max(0.1, left))
+            if event is None:
+                return False
+            if event.type == "info":
+                break
+        assert sat.area is not None  # the settings insist on it for called satellites
+        try:
+            area = self.ctx.brain.home.area(sat.area).id
+        except HearthError as exc:
+            self._refuse(Refused("unknown_area", str(exc)))
+            return False
+        self._register(sat.name, area, sat.wake_word)
+        return True
 
     # --- events ------------------------------------------------------------------------
 
@@ -243,6 +310,9 @@ class Connection:
             return
         stage = str(event.data.get("start_stage", "wake"))
         self._conv = wp.converter()
+        if sess.running:  # a new run replaces the old (stock satellites restart runs freely)
+            sess.audio_stop()
+            await asyncio.to_thread(sess.drain, 5.0)
         try:
             await asyncio.to_thread(sess.start_run, stage)
         except HearthError as exc:
