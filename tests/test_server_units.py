@@ -286,3 +286,29 @@ def test_called_satellites_need_an_area_and_others_a_token() -> None:
         SatelliteSettings(name="pi", area="office")
     with pytest.raises(ValueError, match="String should match pattern"):
         SatelliteSettings(name="pi", uri="http://10.0.0.5", area="office")
+
+
+def _read(raw: bytes) -> object:
+    async def go() -> object:
+        reader = asyncio.StreamReader()
+        reader.feed_data(raw)
+        reader.feed_eof()
+        try:
+            return await wp.read_event(reader)
+        except wp.TooLarge as exc:
+            return exc
+
+    return asyncio.run(go())
+
+
+def test_wyoming_events_are_read_with_size_limits() -> None:
+    ok = _read(b'{"type": "audio-chunk", "data": {"rate": 16000}, "payload_length": 4}\nabcd')
+    assert isinstance(ok, wp.Event) and ok.payload == b"abcd" and ok.data == {"rate": 16000}
+    split = _read(b'{"type": "info", "data_length": 14}\n{"token": "x"}')
+    assert isinstance(split, wp.Event) and split.data == {"token": "x"}
+    assert _read(b"") is None
+    huge = _read(b'{"type": "audio-chunk", "payload_length": 1000000000}\n')
+    assert isinstance(huge, wp.TooLarge) and "too large" in str(huge)
+    assert isinstance(_read(b'{"type": "x", "data_length": -5}\n'), wp.TooLarge)
+    assert isinstance(_read(b"not json\n"), wp.TooLarge)
+    assert isinstance(_read(b"x" * 70000 + b"\n"), wp.TooLarge)  # over the line limit

@@ -17,6 +17,8 @@ block (name, area) and a ``token`` beside it.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,45 @@ from assistant.audio.chunk import SAMPLE_RATE, Samples
 AUTH = "auth"
 HEARTH_EVENT = "hearth-event"
 RUN_ENDED = "run-ended"
+
+
+MAX_DATA_BYTES = 256 * 1024
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+"""Per event. Audio chunks are a few KB; a claim of more is refused before it is read,
+so nobody can make the server buffer gigabytes (least of all before authenticating)."""
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_event(reader: asyncio.StreamReader) -> Event | None:
+    """:func:`wyoming.event.async_read_event` with size limits; None at the end of the stream."""
+    try:
+        line = await reader.readline()
+    except (ValueError, asyncio.LimitOverrunError):  # a header line over the stream limit
+        raise TooLarge("event header too long") from None
+    if not line:
+        return None
+    try:
+        header = json.loads(line)
+        data_length = int(header.get("data_length") or 0)
+        payload_length = int(header.get("payload_length") or 0)
+        kind = str(header["type"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise TooLarge("not a Wyoming event") from None
+    if not 0 <= data_length <= MAX_DATA_BYTES or not 0 <= payload_length <= MAX_PAYLOAD_BYTES:
+        raise TooLarge(f"event {kind!r} too large ({data_length} + {payload_length} bytes)")
+    data = header.get("data") or {}
+    if data_length:
+        try:
+            extra = json.loads(await reader.readexactly(data_length))
+        except ValueError:
+            raise TooLarge("event data is not JSON") from None
+        if isinstance(extra, dict) and isinstance(data, dict):
+            data.update(extra)
+    payload = await reader.readexactly(payload_length) if payload_length else None
+    return Event(type=kind, data=data if isinstance(data, dict) else {}, payload=payload)
 
 
 def audio_start(rate: int) -> Event:

@@ -19,7 +19,7 @@ import ssl
 from typing import Any
 from urllib.parse import urlparse
 
-from wyoming.event import Event, async_read_event, async_write_event
+from wyoming.event import Event, async_write_event
 
 from assistant.errors import HearthError
 from assistant.server import wyoming_proto as wp
@@ -166,7 +166,7 @@ class Connection:
                 if not await self._call(self.dialed):
                     return
             else:
-                first = await asyncio.wait_for(async_read_event(self.reader), AUTH_TIMEOUT_S)
+                first = await asyncio.wait_for(wp.read_event(self.reader), AUTH_TIMEOUT_S)
                 if first is None:
                     return
                 try:
@@ -175,13 +175,15 @@ class Connection:
                     self._refuse(exc)
                     return
             while not self._closed.is_set():
-                event = await async_read_event(self.reader)
+                event = await wp.read_event(self.reader)
                 if event is None:
                     break
                 await self._dispatch(event)
         except TimeoutError:
             self._refuse(Refused("timeout", "no authentication within "
                                  f"{AUTH_TIMEOUT_S:.0f} s"))
+        except wp.TooLarge as exc:
+            self._refuse(Refused("bad_event", str(exc)))
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError) as exc:
             log.info("wyoming connection dropped", extra={"fields": {"peer": self.peer,
                                                                     "reason": str(exc)}})
@@ -260,7 +262,7 @@ class Connection:
         deadline = asyncio.get_running_loop().time() + AUTH_TIMEOUT_S
         while True:
             left = deadline - asyncio.get_running_loop().time()
-            event = await asyncio.wait_for(async_read_event(self.reader), max(0.1, left))
+            event = await asyncio.wait_for(wp.read_event(self.reader), max(0.1, left))
             if event is None:
                 return False
             if event.type == "info":
@@ -291,7 +293,7 @@ class Connection:
                 return
             if kind == "audio-chunk":
                 sess.audio(wp.to_pcm16k(event, self._conv))
-                self.server.update_gauges()
+                self.ctx.metrics.backlog.labels(sess.name).set(sess.backlog_s)
                 return
             if kind == "audio-stop":
                 sess.audio_stop()
