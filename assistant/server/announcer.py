@@ -5,6 +5,11 @@ takes them, synthesizes each once and speaks it where it belongs — on every sa
 in the announcement's area and on the server's own speaker when the area is the
 server's (no area: everywhere). It also starts the timer service, so timers set before
 a restart ring after it (they live in SQLite).
+
+The server's voice loops are not given the queue (``VoiceLoop(announcements=...)``, as
+``hearth listen`` does): one consumer speaks in *every* satellite of the room, also for
+satellites that run their own wake word (their loop only runs during a command), and
+says so when nobody is there to hear.
 """
 
 from __future__ import annotations

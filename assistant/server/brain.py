@@ -42,11 +42,23 @@ class LockedTranscriber:
         self.on_call: Callable[[float, float], None] = lambda _w, _r: None
 
     def transcribe(self, samples: Samples) -> str:
+        return self._locked(self._inner.transcribe, samples)
+
+    @property
+    def can_retry(self) -> bool:
+        return bool(getattr(self._inner, "can_retry", False))
+
+    def transcribe_retry(self, samples: Samples) -> str:
+        """The second, more biased transcription (for audio whose first matched nothing)."""
+        inner: Any = self._inner
+        return self._locked(inner.transcribe_retry, samples)
+
+    def _locked(self, call: Callable[[Samples], str], samples: Samples) -> str:
         t0 = time.monotonic()
         with self._lock:
             t1 = time.monotonic()
             try:
-                return self._inner.transcribe(samples)
+                return call(samples)
             finally:
                 self.on_call(t1 - t0, time.monotonic() - t1)
 
@@ -78,6 +90,28 @@ def _restore(conversation: Any, memory: dict[str, Any]) -> None:
         setattr(conversation, name, value)
 
 
+class SentenceRouter:
+    """The cloud path streams reply sentences to listeners; there is one cloud path and
+    many rooms, so its one listener is this router, pointed (under the turn lock) at the
+    source whose turn it is."""
+
+    def __init__(self) -> None:
+        self._target: Callable[[str], None] | None = None
+
+    @contextlib.contextmanager
+    def routed_to(self, target: Callable[[str], None] | None) -> Iterator[None]:
+        saved, self._target = self._target, target
+        try:
+            yield
+        finally:
+            self._target = saved
+
+    def __call__(self, sentence: str) -> None:
+        target = self._target
+        if target is not None:
+            target(sentence)
+
+
 class SharedPipeline(Pipeline):
     """A :class:`Pipeline` for one source over the shared home and understander.
 
@@ -91,10 +125,14 @@ class SharedPipeline(Pipeline):
 
     def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
                  area: str | None, emit: EventSink, memory_key: str = "default",
-                 privacy_report: Callable[[], dict[str, Any]] | None = None) -> None:
+                 privacy_report: Callable[[], dict[str, Any]] | None = None,
+                 sentences: SentenceRouter | None = None) -> None:
         super().__init__(home, understander, device_area=area, emit=emit)
         self._lock = lock
         self.memory_key = memory_key
+        self._sentences = sentences
+        self.on_sentence: Callable[[str], None] | None = None
+        """Where this source says a streamed cloud sentence (its loop's ``speak_streamed``)."""
         self._privacy_report = privacy_report
         self.last_privacy: dict[str, Any] | None = None
         conv = understander.conversation
@@ -127,7 +165,11 @@ class SharedPipeline(Pipeline):
             memory.key = saved
 
     def _turn(self, text: str, kwargs: dict[str, Any]) -> TurnResult:
-        result = super().handle_text(text, **kwargs)
+        if self._sentences is None:
+            result = super().handle_text(text, **kwargs)
+        else:
+            with self._sentences.routed_to(self.on_sentence):
+                result = super().handle_text(text, **kwargs)
         report = self._privacy_report() if self._privacy_report else None
         self.last_privacy = report
         if report and report.get("sent"):
@@ -155,6 +197,10 @@ class Brain:
             self.stt = LockedTranscriber(self.voice.stt, threading.Lock())
             self.tts = LockedSpeaker(self.voice.tts, threading.Lock())
             self.new_wake([settings.wake.default])  # prove the wake model loads, now
+            self.sentences = SentenceRouter()
+            cloud = getattr(self.voice, "cloud", None)
+            if cloud is not None and hasattr(cloud, "add_listener"):
+                cloud.add_listener(self.sentences)
         except BaseException:
             self.voice.close()
             raise
@@ -167,6 +213,11 @@ class Brain:
 
         return build_wake_detector(self.settings, names,
                                    whisper=getattr(self.voice.stt, "_model", None))
+
+    @property
+    def retry_stt(self) -> Callable[[Samples], str] | None:
+        """For the loops: the second, more biased transcription, when the model has one."""
+        return self.stt.transcribe_retry if self.stt.can_retry else None
 
     def new_vad(self) -> Any:
         from assistant.vad.silero import SileroVad
@@ -188,7 +239,8 @@ class Brain:
             emit = skills.observe(emit)
         return SharedPipeline(self.home, self.understander, self.turn_lock,
                               area=area or self.device_area, emit=emit,
-                              memory_key=memory_key, privacy_report=self._privacy_report)
+                              memory_key=memory_key, privacy_report=self._privacy_report,
+                              sentences=self.sentences)
 
     def _privacy_report(self) -> dict[str, Any]:
         """The ``privacy`` object ``hearth ask --json`` prints, for the turn just handled."""

@@ -44,11 +44,13 @@ class MicrophoneLoop:
         self.area = area
         emit = ctx.hub.emitter(SOURCE, area)
         ctx.tracker.source_speaks(SOURCE, s.server.speaker)
-        self.loop = VoiceLoop(s, pipeline=brain.pipeline_for(area, emit), stt=brain.stt,
+        pipeline = brain.pipeline_for(area, emit)
+        self.loop = VoiceLoop(s, pipeline=pipeline, stt=brain.stt, retry_stt=brain.retry_stt,
                               vad=brain.new_vad(), frame_ms=brain.frame_ms,
                               wake=brain.new_wake([s.wake.default]),
                               tts=brain.tts if s.server.speaker else None, sink=sink, emit=emit,
                               area=area)
+        pipeline.on_sentence = self.loop.speak_streamed
         self._thread = threading.Thread(target=self._run, name="microphone", daemon=True)
 
     def start(self) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from assistant.audio.chunk import Samples
@@ -119,7 +120,8 @@ class SatelliteSession:
         self._loop = VoiceLoop(brain.settings, pipeline=self.pipeline, stt=brain.stt, vad=self._vad,
                                frame_ms=brain.frame_ms, wake=wake, tts=brain.tts,
                                sink=WyomingSink(self.outbox, self._speaking), emit=self._emit,
-                               area=self.area)
+                               area=self.area, retry_stt=brain.retry_stt)
+        self.pipeline.on_sentence = self._loop.speak_streamed
         self._thread = threading.Thread(target=self._run, args=(self._loop, self._feed, wake),
                                         name=f"satellite-{self.name}", daemon=True)
         self._thread.start()
@@ -170,8 +172,12 @@ class SatelliteSession:
         return True
 
     def announce(self, text: str, parts: list[Samples], rate: int) -> bool:
-        """Say an announcement here (after any reply being spoken)."""
-        if not self._speaking.acquire(timeout=ANNOUNCE_WAIT_S):
+        """Say an announcement here, between turns (not over someone giving a command),
+        and after any reply being spoken."""
+        deadline = time.monotonic() + ANNOUNCE_WAIT_S
+        while self.ctx.tracker.in_turn(self.name) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not self._speaking.acquire(timeout=max(0.1, deadline - time.monotonic())):
             log.warning("announcement skipped: the satellite kept talking",
                         extra={"fields": {"satellite": self.name}})
             return False
