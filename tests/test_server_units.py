@@ -312,3 +312,21 @@ def test_wyoming_events_are_read_with_size_limits() -> None:
     assert isinstance(_read(b'{"type": "x", "data_length": -5}\n'), wp.TooLarge)
     assert isinstance(_read(b"not json\n"), wp.TooLarge)
     assert isinstance(_read(b"x" * 70000 + b"\n"), wp.TooLarge)  # over the line limit
+
+
+def test_waits_are_measured_from_when_the_audio_arrived() -> None:
+    feed = AudioFeed()
+    feed.push(np.zeros(1280 * 2, np.int16).tobytes())
+    first = feed.arrival(100.0)
+    assert first is not None and feed.arrival(161.0) is None  # only 160 ms have arrived
+    hub = EventHub(100)
+    tracker = TurnTracker(hub)
+    emit = hub.emitter("sat", "kitchen")
+    emit(WakeDetected(t_audio_ms=1000, t_wall_ms=900, wake_word="hey_jarvis", score=0.9))
+    emit(SpeechEnded(t_audio_ms=9000, t_wall_ms=2000, reason="early_match"))  # a loop behind
+    hub.publish({"type": "action", "source": "sat", "t_wall_ms": 2100, "service": "light.turn_on",
+                 "entity_id": "light.kitchen", "since_speech_end_ms": 420.0})
+    hub.publish({"type": "reply", "source": "sat", "t_wall_ms": 2101, "text": "Ok",
+                 "handled_by": "local", "since_speech_end_ms": 421.0})
+    stages = tracker.turns()[-1]["stages_ms"]
+    assert stages["end_to_action"] == 420.0 and stages["end_to_reply"] == 421.0

@@ -82,7 +82,7 @@ class SatelliteSession:
         self._loop: VoiceLoop | None = None
         self.turns = 0
         self._speaking = threading.Lock()
-        self._hub_emit = ctx.hub.emitter(name, area)
+        self._speech_end_arrived: float | None = None
         self.pipeline = ctx.brain.pipeline_for(area, self._emit, memory_key=f"satellite:{name}")
         ctx.tracker.source_speaks(name, True)
 
@@ -195,14 +195,27 @@ class SatelliteSession:
     # --- events ------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
-        self._hub_emit(event)
         data = to_dict(event)
+        self.ctx.hub.publish({"source": self.name, "area": self.area, **self._waited(data)})
         self.outbox.post(wp.hearth_event(data))
         mapped = wp.standard_event(data)
         if mapped is not None:
             self.outbox.post(mapped)
         if self.wake_on == "satellite" and self._turn_ends(event):
             self._command_over = True
+
+    def _waited(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Add ``since_speech_end_ms`` to actions and replies: measured from when the audio
+        holding the end of speech *arrived*, so it stays right when the loop ran behind."""
+        kind = data.get("type")
+        if kind == "speech_end" and self._feed is not None:
+            self._speech_end_arrived = self._feed.arrival(float(data.get("t_audio_ms") or 0.0))
+        elif kind in ("action", "reply") and self._speech_end_arrived is not None:
+            extra = round((time.monotonic() - self._speech_end_arrived) * 1000.0, 1)
+            if kind == "reply":
+                self._speech_end_arrived = None
+            return {**data, "since_speech_end_ms": extra}
+        return data
 
     def _turn_ends(self, event: Event) -> bool:
         """In a one-command run: is this the end of the turn (and no question pending)?"""

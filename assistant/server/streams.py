@@ -10,6 +10,7 @@ shutdown: right away when idle, after the current turn otherwise.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import queue
 import threading
@@ -71,6 +72,17 @@ class AudioFeed:
         self._should_end = should_end
         self.dropped_chunks = 0
         self._ended = False
+        self._received = 0
+        self._arrivals: collections.deque[tuple[float, float]] = collections.deque(
+            maxlen=int(MAX_BACKLOG_S * SAMPLE_RATE / CHUNK_SAMPLES))
+
+    def arrival(self, t_audio_ms: float) -> float | None:
+        """When (monotonic) the audio at ``t_audio_ms`` arrived from the socket: what a
+        person's wait is measured from, even if the loop was behind."""
+        for end_ms, when in list(self._arrivals):
+            if end_ms >= t_audio_ms:
+                return when
+        return None
 
     def push(self, pcm16: bytes) -> None:
         """16 kHz mono s16le bytes (any length) from the socket."""
@@ -80,8 +92,11 @@ class AudioFeed:
         if len(self._rest):
             buf = np.concatenate([self._rest, buf])
         n = len(buf) // CHUNK_SAMPLES
+        now = time.monotonic()
         for i in range(n):
             self._q.put(buf[i * CHUNK_SAMPLES : (i + 1) * CHUNK_SAMPLES].copy())
+            self._received += CHUNK_SAMPLES
+            self._arrivals.append((self._received * 1000.0 / SAMPLE_RATE, now))
         self._rest = buf[n * CHUNK_SAMPLES :].copy()
         while self._q.qsize() * CHUNK_SAMPLES / SAMPLE_RATE > MAX_BACKLOG_S:
             try:

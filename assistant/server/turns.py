@@ -17,8 +17,9 @@ from typing import Any
 from assistant.server.hub import EventHub, Record
 
 STAGES = ("stt", "understand", "act", "tts", "end_to_action", "end_to_reply")
-"""Latency stages (ms). ``end_to_action``: end of speech (audio time) -> first action
-(wall time), i.e. what a person waits for when audio arrives in real time."""
+"""Latency stages (ms). ``end_to_action``: end of speech -> first action, what a person
+waits: from the arrival of the audio holding the end of speech when the source knows it
+(``since_speech_end_ms`` on the action, satellites), else audio time vs wall time."""
 
 _OPENERS = ("wake", "speech_start")
 _CLOSERS_WITHOUT_REPLY = ("error",)
@@ -125,7 +126,11 @@ class TurnTracker:
             t.actions.append(f"{rec.get('service')} {rec.get('entity_id')}")
             if t.first_action_wall_ms is None:
                 t.first_action_wall_ms = wall
+                if rec.get("since_speech_end_ms") is not None:
+                    t.stages["end_to_action"] = float(rec["since_speech_end_ms"])
         elif kind == "reply":
+            if rec.get("since_speech_end_ms") is not None:
+                t.stages["end_to_reply"] = float(rec["since_speech_end_ms"])
             t.reply = rec.get("text")
             t.handled_by = rec.get("handled_by") or t.handled_by
             t.reply_wall_ms = wall
@@ -140,11 +145,12 @@ class TurnTracker:
         return None
 
     def _close(self, t: _Open) -> None:
-        if t.speech_end_audio_ms is not None:
+        if t.speech_end_audio_ms is not None:  # unless measured from the audio's arrival
             if t.first_action_wall_ms is not None:
-                t.stages["end_to_action"] = t.first_action_wall_ms - t.speech_end_audio_ms
+                t.stages.setdefault("end_to_action",
+                                    t.first_action_wall_ms - t.speech_end_audio_ms)
             if t.reply_wall_ms is not None:
-                t.stages["end_to_reply"] = t.reply_wall_ms - t.speech_end_audio_ms
+                t.stages.setdefault("end_to_reply", t.reply_wall_ms - t.speech_end_audio_ms)
         record: Record = {
             "type": "turn", "source": t.source, "area": t.area, "started_ts": t.started_ts,
             "wake_word": t.wake_word, "text": t.text, "intent": t.intent,
