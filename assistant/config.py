@@ -143,9 +143,10 @@ class LocalLlmSettings(Frozen):
     context: int = Field(2048, ge=256, le=32768)
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
     """Below this the local LLM's proposal is not acted on."""
-    scoring: Literal["sum", "mean", "pmi"] = "sum"
-    """How a command phrase is scored: its total log-probability, the mean per token, or
-    the pointwise mutual information with the request (minus the phrase's prior)."""
+    scoring: Literal["sum", "mean", "pmi", "pmi_mean"] = "pmi_mean"
+    """How a command phrase is scored: its total log-probability, the mean per token, the
+    pointwise mutual information with the request (minus the phrase's prior), or that per
+    token (best on SLURP devel: bench/bench_slurp.py --split devel --scoring ...)."""
     few_shot: bool = True
     """Show the model worked examples drawn from the sentence templates (cached once)."""
 

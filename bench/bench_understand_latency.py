@@ -74,8 +74,12 @@ def generated_home(n_entities: int) -> dict[str, Any]:
         base = ROOMS[(i - 1) % len(ROOMS)]
         suffix = "" if i <= len(ROOMS) else f" {(i - 1) // len(ROOMS) + 1}"
         areas.append({"id": f"area_{i}", "name": f"{base}{suffix}"})
-    entities: list[dict[str, Any]] = []
-    for i in range(n_entities):
+    entities: list[dict[str, Any]] = [
+        {"entity_id": "vacuum.robot", "name": "Robot Vacuum", "area": "living_room", "state": "docked"},
+        {"entity_id": "switch.coffee_maker", "name": "Coffee Maker", "area": "living_room",
+         "state": "off"},
+    ]
+    for i in range(n_entities - len(entities)):
         area = areas[i % n_areas]
         domain, noun, features = KINDS[(i // n_areas) % len(KINDS)]
         name = f"{area['name']} {noun}"

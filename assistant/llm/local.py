@@ -18,6 +18,7 @@ die with SIGILL where the OS has not granted AMX state (VMs, sandboxes).
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import importlib.util
 import logging
 import threading
@@ -148,6 +149,47 @@ class LocalLlm:
 
     def is_end(self, token: int) -> bool:
         return bool(self._c.llama_vocab_is_eog(self._vocab, token))
+
+    # --- the prompt cache -------------------------------------------------------------
+
+    def warm_prefix(self, prefix: Sequence[int], cache_dir: Path | None = None) -> bool:
+        """Evaluate a fixed prompt prefix (the few-shot examples) now, so requests only pay
+        for their own tokens. With ``cache_dir`` the prefix's KV state is kept on disk, so
+        the next process (another ``hearth ask``) loads it instead of evaluating it again.
+        Returns True when the state came from the disk cache."""
+        tokens = list(prefix)
+        path = self._cache_path(tokens, cache_dir) if cache_dir is not None else None
+        with self._lock:
+            if path is not None and path.is_file():
+                data = path.read_bytes()
+                buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+                self._c.llama_memory_seq_rm(self._mem, 0, -1, -1)
+                if self._c.llama_state_seq_set_data(self._ctx, buf, len(data), 0) > 0:
+                    self._cached, self._last_logits = tokens, None
+                    return True
+                log.warning("ignoring an unusable prompt cache %s", path)
+                self._c.llama_memory_seq_rm(self._mem, 0, -1, -1)
+                self._cached, self._last_logits = [], None
+            self._prefill(tokens)
+            if path is not None:
+                size = int(self._c.llama_state_seq_get_size(self._ctx, 0))
+                buf = (ctypes.c_uint8 * size)()
+                written = int(self._c.llama_state_seq_get_data(self._ctx, buf, size, 0))
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".tmp")
+                    tmp.write_bytes(bytes(buf)[:written])
+                    tmp.replace(path)
+                except OSError as exc:
+                    log.warning("prompt cache not saved (%s)", exc)
+            return False
+
+    def _cache_path(self, tokens: list[int], cache_dir: Path) -> Path:
+        st = self.path.stat()
+        key = hashlib.sha256(
+            f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self.context}|".encode()
+            + np.asarray(tokens, dtype=np.int32).tobytes()).hexdigest()[:24]
+        return cache_dir / f"llm-prefix-{key}.kv"
 
     # --- scoring ------------------------------------------------------------------
 
@@ -302,4 +344,4 @@ class LocalLlm:
 def _log_softmax(logits: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, np.dtype[np.float32]]:
     x = logits.astype(np.float32, copy=False)
     m = float(x.max())
-    return x - (m + float(np.log(np.exp(x - m).sum())))  # type: ignore[no-any-return]
+    return x - (m + float(np.log(np.exp(x - m).sum())))

@@ -246,7 +246,8 @@ class CommandSpace:
                       {"name": [e.entity_id for e in ents]}, tuple(ents))
 
     def _domain_targets(self, domain: str, found: Retrieval, area: str | None) -> list[Target]:
-        noun = _NOUNS.get(domain, domain.replace("_", " "))
+        plain = domain.replace("_", " ")
+        noun = _NOUNS.get(domain, (plain, plain + "s"))
         if domain == "switch":
             # A plug is known by what is plugged into it: "the smart plug" -> ask which.
             ents = [e for a in found.areas for e in self._by_domain_area.get((domain, a), [])] \
@@ -350,6 +351,59 @@ class CommandSpace:
                                f"deg{found.degrees:g}", temperature=found.degrees))
             return out
         return []
+
+
+# Words that say which way a request goes. A 135M model weighs "turn on" and "turn off"
+# almost alike, so when the words are explicit, the choice is not left to it.
+_CUES: dict[str, frozenset[str]] = {
+    "on": frozenset({"on", "activate", "illuminate", "start"}),
+    "off": frozenset({"off", "out", "kill", "deactivate", "shut", "stop"}),
+    "up": frozenset({"brighter", "brighten", "bright", "lighter", "increase", "raise", "up",
+                     "boost", "more"}),
+    "down": frozenset({"dim", "dimmer", "darker", "darken", "lower", "down", "decrease",
+                       "reduce", "less", "low", "minimize", "minimise", "soften"}),
+    "start": frozenset({"start", "begin", "clean", "cleaning", "vacuum", "hoover", "run", "go"}),
+    "dock": frozenset({"stop", "dock", "return", "home", "base"}),
+    "open": frozenset({"open", "raise", "up"}),
+    "close": frozenset({"close", "shut", "lower", "down"}),
+    "lock": frozenset({"lock", "secure"}),
+    "unlock": frozenset({"unlock", "unlocked"}),
+    "play": frozenset({"play", "resume", "unpause", "music"}),
+    "pause": frozenset({"pause", "stop", "quiet", "silence"}),
+    "louder": frozenset({"louder", "up", "increase", "raise"}),
+    "quieter": frozenset({"quieter", "down", "lower", "decrease", "softer"}),
+    "warmer": frozenset({"warmer", "hotter", "warm", "heat", "up", "increase", "raise", "cold",
+                         "chilly", "freezing"}),
+    "cooler": frozenset({"cooler", "colder", "cool", "down", "lower", "decrease", "hot", "warm"}),
+}
+_OPPOSITE = {"on": "off", "off": "on", "up": "down", "down": "up", "start": "dock", "dock": "start",
+             "open": "close", "close": "open", "lock": "unlock", "unlock": "lock",
+             "louder": "quieter", "quieter": "louder", "warmer": "cooler", "cooler": "warmer",
+             "play": "pause", "pause": "play"}
+
+
+def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[Command]:
+    """Drop the commands the request's own words rule out: "turn the lamp off" keeps no
+    "on"; "dim the lights" keeps neither "brighter" nor "off"; a colour keeps colours.
+    Returns the commands unchanged when the words say nothing either way."""
+    said = set(words(text))
+    kept = list(commands)
+    if found.colour is not None:
+        colour = [c for c in kept if c.action.startswith("colour:")]
+        if colour:
+            return colour
+    if found.percent is not None:
+        exact = [c for c in kept if c.action.startswith(("pct", "pos", "vol"))]
+        if exact:
+            return exact
+    for action, cue in _CUES.items():
+        opposite = _OPPOSITE[action]
+        if said & cue and not said & _CUES[opposite]:
+            kept = [c for c in kept if c.action != opposite]
+    stepping = said & (_CUES["up"] | _CUES["down"]) - {"up", "down", "more", "less"}
+    if stepping and not said & (_CUES["on"] | _CUES["off"]):
+        kept = [c for c in kept if c.action not in ("on", "off")] or kept  # "dim" is not "off"
+    return kept or commands
 
 
 _NOUNS: dict[str, tuple[str, str]] = {

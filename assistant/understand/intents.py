@@ -389,9 +389,9 @@ class IntentHandlers:
                 parts.append(f"The {e.name} is {st.state}")
         asked = slots.get("state")
         if asked and len(entities) == 1:
-            st = self.home.get_state(entities[0].entity_id).state
-            yes = "Yes" if st == asked else "No"
-            return Decision("local", f"{yes}, the {entities[0].name} is {st}.")
+            now = self.home.get_state(entities[0].entity_id).state
+            yes = "Yes" if now == asked else "No"
+            return Decision("local", f"{yes}, the {entities[0].name} is {now}.")
         return Decision("local", ". ".join(parts) + ".")
 
     def _time(self, slots: dict[str, Any], area: str | None) -> Decision:

@@ -23,10 +23,12 @@ import logging
 import math
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from assistant.errors import HearthError
 from assistant.home.base import HomeBackend
 from assistant.understand.candidates import (
     NOT_A_COMMAND,
@@ -34,6 +36,7 @@ from assistant.understand.candidates import (
     CommandSpace,
     Retrieval,
     Target,
+    prune_by_cues,
     strip_address,
     words,
 )
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Scoring = Literal["sum", "mean", "pmi"]
+Scoring = Literal["sum", "mean", "pmi", "pmi_mean"]
 
 SYSTEM = ("You are a smart home assistant. Answer with the one home command the user "
           "asks for, or none when they are not asking you to control the home.")
@@ -69,8 +72,21 @@ _MENTION = re.compile(
     r"|\bhow (?:much|many|long|often)\b|\bwhere (?:can|do|did)\b|\bwhy (?:is|are|does|did)\b"
     r"|\b(?:recipe|price|cost|buy|shop|store|brand|review|movie|film|song about)\b"
     r"|^(?:what|who|when|which) (?:is|are|was|were) (?:a|an|the best)\b"
+    r"|\b(?:calendar|email|e-mail|meeting|appointment|reminder|alarm|playlist|podcast|"
+    r"news|weather|recipe|joke|spotify|radio|audiobook)s?\b"
 )
-"""Cues that an utterance talks *about* a device rather than asking to use it."""
+"""Cues that an utterance talks *about* a device rather than asking to use it, or is about
+another assistant topic (calendar, email, alarms) that merely shares a word ("clean")."""
+
+_NUM = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+        r"twenty|thirty|half an?)")
+_LATER = re.compile(
+    rf"\b(?:at {_NUM}(?:[: ]\d\d)?(?: ?(?:am|pm|o'clock))?|{_NUM} ?(?:am|pm|o'clock)|"
+    rf"in {_NUM} (?:minutes?|hours?|mins?)|for {_NUM} (?:minutes?|hours?)|"
+    r"tomorrow|tonight|this (?:evening|morning|afternoon)|every (?:day|morning|night|evening|hour)|"
+    r"daily|weekly|when (?:i|we) (?:arrive|get|come|leave|wake)|at (?:noon|midnight|sunset|sunrise)|"
+    r"before (?:i|we) |after (?:i|we) |until |later)\b")
+"""A request for later ("at one pm", "when I arrive home"): Hearth acts now or not at all."""
 
 
 @dataclass(frozen=True)
@@ -92,13 +108,16 @@ class LlmRanker:
 
     name = "llm"
 
-    def __init__(self, llm: LocalLlm, shots: Sequence[Shot] = (), *, scoring: Scoring = "sum") -> None:
+    def __init__(self, llm: LocalLlm, shots: Sequence[Shot] = (), *, scoring: Scoring = "sum",
+                 cache_dir: Path | None = None) -> None:
         self.llm = llm
         self.scoring: Scoring = scoring
         self.shots = list(shots)
+        self.cache_dir = cache_dir
         self._end = "<|im_end|>"
         self._prefix = self._render_prefix()
         self._null: dict[str, float] = {}
+        self._warm = False
 
     def _render_prefix(self) -> str:
         parts = [f"<|im_start|>system\n{SYSTEM}<|im_end|>\n"]
@@ -112,20 +131,63 @@ class LlmRanker:
                                  "<|im_start|>assistant\n")
 
     def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
+        if not self._warm:
+            self.warm_up()
         conts = [self.llm.tokenize(c.phrase + self._end) for c in commands]
+        if self.scoring in ("pmi", "pmi_mean"):
+            self._null_scores(commands, conts)  # first: the request's prompt stays cached
         scored = self.llm.score(self.prompt(text), conts)
         if self.scoring == "mean":
             return [s.mean for s in scored]
         raw = [s.logprob for s in scored]
         if self.scoring == "sum":
             return raw
-        return [r - self._null_score(c, tok) for r, c, tok in zip(raw, commands, conts, strict=True)]
+        pmi = [r - self._null[c.phrase] for r, c in zip(raw, commands, strict=True)]
+        if self.scoring == "pmi":
+            return pmi
+        return [p / s.tokens for p, s in zip(pmi, scored, strict=True)]
 
-    def _null_score(self, command: Command, tokens: list[int]) -> float:
-        """log P(phrase | an empty request): the phrase's prior, for PMI scoring."""
-        if command.phrase not in self._null:
-            self._null[command.phrase] = self.llm.score(self.prompt(""), [tokens])[0].logprob
-        return self._null[command.phrase]
+    def warm_up(self) -> None:
+        """Evaluate the few-shot prompt now (kept in the KV cache, and on disk in
+        ``cache_dir``, and reused by every request)."""
+        self.llm.warm_prefix(self.llm.tokenize(self._prefix), self.cache_dir)
+        self._warm = True
+
+    def close(self) -> None:
+        self.llm.close()
+
+    def _null_scores(self, commands: Sequence[Command], tokens: Sequence[list[int]]) -> None:
+        """log P(phrase | an empty request): each phrase's prior, for PMI scoring (computed
+        once per phrase and remembered)."""
+        missing = [(c.phrase, t) for c, t in zip(commands, tokens, strict=True)
+                   if c.phrase not in self._null]
+        if missing:
+            scored = self.llm.score(self.prompt(""), [t for _, t in missing])
+            self._null.update((phrase, s.logprob) for (phrase, _), s in zip(missing, scored, strict=True))
+
+
+class LazyRanker:
+    """Builds the real ranker on first use: a request the templates handle never pays for
+    loading the model or evaluating the few-shot prompt."""
+
+    name = "llm"
+
+    def __init__(self, build: Callable[[], Ranker]) -> None:
+        self._build = build
+        self._ranker: Ranker | None = None
+
+    @property
+    def ranker(self) -> Ranker:
+        if self._ranker is None:
+            self._ranker = self._build()
+        return self._ranker
+
+    def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
+        return self.ranker.scores(text, commands)
+
+    def close(self) -> None:
+        if self._ranker is not None and hasattr(self._ranker, "close"):
+            self._ranker.close()
 
 
 class LexicalRanker:
@@ -146,46 +208,107 @@ class LexicalRanker:
 
 
 def template_shots(templates: TemplateMatcher, space: CommandSpace, area: str | None,
-                   *, per_intent: int = 2, seed: int = 7) -> list[Shot]:
-    """Few-shot examples drawn from the sentence templates: sampled sentences for the
-    common home intents, answered with the command phrase the ranker would choose."""
-    from hassil.sample import sample_intents
-
+                   *, per_intent: int = 2, seed: int = 7, tries: int = 60) -> list[Shot]:
+    """Few-shot examples drawn from the sentence templates: random sentences of the common
+    home intents (short ones naming one thing, as people say them), each answered with
+    the command phrase the ranker would have to choose. Deterministic for a given home."""
     rng = random.Random(seed)
     wanted = ["HassTurnOff", "HassTurnOn", "HearthLightStep", "HearthLightColor",
               "HassVacuumStart", "HearthBrew"]
-    by_intent: dict[str, list[str]] = {}
-    for intent, sentence in sample_intents(templates.intents, slot_lists=templates.slot_lists,
-                                           max_sentences_per_intent=400, intent_names=set(wanted),
-                                           language=templates.language):
-        by_intent.setdefault(intent, []).append(sentence)
     shots: list[Shot] = []
     for intent in wanted:
-        pool = by_intent.get(intent, [])
-        rng.shuffle(pool)
-        taken = 0
-        for sentence in pool:
-            if taken >= per_intent:
+        data = templates.intents.intents.get(intent)
+        if data is None:
+            continue
+        sentences = [(block, sentence) for block in data.data for sentence in block.sentences]
+        taken, seen = 0, set()
+        for _ in range(tries):
+            if taken >= per_intent or not sentences:
                 break
-            match = templates.match(sentence, area=area)
+            _, sentence = rng.choice(sentences)
+            text = _random_text(sentence.expression, templates, rng)
+            if text is None or text in seen:
+                continue
+            seen.add(text)
+            toks = words(text)
+            if not 2 <= len(toks) <= 8 or len(set(toks)) < len(toks):
+                continue
+            found = space.retrieve(text)
+            if len(found.entities) + len(found.areas) > 1:
+                continue  # "turn off the living room my living room lamp": not how people talk
+            match = templates.match(text, area=area)
             if match is None or match.intent != intent:
                 continue
-            found = space.retrieve(sentence)
-            commands = space.commands(found, space.targets(found, area))
-            phrase = _phrase_for(commands, match.intent, match.slots)
+            phrase = _phrase_for(space.commands(found, space.targets(found, area)),
+                                 match.intent, match.slots)
             if phrase:
-                shots.append(Shot(sentence, phrase))
+                shots.append(Shot(" ".join(toks), phrase))
                 taken += 1
     shots.extend(Shot(n, NOT_A_COMMAND.phrase) for n in NEGATIVE_SHOTS)
     rng.shuffle(shots)
     return shots
 
 
+def _random_text(expr: object, templates: TemplateMatcher, rng: random.Random,
+                 depth: int = 0) -> str | None:
+    """One random sentence a hassil template accepts (None: a list this home has no values for)."""
+    from hassil.expression import (
+        Alternative,
+        Group,
+        ListReference,
+        Permutation,
+        RuleReference,
+        TextChunk,
+    )
+    from hassil.intents import RangeSlotList, TextSlotList
+
+    if depth > 30:
+        return None
+    if isinstance(expr, TextChunk):
+        return expr.text
+    if isinstance(expr, Alternative):
+        if not expr.items:
+            return ""
+        return _random_text(rng.choice(expr.items), templates, rng, depth + 1)
+    if isinstance(expr, Group):
+        items = list(expr.items)
+        if isinstance(expr, Permutation):
+            rng.shuffle(items)
+        parts = [_random_text(i, templates, rng, depth + 1) for i in items]
+        if any(p is None for p in parts):
+            return None
+        joiner = " " if isinstance(expr, Permutation) else ""
+        return joiner.join(p for p in parts if p is not None)
+    if isinstance(expr, RuleReference):
+        rule = templates.intents.expansion_rules.get(expr.rule_name)
+        return None if rule is None else _random_text(rule.expression, templates, rng, depth + 1)
+    if isinstance(expr, ListReference):
+        slot_list = templates.slot_lists.get(expr.list_name) or \
+            templates.intents.slot_lists.get(expr.list_name)
+        if isinstance(slot_list, TextSlotList) and slot_list.values:
+            value = rng.choice(slot_list.values)
+            return _random_text(value.text_in, templates, rng, depth + 1)
+        if isinstance(slot_list, RangeSlotList):
+            return str(rng.randrange(slot_list.start, slot_list.stop + 1, slot_list.step))
+        return None
+    return None
+
+
 def _phrase_for(commands: Sequence[Command], intent: str, slots: dict[str, object]) -> str | None:
+    """The command that does what the template match does (same targets, same values)."""
     alias = {"HearthLightColor": "HassLightSet", "HearthBrew": "HassTurnOn"}
+    if intent != "HearthBrew" and "name" not in slots and "area" not in slots:
+        return None  # the whole home: not a shape worth teaching
     for c in commands:
-        if c.intent == alias.get(intent, intent) and all(
-                c.slots.get(k) == v for k, v in slots.items() if k in ("step", "color", "name")):
+        names = c.slots.get("name")
+        first = (names[0] if isinstance(names, list) else names) if names else ""
+        domain = c.slots.get("domain") or str(first).split(".", 1)[0]
+        if c.intent != alias.get(intent, intent) or domain in ("lock", "cover"):
+            continue  # sensitive devices are not taught by example
+        same_values = all(c.slots.get(k) == v for k, v in slots.items()
+                          if k in ("step", "color", "name"))
+        same_place = "area" not in slots or "name" in c.slots or c.slots.get("area") == slots["area"]
+        if same_values and same_place:
             return c.phrase
     return None
 
@@ -210,59 +333,76 @@ class LocalLlmFallback:
 
     @classmethod
     def from_settings(cls, settings: Settings, home: HomeBackend, *,
-                      templates: TemplateMatcher | None = None,
-                      llm: LocalLlm | None = None) -> LocalLlmFallback:
-        """The default design: SmolLM2 (or ``llm.model``), few-shot from the templates."""
-        from assistant.llm.local import LocalLlm
-        from assistant.understand.templates import TemplateMatcher
+                      templates: TemplateMatcher | None = None, llm: LocalLlm | None = None,
+                      lazy: bool = False) -> LocalLlmFallback:
+        """The default design: SmolLM2 (or ``llm.model``), few-shot from the templates.
 
-        model = llm or LocalLlm.from_settings(settings.llm)
+        ``lazy``: load the model and build the prompt on the first request that needs them.
+        """
         space = CommandSpace(home)
-        matcher = templates or TemplateMatcher(home.entities(), home.areas())
-        area = settings.device_area
-        try:
-            area = home.area(area).id
-        except Exception:
-            area = None
-        shots = template_shots(matcher, space, area) if settings.llm.few_shot else []
-        ranker = LlmRanker(model, shots, scoring=settings.llm.scoring)
+
+        def build() -> LlmRanker:
+            from assistant.llm.local import LocalLlm
+            from assistant.understand.templates import TemplateMatcher
+
+            model = llm or LocalLlm.from_settings(settings.llm)
+            matcher = templates or TemplateMatcher(home.entities(), home.areas())
+            try:
+                area: str | None = home.area(settings.device_area).id
+            except HearthError:  # a bad device area is reported by the app, not here
+                area = None
+            shots = template_shots(matcher, space, area) if settings.llm.few_shot else []
+            return LlmRanker(model, shots, scoring=settings.llm.scoring,
+                             cache_dir=settings.data_dir / "cache")
+
+        ranker: Ranker = LazyRanker(build) if lazy else build()
         return cls(home, ranker, space=space, min_confidence=settings.llm.min_confidence)
+
+    def close(self) -> None:
+        close = getattr(self.ranker, "close", None)
+        if close is not None:
+            close()
 
     def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
         said = strip_address(text)
         found = self.space.retrieve(said)
         if found.empty:
             return None  # no device words: nothing here for the local model to rank
-        if _MENTION.search(said.lower()):
+        lowered = said.lower()
+        if _MENTION.search(lowered):
             return self._pass(previous, "mentions a device but does not ask for anything", [])
+        if _LATER.search(lowered):
+            return self._pass(previous, "asks for something later; only the cloud or a skill "
+                                        "could schedule it", [])
         targets = self.space.targets(found, area)
-        commands = self.space.commands(found, targets)[: self.max_commands]
+        everything = self.space.commands(found, targets)
+        commands = prune_by_cues(said, everything, found)[: self.max_commands]
         if not commands:
             return self._pass(previous, "refers to nothing this home can control", [])
+        pruned = len(everything) - len(commands)
         options = [*commands, NOT_A_COMMAND]
         scores = self.ranker.scores(said, options)
         probs = _softmax(scores)
         ranked = sorted(zip(options, probs, strict=True), key=lambda cp: -cp[1])
         shown = [c.as_candidate(p) for c, p in ranked[:6]]
         best, p_best = ranked[0]
+        why = f"{len(commands)} valid commands" + (f" ({pruned} ruled out by the request's words)"
+                                                   if pruned else "")
         if best.intent is None:
             return self._pass(previous, f"the local LLM judged it not a home command "
-                                        f"(p={p_best:.2f})", shown)
+                                        f"(p={p_best:.2f} among {why})", shown)
         same_action = [(c, p) for c, p in ranked if c.action == best.action and c.group != best.group]
         if same_action and self._ambiguous(found, targets, best, same_action[0][1], p_best):
             return self._clarify(best, [c for c, _ in same_action], targets, p_best, shown)
         if p_best < self.min_confidence:
-            action_total = sum(p for c, p in ranked if c.action == best.action)
-            if same_action and action_total >= self.min_confidence:
-                return self._clarify(best, [c for c, _ in same_action], targets, action_total, shown)
             return self._pass(previous, f"the local LLM is not sure (best {best.phrase!r}, "
-                                        f"p={p_best:.2f} < {self.min_confidence:.2f})", shown)
+                                        f"p={p_best:.2f} < {self.min_confidence:.2f}, {why})", shown)
         assert best.intent is not None
         decision = self.handlers.handle(best.intent, dict(best.slots), area)
         handled_by = decision.handled_by if decision.handled_by != "local" else "local_llm"
         return replace(decision, handled_by=handled_by, confidence=round(p_best, 3),
                        candidates=tuple(shown),
-                       reason=f"the local LLM chose {best.phrase!r} (p={p_best:.2f})"
+                       reason=f"the local LLM chose {best.phrase!r} (p={p_best:.2f}, {why})"
                        + (f"; {decision.reason}" if decision.reason else ""))
 
     def _ambiguous(self, found: Retrieval, targets: Sequence[Target], best: Command,
@@ -284,7 +424,9 @@ class LocalLlmFallback:
                 seen.append(c)
         names = [labels.get(c.group, c.group) for c in seen[:4]]
         noun = _question_noun(targets)
-        question = f"Which {noun} — " + (", ".join(names[:-1]) + " or " + names[-1]) + "?"
+        verb = _VERBS.get(best.action.split(":")[0], "")
+        question = (f"Which {noun}" + (f" should I {verb}" if verb else "") + " — "
+                    + ", ".join(names[:-1]) + " or " + names[-1] + "?")
         options = tuple({"phrase": c.phrase, "intent": c.intent, "slots": dict(c.slots),
                          "label": labels.get(c.group, c.group), "source": "local_llm"}
                         for c in seen[:4])
@@ -296,6 +438,11 @@ class LocalLlmFallback:
     def _pass(previous: Decision, why: str, shown: list[dict[str, object]]) -> Decision:
         return replace(previous, handled_by="unhandled", candidates=tuple(shown),
                        reason=f"{previous.reason}; local LLM passed: {why}".lstrip("; "))
+
+
+_VERBS = {"on": "turn on", "off": "turn off", "up": "brighten", "down": "dim", "open": "open",
+          "close": "close", "lock": "lock", "unlock": "unlock", "start": "start",
+          "dock": "send home", "play": "play music on", "pause": "pause", "colour": "change"}
 
 
 def _question_noun(targets: Sequence[Target]) -> str:

@@ -61,6 +61,16 @@ def load_sentence_files(paths: list[Path]) -> list[dict[str, Any]]:
     return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in paths]
 
 
+def _spellings(names: tuple[str, ...]) -> list[str]:
+    """Names as people (and speech-to-text) write them: "Bedroom" is also "bed room"."""
+    out = list(dict.fromkeys(names))
+    for n in names:
+        low = n.lower()
+        if low.endswith("room") and len(low) > 4 and low[-5] != " ":
+            out.append(n[:-4] + " room")
+    return list(dict.fromkeys(out))
+
+
 class TemplateMatcher:
     """hassil over the home's names; build once per home, reuse for every turn."""
 
@@ -87,7 +97,7 @@ class TemplateMatcher:
                 allow_template=False,
             ),
             "area": TextSlotList.from_tuples(
-                [(name, a.id) for a in areas for name in (a.name, *a.aliases)],
+                [(name, a.id) for a in areas for name in _spellings((a.name, *a.aliases))],
                 allow_template=False,
             ),
             "floor": TextSlotList.from_tuples([], allow_template=False),
