@@ -71,6 +71,10 @@ class WakeModelSettings(Frozen):
     """What this wake word does: start listening for a command, or stop (cut the reply short)."""
     verify: bool = True
     """Confirm a detection with the second stage (when ``wake.verifier.enabled``)."""
+    candidate_threshold: float | None = Field(None, gt=0.0, lt=1.0)
+    """With the second stage: scores from this level up are checked. Below ``threshold``
+    the second stage must hear the whole phrase; at or above it, it only vetoes the near
+    miss (the phrase's last word alone: "Jarvis"). None = ``threshold``."""
     phrase: str | None = None
     """The words the second stage must hear; None = a bundled model's name ("hey jarvis").
     A custom model without a phrase is not verified."""
@@ -81,9 +85,12 @@ class WakeVerifierSettings(Frozen):
 
     enabled: bool = True
     window_s: float = Field(2.0, ge=0.5, le=10.0)
-    """Audio transcribed, ending ``post_roll_ms`` after the first-stage detection."""
-    post_roll_ms: int = Field(160, ge=0, le=1000)
-    """Audio after the detection to wait for: the model fires before the phrase ends."""
+    """Audio transcribed, ending where the first stage's score peaks (the phrase's end)."""
+    max_wait_ms: int = Field(640, ge=0, le=2000)
+    """Longest wait after the detection for the score to peak before checking anyway."""
+    retry_margin: float = Field(0.2, ge=0.0, le=1.0)
+    """After a rejection, check again in the same burst only if the score rises this much
+    above the rejected peak (the phrase was checked too early)."""
     min_similarity: float = Field(0.8, gt=0.0, le=1.0)
     """How closely some words of the transcript must spell the phrase (0..1)."""
     context_s: float = Field(8.0, ge=2.0, le=30.0)

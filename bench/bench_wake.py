@@ -45,7 +45,7 @@ from wake_data import DEFAULT_OUT, Clip, read_manifest  # noqa: E402
 from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Samples  # noqa: E402
 from assistant.config import Settings, WakeModelSettings, load_settings  # noqa: E402
 from assistant.wake.base import WakeDetector  # noqa: E402
-from assistant.wake.verify import Verdict, phrase_similarity, wake_phrase  # noqa: E402
+from assistant.wake.verify import Verdict, accept, wake_phrase  # noqa: E402
 
 CONDITIONS = ("clean", "snr20", "snr10", "snr5")
 FRAME_S = CHUNK_SAMPLES / SAMPLE_RATE
@@ -268,23 +268,11 @@ class VerifyCache:
                 self.save()
         return str(got[0])
 
-    def verify(self, model: WakeModelSettings, samples: Samples) -> Verdict:
-        phrase = wake_phrase(model)
-        if phrase is None:
+    def verify(self, model: WakeModelSettings, samples: Samples, peak: float) -> Verdict:
+        if wake_phrase(model) is None:
             return Verdict(True, "")
         text = self.text(samples)
-        return Verdict(phrase_similarity(phrase, text) >= self.min_similarity, text)
-
-
-def window_at(padded: Samples, check_chunk: int, window_chunks: int) -> Samples:
-    """The ring buffer of :class:`VerifiedWakeDetector` when it checks on ``check_chunk``."""
-    start = max(0, check_chunk - window_chunks + 1)
-    return padded[start * CHUNK_SAMPLES : (check_chunk + 1) * CHUNK_SAMPLES]
-
-
-def padded_samples(samples: Samples) -> Samples:
-    n = -(-len(samples) // CHUNK_SAMPLES) * CHUNK_SAMPLES
-    return np.concatenate([samples, np.zeros(n - len(samples), np.int16)]) if n > len(samples) else samples
+        return Verdict(accept(model, text, peak, self.min_similarity), text)
 
 
 # --- evaluation ---------------------------------------------------------------------
@@ -317,7 +305,9 @@ def run_daemon_path(settings: Settings, model: WakeModelSettings, clips: list[Cl
         col = columns.index(model.name)
         o = Outcome()
         out[clip.id] = o
-        if not (sc[:, col] >= model.threshold).any():
+        lowest = model.threshold if cache is None else min(
+            model.threshold, model.candidate_threshold or model.threshold)
+        if not (sc[:, col] >= lowest).any():
             continue  # no frame reaches the threshold: provably no candidate, skip the audio
         engine.load(sc)
         det.new_stream()
@@ -343,41 +333,29 @@ def _with_model(settings: Settings, model: WakeModelSettings) -> Settings:
 
 
 def sweep(model: WakeModelSettings, clips: list[Clip], scores: dict[str, Scores], columns: list[str],
-          thresholds: Iterable[float], refractory_s: float, cache: VerifyCache | None,
-          settings: Settings, quiet: bool) -> dict[float, dict[str, Outcome]]:
-    """Outcomes per threshold, with the fast replay of the rules (and the cached verifier)."""
+          thresholds: Iterable[float], refractory_s: float, quiet: bool) -> dict[float, dict[str, Outcome]]:
+    """First-stage outcomes per threshold, with the fast replay of the rules."""
     col = columns.index(model.name)
-    vs = settings.wake.verifier
-    post = -(-vs.post_roll_ms * SAMPLE_RATE // 1000 // CHUNK_SAMPLES)
-    win = -(-int(vs.window_s * SAMPLE_RATE) // CHUNK_SAMPLES)
-    audio: dict[str, Samples] = {}
     result: dict[float, dict[str, Outcome]] = {}
     for th in thresholds:
         per: dict[str, Outcome] = {}
         for clip in clips:
-            sc = scores[clip.id][:, col]
-            hits = first_stage_hits(sc, th, model.patience, refractory_s)
-            o = Outcome(candidates=len(hits))
-            if cache is None or not model.verify:
-                o.wakes = len(hits)
-            else:
-                for h in hits:
-                    c = h + post
-                    if c >= len(sc):
-                        continue  # the input ended before the check: no wake
-                    if clip.id not in audio:
-                        audio[clip.id] = padded_samples(read_samples(clip))
-                    if cache.verify(model, window_at(audio[clip.id], c, win)).accepted:
-                        o.wakes += 1
-            per[clip.id] = o
+            hits = first_stage_hits(scores[clip.id][:, col], th, model.patience, refractory_s)
+            per[clip.id] = Outcome(candidates=len(hits), wakes=len(hits))
         result[th] = per
-        if cache is not None:
-            cache.save()
-        if not quiet:
-            log(f"\r  sweep {model.name}: threshold {th:.3f}   ", end="")
     if not quiet:
-        log("")
+        log(f"  swept {model.name} over {len(result)} thresholds")
     return result
+
+
+def sweep_verified(settings: Settings, model: WakeModelSettings, clips: list[Clip],
+                   scores: dict[str, Scores], columns: list[str], thresholds: Iterable[float],
+                   cache: VerifyCache, quiet: bool) -> dict[float, dict[str, Outcome]]:
+    """Outcomes per candidate threshold through the whole detector (``threshold``, where the
+    second stage only vetoes the near miss, stays as configured; Whisper runs on new windows
+    only)."""
+    return {th: run_daemon_path(settings, model.model_copy(update={"candidate_threshold": th}), clips,
+                                scores, columns, cache, quiet) for th in thresholds}
 
 
 @dataclass
@@ -462,7 +440,8 @@ def plot_det(model: str, curves: dict[str, dict[str, list[tuple[float, float, fl
     ax.set_yscale("log")
     ax.set_xlabel(f"false wakes per hour ({hours:.2f} h of non-wake audio; 0 drawn at {floor:.2f})")
     ax.set_ylabel("miss rate")
-    ax.set_title(f"{model}: DET across thresholds (dotted: first stage only; solid: with second stage)")
+    ax.set_title(f"{model}: dotted = first stage alone (threshold swept);\n"
+                 "solid = with the second stage (candidate threshold swept)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
@@ -521,15 +500,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--models", nargs="+", default=["hey_jarvis", "alexa"],
                    help="wake models to evaluate (positives exist for hey_jarvis and alexa)")
     p.add_argument("--threshold", action="append", metavar="NAME=T", help="override a model's threshold")
+    p.add_argument("--candidate-threshold", action="append", metavar="NAME=T",
+                   help="override a model's candidate_threshold (with the second stage)")
     p.add_argument("--patience", action="append", metavar="NAME=N", help="override a model's patience")
     p.add_argument("--no-second-stage", action="store_true", help="first stage only")
     p.add_argument("--min-similarity", type=float, help="override wake.verifier.min_similarity")
     p.add_argument("--det-thresholds", type=float, nargs="*",
                    default=[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995],
                    help="first-stage thresholds for the DET curves (first stage only)")
-    p.add_argument("--det-verified-thresholds", type=float, nargs="*", default=[0.2, 0.5, 0.8, 0.95],
-                   help="thresholds for the DET curve with the second stage (each may need "
-                   "Whisper on new windows; cached)")
+    p.add_argument("--det-verified-thresholds", type=float, nargs="*",
+                   default=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+                   help="candidate thresholds for the DET curve with the second stage (each may "
+                   "need Whisper on new windows; cached)")
     p.add_argument("--cpu-seconds", type=float, default=600, help="audio used for the CPU figures")
     p.add_argument("--plots", type=Path, default=REPO_ROOT / "out", help="folder for the DET PNGs")
     p.add_argument("--workers", type=int, default=2)
@@ -543,6 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wake = settings.wake.model_copy(update={"verifier": verifier})
         settings = settings.model_copy(update={"wake": wake})
     th_over = parse_overrides(args.threshold, float)
+    ct_over = parse_overrides(args.candidate_threshold, float)
     pa_over = parse_overrides(args.patience, int)
     models = []
     for name in args.models:
@@ -550,6 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upd: dict[str, Any] = {}
         if name in th_over:
             upd["threshold"] = th_over[name]
+        if name in ct_over:
+            upd["candidate_threshold"] = ct_over[name]
         if name in pa_over:
             upd["patience"] = pa_over[name]
         models.append(m.model_copy(update=upd))
@@ -569,7 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report: dict[str, Any] = {"data": str(args.data), "models": {}, "negatives_hours": 0.0}
     for model in models:
-        log(f"{model.name}: threshold {model.threshold}, patience {model.patience}, "
+        log(f"{model.name}: threshold {model.threshold} (candidates {model.candidate_threshold}), "
+            f"patience {model.patience}, "
             f"second stage {'on' if use_second and model.verify else 'off'}")
         relevant = [c for c in clips if c.kind == "negative" or c.wake == model.name]
         first = run_daemon_path(settings, model, relevant, scores, columns, None, args.quiet)
@@ -577,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                  if use_second and model.verify else first)
         # the fast replay must agree with the real path at the operating point
         fast = sweep(model, relevant, scores, columns, [model.threshold], settings.wake.refractory_s,
-                     None, settings, quiet=True)[model.threshold]
+                     quiet=True)[model.threshold]
         mismatch = [cid for cid, o in first.items() if o.wakes != fast[cid].wakes]
         if mismatch:
             log(f"bench_wake: fast replay disagrees with the detector on {len(mismatch)} clips "
@@ -586,23 +572,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         s_before = summarize(model.name, first, relevant, "wakes")
         s_after = summarize(model.name, after, relevant, "wakes")
         curves = {"first stage": det_points(model.name, sweep(
-            model, relevant, scores, columns, args.det_thresholds, settings.wake.refractory_s, None,
-            settings, args.quiet), relevant, "wakes")}
+            model, relevant, scores, columns, args.det_thresholds, settings.wake.refractory_s,
+            args.quiet), relevant, "wakes")}
         if use_second and model.verify and args.det_verified_thresholds:
-            curves["second stage"] = det_points(model.name, sweep(
-                model, relevant, scores, columns, args.det_verified_thresholds,
-                settings.wake.refractory_s, cache, settings, args.quiet), relevant, "wakes")
+            curves["second stage"] = det_points(model.name, sweep_verified(
+                settings, model, relevant, scores, columns, args.det_verified_thresholds, cache,
+                args.quiet), relevant, "wakes")
         hours = s_before["false_wakes"]["hours"]
-        points = {f"default, first stage (t={model.threshold})":
+        points = {f"first stage alone, t={model.threshold}":
                   (s_before["false_wakes"]["per_hour"], s_before["miss"].get("clean", {}).get("rate", 0.0))}
         if after is not first:
-            points["default, with second stage"] = (s_after["false_wakes"]["per_hour"],
-                                                    s_after["miss"].get("clean", {}).get("rate", 0.0))
+            points[f"default: candidates from {model.candidate_threshold}, second stage"] = (
+                s_after["false_wakes"]["per_hour"], s_after["miss"].get("clean", {}).get("rate", 0.0))
         png = args.plots / f"wake_det_{model.name}.png"
         if any(s_before["miss"]):
             plot_det(model.name, curves, points, hours, png)
         report["models"][model.name] = {
-            "threshold": model.threshold, "patience": model.patience,
+            "threshold": model.threshold, "candidate_threshold": model.candidate_threshold,
+            "patience": model.patience,
             "refractory_s": settings.wake.refractory_s,
             "second_stage": bool(after is not first),
             "before": s_before, "after": s_after,
@@ -640,7 +627,8 @@ def pct(x: float) -> str:
 def print_report(r: dict[str, Any]) -> None:
     for name, m in r["models"].items():
         b, a = m["before"], m["after"]
-        print(f"\n== {name}: threshold {m['threshold']}, patience {m['patience']}, "
+        cand = m.get("candidate_threshold") if m["second_stage"] else m["threshold"]
+        print(f"\n== {name}: threshold {m['threshold']}, candidates from {cand}, patience {m['patience']}, "
               f"refractory {m['refractory_s']} s, second stage {'on' if m['second_stage'] else 'off'}")
         if b["miss"]:
             print(f"{'misses':18} {'clips':>6} {'first stage':>12} {'+2nd stage':>12}")

@@ -13,7 +13,7 @@ from assistant.config import WakeModelSettings, WakeVerifierSettings, load_setti
 from assistant.errors import ConfigError
 from assistant.wake.base import WakeDetector, WakeHit
 from assistant.wake.second_stage import VerifiedWakeDetector
-from assistant.wake.verify import Verdict, phrase_similarity, soundex, wake_phrase
+from assistant.wake.verify import Verdict, accept, phrase_similarity, soundex, wake_phrase
 
 
 class FakeEngine(WakeDetector):
@@ -99,39 +99,67 @@ def test_best_of_several_models_wins_and_carries_its_action() -> None:
 
 
 class FakeVerifier:
-    def __init__(self, accept: bool) -> None:
-        self.accept = accept
+    """Answers from a list (or always the same), recording each window it is given."""
+
+    def __init__(self, accept: bool | list[bool]) -> None:
+        self.answers = accept
         self.windows: list[Samples] = []
 
-    def verify(self, model: WakeModelSettings, samples: Samples) -> Verdict:
+    def verify(self, model: WakeModelSettings, samples: Samples, peak: float) -> Verdict:
         self.windows.append(samples)
-        return Verdict(self.accept, "Hey Jarvis." if self.accept else "Jarvis.", 1.0)
+        ok = self.answers if isinstance(self.answers, bool) else self.answers[len(self.windows) - 1]
+        return Verdict(ok, "Hey Jarvis." if ok else "Jarvis.", 1.0)
 
 
-def verified(accept: bool, script: list[dict[str, float]], models: list[WakeModelSettings] | None = None,
-             post_roll_ms: int = 160, window_s: float = 0.8) -> tuple[VerifiedWakeDetector, FakeVerifier]:
+def verified(accept: bool | list[bool], script: list[dict[str, float]],
+             models: list[WakeModelSettings] | None = None, max_wait_ms: int = 640,
+             window_s: float = 0.8) -> tuple[VerifiedWakeDetector, FakeVerifier]:
     inner = FakeEngine(models or [model()], script)
     v = FakeVerifier(accept)
-    det = VerifiedWakeDetector(inner, v, WakeVerifierSettings(post_roll_ms=post_roll_ms, window_s=window_s))
+    det = VerifiedWakeDetector(inner, v, WakeVerifierSettings(max_wait_ms=max_wait_ms, window_s=window_s))
     return det, v
 
 
-def test_second_stage_waits_post_roll_and_sends_the_window() -> None:
-    script = [{"hey_jarvis": 0.0}] * 12 + [{"hey_jarvis": 0.9}] + [{"hey_jarvis": 0.0}] * 5
-    det, v = verified(True, script)
+def jarvis(values: list[float], before: int = 0) -> list[dict[str, float]]:
+    return [{"hey_jarvis": 0.0}] * before + [{"hey_jarvis": v} for v in values]
+
+
+def test_second_stage_checks_when_the_score_peaks() -> None:
+    det, v = verified(True, jarvis([0.6, 0.8, 0.95, 0.9, 0.2, 0.0], before=12))
     hits = run(det, 18)
-    assert [i for i, _ in hits] == [14]  # fired on 12, checked 2 chunks (160 ms) later
+    assert [i for i, _ in hits] == [15]  # fired on 12, peaked on 14, checked on 15
     hit = hits[0][1]
-    assert hit.t_detect_ms == 13 * 80.0 and hit.t_audio_ms == 15 * 80.0 and hit.heard == "Hey Jarvis."
+    assert hit.t_detect_ms == 13 * 80.0 and hit.t_audio_ms == 16 * 80.0 and hit.heard == "Hey Jarvis."
+    assert hit.score == pytest.approx(0.6)
     window = v.windows[0]
     assert len(window) == 10 * CHUNK_SAMPLES  # 0.8 s
-    assert window[-1] == 14 and window[0] == 5  # chunk values mark their index: chunks 5..14
+    assert window[-1] == 15 and window[0] == 6  # chunk values mark their index: chunks 6..15
+    assert det.verdicts[0].peak == pytest.approx(0.95)
+
+
+def test_second_stage_checks_after_the_longest_wait() -> None:
+    det, _ = verified(True, jarvis([0.6] + [0.99] * 20), max_wait_ms=240)
+    assert [i for i, _ in run(det, 21)] == [3]  # 3 chunks (240 ms) after the hit on 0
 
 
 def test_second_stage_rejection_drops_the_hit_and_is_recorded() -> None:
-    det, _ = verified(False, [{"hey_jarvis": 0.9}] + [{"hey_jarvis": 0.0}] * 4)
+    det, _ = verified(False, jarvis([0.9, 0.5, 0.0, 0.0, 0.0]))
     assert run(det, 5) == []
     assert len(det.verdicts) == 1 and det.verdicts[0].verdict.text == "Jarvis."
+
+
+def test_after_a_rejection_the_same_burst_is_checked_again_only_if_it_climbs() -> None:
+    # 0.6 checked on its dip (reject); 0.7 is not 0.2 above 0.6: ignored; 0.85 is: checked
+    # again on its dip and accepted (the first check came before the phrase had ended)
+    det, v = verified([False, True], jarvis([0.6, 0.55, 0.7, 0.65, 0.85, 0.8, 0.0]))
+    hits = run(det, 7)
+    assert [i for i, _ in hits] == [5] and len(v.windows) == 2
+
+
+def test_a_new_burst_after_a_rejection_is_a_new_candidate() -> None:
+    det, v = verified([False, True], jarvis([0.9, 0.5, 0.1, 0.6, 0.4]))
+    assert [i for i, _ in run(det, 5)] == [4]  # no 2 s refractory after a rejection
+    assert len(v.windows) == 2
 
 
 def test_models_that_do_not_verify_pass_straight_through() -> None:
@@ -142,7 +170,7 @@ def test_models_that_do_not_verify_pass_straight_through() -> None:
 
 
 def test_second_stage_reset_drops_a_pending_check_and_keeps_scores() -> None:
-    det, v = verified(True, [{"hey_jarvis": 0.9}] + [{"hey_jarvis": 0.2}] * 4)
+    det, v = verified(True, jarvis([0.9, 0.2, 0.2, 0.2, 0.2]))
     assert det.process(chunk(0)) is None
     det.reset()
     assert run(det, 4) == [] and v.windows == []
@@ -156,6 +184,24 @@ def test_second_stage_reset_drops_a_pending_check_and_keeps_scores() -> None:
 ])
 def test_phrase_matching(text: str, ok: bool) -> None:
     assert (phrase_similarity("hey jarvis", text) >= 0.8) is ok
+
+
+@pytest.mark.parametrize(("text", "peak", "ok"), [
+    ("Hey Jarvis.", 0.1, True),       # heard: accepted however low the first stage was
+    ("Okay, Jarvis.", 0.1, False),    # not heard, first stage unsure: rejected
+    ("Okay, Jarvis.", 0.7, True),     # first stage sure and it is not the near miss
+    ("Jarvis.", 0.99, False),         # the near miss is vetoed however sure the first stage
+    ("Jarvis Jarvis", 0.99, False),
+    ("", 0.9, True),
+])
+def test_accept_rule(text: str, peak: float, ok: bool) -> None:
+    assert accept(model(threshold=0.5), text, peak, 0.8) is ok
+
+
+def test_single_word_phrases_have_no_near_miss() -> None:
+    assert accept(model("alexa", threshold=0.9), "Alexa.", 0.2, 0.8)
+    assert accept(model("alexa", threshold=0.9), "legs up", 0.95, 0.8)
+    assert not accept(model("alexa", threshold=0.9), "legs up", 0.5, 0.8)
 
 
 def test_soundex_and_phrases() -> None:

@@ -69,6 +69,11 @@ class WakeDetector(abc.ABC):
                 self._quiet_until[name] = chunk.end_ms + self.refractory_ms
         return best
 
+    def rearm(self) -> None:
+        """Forget the refractory period (the second stage rejected the detection)."""
+        self._quiet_until = dict.fromkeys(self.models, -1.0)
+        self._streak = dict.fromkeys(self.models, 0)
+
     def reset(self) -> None:
         self._streak = dict.fromkeys(self.models, 0)
         self._reset_engine()

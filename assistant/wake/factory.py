@@ -39,10 +39,13 @@ def build_wake_detector(
     ``whisper`` shares an already loaded faster-whisper model with the second stage.
     """
     models = wake_models(settings, names)
-    inner = first_stage(models, settings.wake.refractory_s)
     enabled = settings.wake.verifier.enabled if second_stage is None else second_stage
     if not enabled or not any(m.verify for m in models):
-        return inner
+        return first_stage(models, settings.wake.refractory_s)
+    # the first stage proposes candidates from the lower threshold; the second decides
+    candidates = [m.model_copy(update={"threshold": m.candidate_threshold})
+                  if m.verify and m.candidate_threshold is not None else m for m in models]
+    inner = first_stage(candidates, settings.wake.refractory_s)
     from assistant.wake.second_stage import VerifiedWakeDetector
 
     if verifier is None:
@@ -51,4 +54,4 @@ def build_wake_detector(
         vs = settings.wake.verifier
         verifier = WhisperPhraseVerifier(settings.stt, min_similarity=vs.min_similarity,
                                          context_s=vs.context_s, model=whisper)
-    return VerifiedWakeDetector(inner, verifier, settings.wake.verifier)
+    return VerifiedWakeDetector(inner, verifier, settings.wake.verifier, models=models)

@@ -1,9 +1,12 @@
 """A detector that confirms another detector's hits before the loop hears of them.
 
-The first stage (openWakeWord) runs on every chunk; on a hit this wrapper waits
-``post_roll_ms`` for the phrase to end, then asks a :class:`Verifier` about the last
-``window_s`` of audio. A rejected candidate is dropped silently (and kept in
-:attr:`VerifiedWakeDetector.verdicts` for tuning and the benchmark).
+The first stage (openWakeWord) runs on every chunk. A hit becomes a candidate; the
+check waits until the candidate's score stops rising (the model is surest at the end of
+the phrase) or ``max_wait_ms`` passes, then a :class:`Verifier` hears the last
+``window_s`` of audio. A rejected candidate is dropped (and kept in
+:attr:`VerifiedWakeDetector.verdicts` for tuning and the benchmark); the first stage is
+re-armed at once, and the same burst of high scores is checked again only if it climbs
+``retry_margin`` above the rejected peak (the first check came too early).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Samples
-from assistant.config import WakeVerifierSettings
+from assistant.config import WakeModelSettings, WakeVerifierSettings
 from assistant.wake.base import WakeDetector, WakeHit
 from assistant.wake.verify import Verdict, Verifier
 
@@ -29,23 +32,37 @@ class Checked:
 
     hit: WakeHit
     verdict: Verdict
+    peak: float
+
+
+@dataclass
+class _Pending:
+    hit: WakeHit
+    peak: float
+    waited: int = 0
 
 
 class VerifiedWakeDetector(WakeDetector):
     """``process``/``scores``/``reset``/``new_stream`` as any detector; hits are confirmed."""
 
-    def __init__(self, inner: WakeDetector, verifier: Verifier, settings: WakeVerifierSettings) -> None:
-        super().__init__(list(inner.models.values()), refractory_s=inner.refractory_ms / 1000.0)
+    def __init__(self, inner: WakeDetector, verifier: Verifier, settings: WakeVerifierSettings, *,
+                 models: list[WakeModelSettings] | None = None) -> None:
+        """``models``: the configured models when ``inner`` runs them at their lower
+        candidate thresholds (the verifier judges by the configured ``threshold``)."""
+        super().__init__(models or list(inner.models.values()), refractory_s=inner.refractory_ms / 1000.0)
         self.inner = inner
         self.verifier = verifier
-        self.post_chunks = -(-settings.post_roll_ms * SAMPLE_RATE // 1000 // CHUNK_SAMPLES)
+        self.max_wait = -(-settings.max_wait_ms * SAMPLE_RATE // 1000 // CHUNK_SAMPLES)
+        self.retry_margin = settings.retry_margin
         window_chunks = -(-int(settings.window_s * SAMPLE_RATE) // CHUNK_SAMPLES)
         self._ring: collections.deque[Samples] = collections.deque(maxlen=max(1, window_chunks))
-        self._pending: tuple[WakeHit, int] | None = None
+        self._pending: _Pending | None = None
+        self._rejected: dict[str, float] = {}
+        """Per model: the peak of a rejected candidate whose burst is still above threshold."""
         self.verdicts: collections.deque[Checked] = collections.deque(maxlen=256)
 
     def needs_check(self, name: str) -> bool:
-        return self.inner.models[name].verify
+        return self.models[name].verify
 
     # The engine is the inner detector's; these keep the template's contract.
     def _score(self, samples: Samples) -> dict[str, float]:
@@ -60,37 +77,51 @@ class VerifiedWakeDetector(WakeDetector):
     def process(self, chunk: AudioChunk) -> WakeHit | None:
         self._ring.append(chunk.samples)
         hit = self.inner.process(chunk)
-        self.last_scores = self.inner.last_scores
+        scores = self.last_scores = self.inner.last_scores
+        for name in list(self._rejected):
+            if scores.get(name, 0.0) < self.inner.models[name].threshold:
+                del self._rejected[name]  # the burst is over: the next one is a new candidate
         if self._pending is not None:
-            first, left = self._pending
-            if left > 1:
-                self._pending = (first, left - 1)
+            p = self._pending
+            score = scores.get(p.hit.name, 0.0)
+            p.waited += 1
+            if score >= p.peak and p.waited < self.max_wait:
+                p.peak = score
                 return None
             self._pending = None
-            return self._check(first, chunk)
+            return self._check(p, chunk)
         if hit is None:
             return None
         if not self.needs_check(hit.name):
             return hit
-        if self.post_chunks == 0:
-            return self._check(hit, chunk)
-        self._pending = (hit, self.post_chunks)
+        rejected = self._rejected.get(hit.name)
+        if rejected is not None and hit.score < rejected + self.retry_margin:
+            self.inner.rearm()  # same burst, no higher: keep watching it
+            return None
+        self._pending = _Pending(hit, hit.score)
+        if self.max_wait == 0:
+            self._pending = None
+            return self._check(_Pending(hit, hit.score), chunk)
         return None
 
-    def _check(self, hit: WakeHit, chunk: AudioChunk) -> WakeHit | None:
+    def _check(self, p: _Pending, chunk: AudioChunk) -> WakeHit | None:
         window = np.concatenate(list(self._ring))
-        verdict = self.verifier.verify(self.inner.models[hit.name], window)
-        self.verdicts.append(Checked(hit, verdict))
+        verdict = self.verifier.verify(self.models[p.hit.name], window, p.peak)
+        self.verdicts.append(Checked(p.hit, verdict, p.peak))
         if not verdict.accepted:
-            log.info("wake %s at %.2f s rejected: heard %r", hit.name, hit.t_audio_ms / 1000,
+            log.info("wake %s at %.2f s rejected: heard %r", p.hit.name, p.hit.t_audio_ms / 1000,
                      verdict.text)
+            self._rejected[p.hit.name] = p.peak
+            self.inner.rearm()
             return None
-        return dataclasses.replace(hit, t_audio_ms=chunk.end_ms, heard=verdict.text)
+        self._rejected.pop(p.hit.name, None)
+        return dataclasses.replace(p.hit, t_audio_ms=chunk.end_ms, heard=verdict.text)
 
     def reset(self) -> None:
         self.inner.reset()
         self._streak = dict.fromkeys(self.models, 0)
         self._pending = None
+        self._rejected.clear()
         self._ring.clear()
 
     def new_stream(self) -> None:
@@ -98,4 +129,5 @@ class VerifiedWakeDetector(WakeDetector):
         self._quiet_until = dict.fromkeys(self.models, -1.0)
         self._streak = dict.fromkeys(self.models, 0)
         self._pending = None
+        self._rejected.clear()
         self._ring.clear()

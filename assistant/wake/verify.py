@@ -35,9 +35,11 @@ class Verdict:
 
 
 class Verifier(Protocol):
-    """Decides whether the audio of a wake window really holds the model's phrase."""
+    """Decides whether the audio of a wake window really holds the model's phrase.
 
-    def verify(self, model: WakeModelSettings, samples: Samples) -> Verdict: ...
+    ``peak`` is the first stage's highest score for the candidate."""
+
+    def verify(self, model: WakeModelSettings, samples: Samples, peak: float) -> Verdict: ...
 
 
 def wake_phrase(model: WakeModelSettings) -> str | None:
@@ -55,7 +57,13 @@ _WORD = re.compile(r"[a-z0-9']+")
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower().replace("-", " "))
+    """Lower-case words, a word repeated at once kept once (a short Whisper context can
+    loop: "Jarvis Jarvis")."""
+    out: list[str] = []
+    for w in _WORD.findall(text.lower().replace("-", " ")):
+        if not out or out[-1] != w:
+            out.append(w)
+    return out
 
 
 _SOUNDEX = {c: d for d, letters in enumerate(("aeiouyhw", "bfpv", "cgjkqsxz", "dt", "l", "mn", "r"))
@@ -105,6 +113,26 @@ def phrase_similarity(phrase: str, text: str) -> float:
             if ratio >= 0.9:
                 best = max(best, ratio)
     return best
+
+
+def heard_near_miss(phrase: str, text: str, *, min_similarity: float = 0.6) -> bool:
+    """The transcript starts with the phrase's last word: "Jarvis" said without "Hey".
+
+    Only phrases of two or more words have this near miss."""
+    target = words(phrase)
+    ws = words(text)
+    return len(target) > 1 and bool(ws) and word_similarity(target[-1], ws[0]) >= min_similarity
+
+
+def accept(model: WakeModelSettings, text: str, peak: float, min_similarity: float) -> bool:
+    """The second stage's rule: the phrase was heard; or the first stage was sure (peak at
+    or above the model's ``threshold``) and the transcript is not the near miss."""
+    phrase = wake_phrase(model)
+    if phrase is None:
+        return True
+    if phrase_similarity(phrase, text) >= min_similarity:
+        return True
+    return peak >= model.threshold and not heard_near_miss(phrase, text)
 
 
 class WhisperPhraseVerifier:
@@ -165,14 +193,13 @@ class WhisperPhraseVerifier:
         ids = [t for t in result[0].sequences_ids[0] if t < self._tok.eot]
         return str(self._tok.decode(ids)).strip()
 
-    def verify(self, model: WakeModelSettings, samples: Samples) -> Verdict:
-        phrase = wake_phrase(model)
-        if phrase is None:
+    def verify(self, model: WakeModelSettings, samples: Samples, peak: float) -> Verdict:
+        if wake_phrase(model) is None:
             return Verdict(True, "")
         t0 = time.perf_counter()
         text = self.transcribe(samples)
         ms = (time.perf_counter() - t0) * 1000.0
-        ok = phrase_similarity(phrase, text) >= self.min_similarity
+        ok = accept(model, text, peak, self.min_similarity)
         log.info("wake %s: second stage heard %r -> %s (%.0f ms)", model.name, text,
                  "accept" if ok else "reject", ms)
         return Verdict(ok, text, ms)
