@@ -254,13 +254,19 @@ def run_level(n: int, args: argparse.Namespace, command: np.ndarray) -> dict[str
                                                  args.seed + n, expected, progress))
             cpu = (server.cpu_s() - cpu0) / (time.monotonic() - w0)
             rss = server.rss_mb()
-            server_turns = server.api("/api/turns?limit=1000")
+            server_turns = [t for t in server.api("/api/turns?limit=1000")
+                            if t["source"] != "api"]
             stt_calls = server.metric("hearth_stt_run_seconds_count")
             stt_run = server.metric("hearth_stt_run_seconds_sum")
             stt_wait = server.metric("hearth_stt_wait_seconds_sum")
             wakes = server.metric("hearth_wake_detections_total")
         finally:
             rc = server.stop()
+            kept = None
+            if args.keep_logs:
+                kept = Path(args.keep_logs) / f"server-{n}.log"
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                kept.write_bytes(server.log.read_bytes())
     lat = [x for r in results for x in r.latencies_ms]
     commands = sum(r.commands for r in results)
     answered = sum(r.answered for r in results)
@@ -281,6 +287,7 @@ def run_level(n: int, args: argparse.Namespace, command: np.ndarray) -> dict[str
         "rss_idle_mb": round(rss_idle, 1), "rss_mb": round(rss, 1),
         "cpu_cores": round(cpu, 2), "exit_code": rc,
         "errors": [e for r in results for e in r.errors][:10],
+        "server_log": str(kept) if kept else None,
         "ok": bool(lat) and percentile(lat, 95) <= GOAL_P95_MS and answered == commands,
     }
 
@@ -342,6 +349,7 @@ def main() -> int:
                    help="instead: stream from 2 satellites this long and watch memory")
     p.add_argument("--sample-s", type=float, default=10.0, help="soak: memory sampling period")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--keep-logs", metavar="DIR", help="keep each server's log here")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = p.parse_args()
