@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 Send = Callable[[Event], Awaitable[None]]
 MAX_UTTERANCE_S = 30.0
 
-_HEARTH = Attribution(name="Hearth", url="https://github.com/hearth-assistant/hearth")
+_HEARTH = Attribution(name="Hearth", url="")
 _PHRASES = {"hey_jarvis": "hey jarvis", "alexa": "alexa", "hey_mycroft": "hey mycroft",
             "hey_rhasspy": "hey rhasspy"}
 
