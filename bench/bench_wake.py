@@ -294,10 +294,16 @@ def run_daemon_path(settings: Settings, model: WakeModelSettings, clips: list[Cl
     from assistant.wake.factory import build_wake_detector
     from assistant.wake.second_stage import VerifiedWakeDetector
 
-    engine = ReplayEngine([model], settings.wake.refractory_s, columns)
+    engines: list[ReplayEngine] = []
+
+    def replay(models: list[WakeModelSettings], refractory_s: float) -> WakeDetector:
+        engines.append(ReplayEngine(models, refractory_s, columns))  # at the factory's thresholds
+        return engines[-1]
+
     settings = _with_model(settings, model)
-    det = build_wake_detector(settings, [model.name], first_stage=lambda m, r: engine,
-                              verifier=cache, second_stage=cache is not None)
+    det = build_wake_detector(settings, [model.name], first_stage=replay, verifier=cache,
+                              second_stage=cache is not None)
+    engine = engines[0]
     out: dict[str, Outcome] = {}
     t0 = time.monotonic()
     for i, clip in enumerate(clips):
@@ -381,6 +387,14 @@ def summarize(model: str, outcomes: dict[str, Outcome], clips: list[Clip], key: 
         if pos:
             missed = sum(1 for c in pos if count(outcomes[c.id]) == 0)
             miss[cond] = {"clips": len(pos), "missed": missed, "rate": missed / len(pos)}
+    by_group: dict[str, dict[str, float]] = {}
+    for c in clips:
+        if c.kind == "positive" and c.wake == model:
+            g = by_group.setdefault(f"{c.group}/{c.condition}", {"clips": 0, "missed": 0})
+            g["clips"] += 1
+            g["missed"] += 1 if count(outcomes[c.id]) == 0 else 0
+    for g in by_group.values():
+        g["rate"] = g["missed"] / g["clips"]
     own_near = NEAR_MISS.get(model)
     negs = [c for c in clips if c.kind == "negative" and c.group != own_near]
     hours = sum(c.seconds for c in negs) / 3600
@@ -401,7 +415,8 @@ def summarize(model: str, outcomes: dict[str, Outcome], clips: list[Clip], key: 
         g["clips_woken"] += 1 if count(outcomes[c.id]) else 0
     near = {g: {"clips": v["clips"], "woken": v["clips_woken"], "rate": v["clips_woken"] / v["clips"]}
             for g, v in groups.items() if g.startswith("near_miss")}
-    return {"miss": miss, "false_wakes": fa, "near_miss": near, "groups": groups}
+    return {"miss": miss, "miss_by_source": by_group, "false_wakes": fa, "near_miss": near,
+            "groups": groups}
 
 
 def det_points(model: str, per_th: dict[float, dict[str, Outcome]], clips: list[Clip],
@@ -571,6 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         s_before = summarize(model.name, first, relevant, "wakes")
         s_after = summarize(model.name, after, relevant, "wakes")
+        checked = summarize(model.name, after, relevant, "candidates")["false_wakes"]["with_near_misses"]
         curves = {"first stage": det_points(model.name, sweep(
             model, relevant, scores, columns, args.det_thresholds, settings.wake.refractory_s,
             args.quiet), relevant, "wakes")}
@@ -592,6 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "patience": model.patience,
             "refractory_s": settings.wake.refractory_s,
             "second_stage": bool(after is not first),
+            "second_stage_checks_per_hour_of_negatives": checked["wakes"] / checked["hours"],
             "before": s_before, "after": s_after,
             "det_png": str(png) if any(s_before["miss"]) else None,
             "det": {k: {c: [list(p) for p in v] for c, v in cur.items()} for k, cur in curves.items()},
@@ -609,9 +626,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         for r in report["models"].values():
             if r["second_stage"]:
-                neg = r["before"]["false_wakes"]["with_near_misses"]
+                per_call = report["second_stage_call"]["cpu_s_mean"]
                 r["second_stage_cpu_s_per_hour_of_negatives"] = (
-                    neg["wakes"] / neg["hours"] * report["second_stage_call"]["cpu_s_mean"])
+                    r["second_stage_checks_per_hour_of_negatives"] * per_call)
     report["elapsed_s"] = round(time.monotonic() - t_start, 1)
     if args.json:
         print(json.dumps(report))
@@ -635,6 +652,14 @@ def print_report(r: dict[str, Any]) -> None:
             for cond, mb in b["miss"].items():
                 ma = a["miss"][cond]
                 print(f"  {cond:16} {mb['clips']:6d} {pct(mb['rate']):>12} {pct(ma['rate']):>12}")
+            groups = sorted({k.split("/")[0] for k in b["miss_by_source"]})
+            if len(groups) > 1:
+                for g in groups:
+                    cells = "  ".join(
+                        f"{cond} {pct(b['miss_by_source'][f'{g}/{cond}']['rate']).strip()}"
+                        f"->{pct(a['miss_by_source'][f'{g}/{cond}']['rate']).strip()}"
+                        for cond in b["miss"] if f"{g}/{cond}" in b["miss_by_source"])
+                    print(f"    {g:24} {cells}")
         fb, fa = b["false_wakes"], a["false_wakes"]
         print(f"{'false wakes':18} {'hours':>6} {'first stage':>12} {'+2nd stage':>12}"
               "   (per hour; 95% upper)")
@@ -663,8 +688,9 @@ def print_report(r: dict[str, Any]) -> None:
               f"{c['calls_measured']} calls measured")
         for name, m in r["models"].items():
             if "second_stage_cpu_s_per_hour_of_negatives" in m:
-                print(f"  {name}: {m['second_stage_cpu_s_per_hour_of_negatives']:.1f} s CPU per hour of "
-                      "non-wake audio (candidates only)")
+                print(f"  {name}: {m['second_stage_checks_per_hour_of_negatives']:.1f} checks and "
+                      f"{m['second_stage_cpu_s_per_hour_of_negatives']:.1f} s CPU per hour of non-wake "
+                      "audio (with the near misses)")
     print(f"\nnegatives: {r['negatives_hours']:.2f} h; elapsed {r['elapsed_s']} s")
 
 
