@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -107,18 +107,26 @@ class VoiceAssistant(TextAssistant):
         sink: AudioSink | None = None,
         progress: bool = False,
     ) -> None:
+        # Import the model runtimes here, once: two loader threads importing one package
+        # at the same time see it half-initialised.
+        import faster_whisper  # noqa: F401
+        import openwakeword.model
+        import openwakeword.vad  # noqa: F401
+
         from assistant.stt.whisper import WhisperStt, bias_prompt
         from assistant.tts.piper import PiperTts
         from assistant.vad.silero import FRAME_MS, SileroVad
-        from assistant.wake.openwakeword import OpenWakeWord
+        from assistant.wake.factory import build_wake_detector
 
         names = wake_words or [settings.wake.default]
-        wake_models = [settings.wake_model(n) for n in names] if use_wake else []
+        for name in names if use_wake else []:
+            settings.wake_model(name)  # an unknown wake word fails now, before anything loads
 
-        def load_wake() -> WakeDetector | None:
-            if not wake_models:
+        def load_wake(stt: Future[WhisperStt]) -> WakeDetector | None:
+            if not use_wake:
                 return None
-            return OpenWakeWord(wake_models, refractory_s=settings.wake.refractory_s)
+            # the second stage shares the loop's Whisper instead of loading its own
+            return build_wake_detector(settings, names, whisper=stt.result().model)
 
         def load_stt(prompt: str | None, retry_prompt: str | None) -> WhisperStt:
             stt = WhisperStt(settings.stt, prompt=prompt, retry_prompt=retry_prompt)
@@ -135,7 +143,6 @@ class VoiceAssistant(TextAssistant):
         # The models load in parallel (their runtimes release the GIL): cold start is
         # bounded by the slowest, not the sum.
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="load") as pool:
-            wake_f = pool.submit(timed, f"wake word ({', '.join(names)})", load_wake, progress)
             tts_f = pool.submit(timed, "text-to-speech (Piper)", load_tts, progress)
             timed("home and sentence templates", lambda: super(VoiceAssistant, self).__init__(
                 settings, emit=emit), progress)
@@ -149,6 +156,8 @@ class VoiceAssistant(TextAssistant):
                     retry_prompt = bias_prompt(words + skill_words) if skill_words else None
                 stt_f = pool.submit(timed, "speech-to-text (faster-whisper)", load_stt, progress,
                                     prompt, retry_prompt)
+                wake_f = pool.submit(timed, f"wake word ({', '.join(names)})", load_wake, progress,
+                                     stt_f)
                 self.vad = timed("voice activity detector", SileroVad, progress)
                 self.wake: WakeDetector | None = wake_f.result()
                 self.stt = stt_f.result()

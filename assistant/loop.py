@@ -38,10 +38,12 @@ from assistant.wake.base import WakeDetector
 
 log = logging.getLogger(__name__)
 
-PREROLL_MS = 80
-"""Audio kept from before the chunk that woke us: people run the command on, and the
-wake model decides a little after the phrase ends. Whisper hears the phrase's tail;
-:func:`assistant.stt.whisper.strip_wake_phrase` removes it from the transcript."""
+PREROLL_MS = 800
+"""Audio kept from before the chunk that woke us. The second stage may accept the wake
+word up to ~0.7 s after the first stage fired, and people run the command on."""
+COMMAND_LEAD_MS = 160
+"""The command starts this long before the first stage fired: Whisper hears the wake
+phrase's tail, and :func:`assistant.stt.whisper.strip_wake_phrase` removes it."""
 REPLY_ECHO_MS = 400
 """After the assistant stops speaking, keep ignoring the wake word a little longer."""
 
@@ -165,7 +167,11 @@ class VoiceLoop:
             if hit is not None and chunk.t_audio_ms >= self._mute_until_ms:
                 self._send(WakeDetected(t_audio_ms=hit.t_audio_ms, t_wall_ms=self._wall(),
                                         wake_word=hit.name, score=round(hit.score, 4)))
-                heard = [*self._preroll, chunk]  # contiguous audio up to the detection
+                if hit.action == "stop":  # a wake word that only silences: no command follows
+                    self._back_to_waiting(chunk.end_ms)
+                    return
+                start = (hit.t_detect_ms or chunk.end_ms) - 80 - COMMAND_LEAD_MS
+                heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms, [c.samples for c in heard])
                 return
             self._preroll.append(chunk)
@@ -179,7 +185,8 @@ class VoiceLoop:
         for samples in chunks:
             self._command.chunks.append(samples)
             for prob in self.vad.frames(samples):
-                self.endpointer.feed(prob)
+                if self.endpointer.feed(prob) is Endpoint.SPEECH_START:
+                    self._speech_started()
 
     def _hear(self, chunk: AudioChunk, wake_required: bool) -> None:
         cmd = self._command
@@ -190,8 +197,7 @@ class VoiceLoop:
             if what is Endpoint.NONE or what is Endpoint.RESUMED:
                 continue
             if what is Endpoint.SPEECH_START:
-                self._send(SpeechStarted(t_audio_ms=cmd.start_ms + (self.endpointer.speech_start_ms or 0),
-                                         t_wall_ms=self._wall()))
+                self._speech_started()
             elif what is Endpoint.PAUSE:
                 if self._try_early_end(chunk):
                     return
@@ -203,6 +209,11 @@ class VoiceLoop:
             else:  # END or MAX_LENGTH
                 self._finish(what.value, chunk.end_ms)
                 return
+
+    def _speech_started(self) -> None:
+        assert self._command is not None
+        self._send(SpeechStarted(t_audio_ms=self._command.start_ms + (self.endpointer.speech_start_ms or 0),
+                                 t_wall_ms=self._wall()))
 
     def _speech_end_ms(self) -> float:
         assert self._command is not None

@@ -7,6 +7,7 @@ import math
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -102,6 +103,11 @@ class WhisperStt:
         encoder runs ~5x faster with the same words (see the README's STT table).
         """
         return self._transcribe(samples, self._prompt_tokens)
+
+    @property
+    def model(self) -> Any:
+        """The loaded faster-whisper model, for others to share (the wake second stage)."""
+        return self._model
 
     @property
     def can_retry(self) -> bool:
