@@ -21,6 +21,7 @@ import ctypes
 import hashlib
 import importlib.util
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,6 +86,10 @@ class LocalLlm:
 
     def __init__(self, model: Path | None = None, *, threads: int = 2, context: int = 2048,
                  max_sequences: int = 32) -> None:
+        # llama.cpp's OpenMP threads spin while they wait; beside other busy threads (Whisper,
+        # ONNX, other processes) that doubled or tripled a decision. Passive waiting measured
+        # as fast as one thread under load, and keeps two threads' gain on an idle machine.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import llama_cpp
         except ImportError:
@@ -194,55 +199,125 @@ class LocalLlm:
     # --- scoring ------------------------------------------------------------------
 
     def score(self, prompt: Sequence[int], continuations: Sequence[Sequence[int]]) -> list[Scored]:
-        """log P(continuation | prompt) for each continuation (token ids), in one batch."""
-        if not continuations:
-            return []
-        if any(not c for c in continuations):
-            raise ValueError("every continuation needs at least one token")
+        """log P(continuation | prompt) for each continuation (token ids)."""
+        return self.score_groups([(prompt, continuations)])[0]
+
+    def score_groups(self, groups: Sequence[tuple[Sequence[int], Sequence[Sequence[int]]]]
+                     ) -> list[list[Scored]]:
+        """Score several prompts' continuations in as few decodes as possible.
+
+        The prompts' common prefix is taken from the KV cache (evaluated once, reused by
+        every call); each prompt's own tail and all its continuations go into one batch,
+        the tail tokens shared by their continuations' sequences. On a small CPU a decode
+        has a large fixed cost, so one decode of 40 tokens beats four of 10.
+        """
+        for _, conts in groups:
+            if any(not c for c in conts):
+                raise ValueError("every continuation needs at least one token")
+        prompts = [list(p) for p, _ in groups]
+        if any(not p for p in prompts):
+            raise ValueError("empty prompt")
         with self._lock:
-            self._prefill(list(prompt))
-            assert self._last_logits is not None
-            first = _log_softmax(self._last_logits)
-            results: list[Scored] = []
-            for start in range(0, len(continuations), self.max_sequences):
-                chunk = continuations[start:start + self.max_sequences]
-                results.extend(self._score_chunk(len(prompt), first, chunk))
+            common = min(_common_len(prompts[0], p) for p in prompts)
+            common = min(common, *(len(p) - 1 for p in prompts))
+            keep = _common_len(self._cached, prompts[0][:common])
+            self._truncate(keep)
+            if keep < common and len(groups) > 1:  # a prefix several prompts share: once
+                self._extend(prompts[0][keep:common])
+            else:
+                common = keep  # one prompt: its uncached part rides in the same decode
+            results: list[list[Scored]] = [[] for _ in groups]
+            work = [(g, start) for g, (_, conts) in enumerate(groups)
+                    for start in range(0, len(conts), self.max_sequences)]
+            while work:
+                batch, used = [], 0
+                while work and used + min(self.max_sequences, len(groups[work[0][0]][1]) - work[0][1]) \
+                        <= self.max_sequences:
+                    g, start = work.pop(0)
+                    conts = groups[g][1][start:start + self.max_sequences]
+                    batch.append((g, prompts[g][common:], conts))
+                    used += len(conts)
+                for (g, _, _), scored in zip(batch, self._decode_group(common, batch), strict=True):
+                    results[g].extend(scored)
+            self._cached = prompts[0][:common]  # tails and continuations are not kept
+            self._c.llama_memory_seq_rm(self._mem, 0, common, -1)
+            self._last_logits = None
             return results
 
-    def _score_chunk(self, n_prompt: int, first: np.ndarray[Any, np.dtype[np.float32]],
-                     chunk: Sequence[Sequence[int]]) -> list[Scored]:
-        need = sum(len(c) - 1 for c in chunk)
-        if n_prompt + max(len(c) for c in chunk) > self.context or need > self.context:
+    def _extend(self, tokens: list[int]) -> None:
+        """Append ``tokens`` to sequence 0's cache (no logits needed)."""
+        b = self._batch
+        base = len(self._cached)
+        for start in range(0, len(tokens), self.context):
+            part = tokens[start:start + self.context]
+            for k, tok in enumerate(part):
+                b.token[k], b.pos[k], b.n_seq_id[k], b.logits[k] = tok, base + start + k, 1, 0
+                b.seq_id[k][0] = 0
+            b.n_tokens = len(part)
+            self._decode()
+        self._cached = self._cached + list(tokens)
+
+    def _truncate(self, keep: int) -> None:
+        """Keep the first ``keep`` cached tokens of sequence 0, evaluating any missing."""
+        if len(self._cached) > keep:
+            self._c.llama_memory_seq_rm(self._mem, 0, keep, -1)
+            self._cached = self._cached[:keep]
+
+    def _decode_group(self, base: int, batch: Sequence[tuple[int, list[int], Sequence[Sequence[int]]]]
+                      ) -> list[list[Scored]]:
+        """One decode: each (tail, continuations) item's tail in the sequences of its
+        continuations, then the continuations, each in its own sequence."""
+        if base < len(self._cached) or base > len(self._cached):
+            raise ModelError("internal: the prompt cache is out of step")
+        n_tokens = sum(len(t) + sum(len(c) - 1 for c in cs) for _, t, cs in batch)
+        longest = max(len(t) + max(len(c) for c in cs) for _, t, cs in batch)
+        if base + longest > self.context or n_tokens > self.context:
             raise ModelError("prompt and candidates do not fit the local LLM's context")
-        rows: list[tuple[int, int]] = []  # (candidate index, batch row) whose logits we read
         b = self._batch
         n = 0
-        for i, cand in enumerate(chunk):
-            seq = i + 1
-            self._c.llama_memory_seq_rm(self._mem, seq, -1, -1)
-            self._c.llama_memory_seq_cp(self._mem, 0, seq, -1, -1)
-            for j, tok in enumerate(cand[:-1]):  # the last token's logits are never needed
-                b.token[n] = tok
-                b.pos[n] = n_prompt + j
-                b.n_seq_id[n] = 1
-                b.seq_id[n][0] = seq
-                b.logits[n] = 1
-                rows.append((i, n))
+        seq = 1
+        plan: list[tuple[int, list[tuple[int, Sequence[int], list[int]]]]] = []
+        for _, tail, conts in batch:
+            seqs = list(range(seq, seq + len(conts)))
+            seq += len(conts)
+            for s_ in seqs:
+                self._c.llama_memory_seq_rm(self._mem, s_, -1, -1)
+                if base:
+                    self._c.llama_memory_seq_cp(self._mem, 0, s_, 0, base)
+            for k, tok in enumerate(tail):
+                b.token[n], b.pos[n] = tok, base + k
+                b.n_seq_id[n] = len(seqs)
+                for j, s_ in enumerate(seqs):
+                    b.seq_id[n][j] = s_
+                b.logits[n] = 1 if k == len(tail) - 1 else 0
                 n += 1
-        totals = [float(first[c[0]]) for c in chunk]
-        if n:
-            b.n_tokens = n
-            self._decode()
-            by_cand: dict[int, list[int]] = {}
-            for i, row in rows:
-                by_cand.setdefault(i, []).append(row)
-            for i, cand_rows in by_cand.items():
-                for j, row in enumerate(cand_rows):
-                    logits = self._logits(row)
-                    totals[i] += float(_log_softmax(logits)[chunk[i][j + 1]])
-        for i in range(len(chunk)):
-            self._c.llama_memory_seq_rm(self._mem, i + 1, -1, -1)
-        return [Scored(total, len(c)) for total, c in zip(totals, chunk, strict=True)]
+            tail_row = n - 1
+            items = []
+            for s_, cont in zip(seqs, conts, strict=True):
+                rows = []
+                for k, tok in enumerate(cont[:-1]):  # the last token's logits are never needed
+                    b.token[n], b.pos[n] = tok, base + len(tail) + k
+                    b.n_seq_id[n] = 1
+                    b.seq_id[n][0] = s_
+                    b.logits[n] = 1
+                    rows.append(n)
+                    n += 1
+                items.append((s_, cont, rows))
+            plan.append((tail_row, items))
+        b.n_tokens = n
+        self._decode()
+        out: list[list[Scored]] = []
+        for tail_row, items in plan:
+            first = _log_softmax(self._logits(tail_row))
+            scored = []
+            for s_, cont, rows in items:
+                total = float(first[cont[0]])
+                for j, row in enumerate(rows):
+                    total += float(_log_softmax(self._logits(row))[cont[j + 1]])
+                scored.append(Scored(total, len(cont)))
+                self._c.llama_memory_seq_rm(self._mem, s_, -1, -1)
+            out.append(scored)
+        return out
 
     def _prefill(self, prompt: list[int]) -> int:
         """Make sequence 0 hold ``prompt``, reusing the longest common cached prefix.
@@ -339,6 +414,15 @@ class LocalLlm:
         if getattr(self, "_model", None):
             c.llama_model_free(self._model)
             self._model = None
+
+
+def _common_len(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _log_softmax(logits: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, np.dtype[np.float32]]:

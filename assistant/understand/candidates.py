@@ -50,8 +50,10 @@ THING_WORDS: dict[str, str] = {
     "brew": "coffee", "tv": "tv", "television": "tv", "telly": "tv",
 }
 WHOLE_HOME = re.compile(r"\b(?:house|home|flat|apartment|everywhere|every room|all rooms|"
-                        r"whole place|all (?:the |my |of the )?lights|every light)\b")
+                        r"whole place|all (?:the |my |our |of the )?(?:\w+ )?(?:lights|lamps)|"
+                        r"every (?:single )?light)\b")
 HERE = re.compile(r"\b(?:in here|this room|here)\b")
+_COLOURISH = re.compile(r"\b(?:colou?rs?|hue|tint|shade of|mood|ambience|ambiance)\b")
 _PERCENT = re.compile(r"\b(\d{1,3})\s*(?:%|percent|per cent)")
 _DEGREES = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:degrees?|°)")
 _NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
@@ -191,13 +193,12 @@ class CommandSpace:
         lowered = " ".join(toks)
         found.whole_home = bool(WHOLE_HOME.search(lowered))
         found.here = bool(HERE.search(lowered))
-        for tok in toks:
-            if tok in COLORS and tok not in ("white", "black"):
+        for i, tok in enumerate(toks):  # the last colour named: "from blue to white" -> white
+            pair = " ".join(toks[i - 1:i + 1]) if i else ""
+            if pair in COLORS:
+                found.colour = pair
+            elif tok in COLORS and tok != "black":
                 found.colour = tok
-        if "warm white" in lowered:
-            found.colour = "warm white"
-        elif found.colour is None and re.search(r"\bwhite\b", lowered):
-            found.colour = "white"
         m = _PERCENT.search(lowered)
         if m:
             found.percent = max(0, min(100, int(m.group(1))))
@@ -263,8 +264,8 @@ class CommandSpace:
                                {"domain": domain, "scope": "home"}, tuple(ents))]
             return []
         local = self._by_domain_area.get((domain, area), []) if area else []
-        if local:
-            return [self._area_target(domain, area, noun)] if area else []
+        if local:  # "the lights" said here: the ones here, phrased as said (fewer tokens to score)
+            return [self._area_target(domain, area, noun, here=True)] if area else []
         anywhere = self._by_domain.get(domain, [])
         if domain == "climate" or len(anywhere) == 1:
             return [self._group_target(anywhere[:1])] if anywhere else []
@@ -272,14 +273,15 @@ class CommandSpace:
         areas = sorted({e.area for e in anywhere if e.area}, key=str)
         return [self._area_target(domain, a, noun) for a in areas][:6]
 
-    def _area_target(self, domain: str, area: str, noun: tuple[str, str]) -> Target:
+    def _area_target(self, domain: str, area: str, noun: tuple[str, str], *,
+                     here: bool = False) -> Target:
         ents = self._by_domain_area[(domain, area)]
         name = self.areas[area].name
         if len(ents) == 1:
             e = ents[0]
             return Target(e.entity_id, domain, f"the {e.name}", {"name": e.entity_id}, (e,))
-        return Target(f"{domain}@{area}", domain, f"the {noun[1]} in the {name}",
-                      {"area": area, "domain": domain}, tuple(ents))
+        phrase = f"the {noun[1]}" if here else f"the {noun[1]} in the {name}"
+        return Target(f"{domain}@{area}", domain, phrase, {"area": area, "domain": domain}, tuple(ents))
 
     # --- what can be done to them ------------------------------------------------------
 
@@ -311,7 +313,7 @@ class CommandSpace:
                 if found.colour:
                     out.append(cmd(f"make {p} {found.colour}", "HassLightSet",
                                    f"colour:{found.colour}", color=found.colour))
-                else:
+                elif _COLOURISH.search(found.text.lower()):
                     out.append(cmd(f"change the colour of {p}", "HearthLightColorAsk", "colour"))
             return out
         if d in ("switch", "fan"):
@@ -344,8 +346,11 @@ class CommandSpace:
                                f"vol{found.percent}", volume_level=found.percent))
             return out
         if d == "climate":
-            out = [cmd(f"make it warmer with {p}", "HearthClimateStep", "warmer", step="up"),
-                   cmd(f"make it cooler with {p}", "HearthClimateStep", "cooler", step="down")]
+            said = set(words(found.text))
+            out = []
+            if said & (_CUES["warmer"] | _CUES["cooler"]) - {"warm"}:  # "temperature now" asks
+                out = [cmd(f"make it warmer with {p}", "HearthClimateStep", "warmer", step="up"),
+                       cmd(f"make it cooler with {p}", "HearthClimateStep", "cooler", step="down")]
             if found.degrees is not None:
                 out.append(cmd(f"set {p} to {found.degrees:g} degrees", "HassClimateSetTemperature",
                                f"deg{found.degrees:g}", temperature=found.degrees))
@@ -401,8 +406,11 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
         if said & cue and not said & _CUES[opposite]:
             kept = [c for c in kept if c.action != opposite]
     stepping = said & (_CUES["up"] | _CUES["down"]) - {"up", "down", "more", "less"}
-    if stepping and not said & (_CUES["on"] | _CUES["off"]):
+    switching = said & (_CUES["on"] | _CUES["off"])
+    if stepping and not switching:
         kept = [c for c in kept if c.action not in ("on", "off")] or kept  # "dim" is not "off"
+    if switching and not stepping:
+        kept = [c for c in kept if c.action not in ("up", "down")] or kept  # "off" is not "dim"
     return kept or commands
 
 

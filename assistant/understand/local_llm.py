@@ -134,9 +134,15 @@ class LlmRanker:
         if not self._warm:
             self.warm_up()
         conts = [self.llm.tokenize(c.phrase + self._end) for c in commands]
-        if self.scoring in ("pmi", "pmi_mean"):
-            self._null_scores(commands, conts)  # first: the request's prompt stays cached
-        scored = self.llm.score(self.prompt(text), conts)
+        groups: list[tuple[list[int], list[list[int]]]] = [(self.prompt(text), conts)]
+        missing = [(c.phrase, t) for c, t in zip(commands, conts, strict=True)
+                   if self.scoring in ("pmi", "pmi_mean") and c.phrase not in self._null]
+        if missing:  # the phrases' priors, in the same decode (each computed once)
+            groups.append((self.prompt(""), [t for _, t in missing]))
+        results = self.llm.score_groups(groups)
+        scored = results[0]
+        if missing:
+            self._null.update((phrase, s.logprob) for (phrase, _), s in zip(missing, results[1], strict=True))
         if self.scoring == "mean":
             return [s.mean for s in scored]
         raw = [s.logprob for s in scored]
@@ -155,15 +161,6 @@ class LlmRanker:
 
     def close(self) -> None:
         self.llm.close()
-
-    def _null_scores(self, commands: Sequence[Command], tokens: Sequence[list[int]]) -> None:
-        """log P(phrase | an empty request): each phrase's prior, for PMI scoring (computed
-        once per phrase and remembered)."""
-        missing = [(c.phrase, t) for c, t in zip(commands, tokens, strict=True)
-                   if c.phrase not in self._null]
-        if missing:
-            scored = self.llm.score(self.prompt(""), [t for _, t in missing])
-            self._null.update((phrase, s.logprob) for (phrase, _), s in zip(missing, scored, strict=True))
 
 
 class LazyRanker:
@@ -388,12 +385,17 @@ class LocalLlmFallback:
         best, p_best = ranked[0]
         why = f"{len(commands)} valid commands" + (f" ({pruned} ruled out by the request's words)"
                                                    if pruned else "")
+        top, p_top = next((c, p) for c, p in ranked if c.intent is not None)
+        same_action = [(c, p) for c, p in ranked if c.action == top.action and c.group != top.group]
+        p_action = p_top + sum(p for _, p in same_action)
+        p_none = dict((c.phrase, p) for c, p in ranked)[NOT_A_COMMAND.phrase]
+        if same_action and p_action > p_none and self._ambiguous(found, targets, top,
+                                                                 same_action[0][1], p_top):
+            # the request is a command (all devices together beat "none"), the device is open
+            return self._clarify(top, [c for c, _ in same_action], targets, p_action, shown)
         if best.intent is None:
             return self._pass(previous, f"the local LLM judged it not a home command "
                                         f"(p={p_best:.2f} among {why})", shown)
-        same_action = [(c, p) for c, p in ranked if c.action == best.action and c.group != best.group]
-        if same_action and self._ambiguous(found, targets, best, same_action[0][1], p_best):
-            return self._clarify(best, [c for c, _ in same_action], targets, p_best, shown)
         if p_best < self.min_confidence:
             return self._pass(previous, f"the local LLM is not sure (best {best.phrase!r}, "
                                         f"p={p_best:.2f} < {self.min_confidence:.2f}, {why})", shown)
