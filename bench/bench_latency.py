@@ -213,11 +213,14 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    every = [r[k] for res in results for r in res["rows"] for k in ("action_ms", "first_audio_ms")
+             if r[k] is not None]
+    bins = np.linspace(0, max([*every, 1000.0]) * 1.05, 30)  # the same bins for every setting
     for res in results:
         acted = [r["action_ms"] for r in res["rows"] if r["action_ms"] is not None]
         spoken = [r["first_audio_ms"] for r in res["rows"] if r["first_audio_ms"] is not None]
-        axes[0].hist(acted, bins=12, alpha=0.6, label=res["label"])
-        axes[1].hist(spoken, bins=12, alpha=0.6, label=res["label"])
+        axes[0].hist(acted, bins=bins, alpha=0.6, label=res["label"])
+        axes[1].hist(spoken, bins=bins, alpha=0.6, label=res["label"])
     axes[0].axvline(600, color="k", ls="--", lw=1)
     axes[1].axvline(900, color="k", ls="--", lw=1)
     axes[0].set_title("end of speech → action (ms)")
