@@ -50,6 +50,10 @@ def seed(home: HomeBackend) -> dict[str, dict[str, Any]]:
 
 
 def build(settings: Settings, home: HomeBackend, args: argparse.Namespace) -> Understander:
+    if args.ha_sentences_only:
+        from assistant.understand import templates
+
+        templates.SENTENCES_DIR = Path(tempfile.mkdtemp())  # an empty folder: no Hearth sentences
     understander = Understander(home)
     if args.stack == "templates":
         return understander
@@ -60,6 +64,8 @@ def build(settings: Settings, home: HomeBackend, args: argparse.Namespace) -> Un
                                     min_confidence=settings.llm.min_confidence)
     else:
         fallback = LocalLlmFallback.from_settings(settings, home, templates=understander.templates)
+    fallback.prune = not args.no_prune
+    fallback.guards = not args.no_guards
     understander.fallbacks = [fallback]
     return understander
 
@@ -132,6 +138,23 @@ def _one(understander: Understander, mapper: Mapper, utt: Utterance, area: str,
             "confidence": decision.confidence, "reason": decision.reason, "ms": round(ms, 1)}
 
 
+def describe_stack(args: argparse.Namespace) -> str:
+    if args.stack == "templates":
+        return "HA templates only" if args.ha_sentences_only else "templates (HA + Hearth)"
+    parts = [f"templates + local {args.ranker}"]
+    if args.ranker == "llm":
+        parts.append(f"scoring={args.scoring or 'default'}")
+        if args.no_few_shot:
+            parts.append("no few-shot")
+    if args.no_prune:
+        parts.append("no pruning")
+    if args.no_guards:
+        parts.append("no guards")
+    if args.min_confidence is not None:
+        parts.append(f"min_confidence={args.min_confidence}")
+    return ", ".join(parts)
+
+
 def summarise(iot: list[dict[str, Any]], other: list[dict[str, Any]], args: argparse.Namespace,
               load_s: float) -> dict[str, Any]:
     counts = Counter(r["outcome"] for r in iot)
@@ -148,7 +171,7 @@ def summarise(iot: list[dict[str, Any]], other: list[dict[str, Any]], args: argp
               or "local LLM" in r["reason"]]
     return {
         "split": args.split,
-        "stack": args.stack if args.stack == "templates" else f"{args.stack}/{args.ranker}",
+        "stack": describe_stack(args),
         "load_s": round(load_s, 2),
         "iot": {
             "utterances": n,
@@ -188,6 +211,12 @@ def main() -> int:
                    help="rank candidate commands with the LLM (default) or by word overlap")
     p.add_argument("--scoring", choices=["sum", "mean", "pmi"], help="override llm.scoring")
     p.add_argument("--no-few-shot", action="store_true", help="no examples in the prompt")
+    p.add_argument("--no-prune", action="store_true",
+                   help="do not let the request's words rule out contradicting commands")
+    p.add_argument("--no-guards", action="store_true",
+                   help="no mention / later / unknown-device guards before the model")
+    p.add_argument("--ha-sentences-only", action="store_true",
+                   help="templates from home-assistant-intents alone, without Hearth's sentences")
     p.add_argument("--min-confidence", type=float, help="override llm.min_confidence")
     p.add_argument("--threads", type=int, help="override llm.threads")
     p.add_argument("--config", type=Path, help="settings file (default: the packaged configs)")

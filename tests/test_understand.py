@@ -238,3 +238,22 @@ def test_command_space_only_names_real_entities(home: HomeBackend) -> None:
 def test_a_bare_device_name_is_not_a_command(understander: Understander) -> None:
     d = understander.decide("the floor lamp", area=AREA)
     assert d.actions == ()
+
+
+def test_two_hearth_ask_processes_share_the_conversation(tmp_path: Path) -> None:
+    """`hearth ask "unlock the front door"` then `hearth ask yes`: the second process acts."""
+    import json
+
+    from tests.conftest import run_hearth
+
+    env = {"HEARTH_DATA_DIR": str(tmp_path / "data")}
+    first = run_hearth("ask", "unlock the front door", "--json", env=env)
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert out["handled_by"] == "confirm" and out["actions"] == []
+    second = run_hearth("ask", "yes", "--json", env=env)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["actions"] == [
+        {"service": "lock.unlock", "entity_id": "lock.front_door", "data": {}}]
+    third = run_hearth("ask", "yes", "--json", env=env)
+    assert json.loads(third.stdout)["actions"] == []

@@ -111,6 +111,24 @@ class Target:
         return self.entities[0].name if len(self.entities) == 1 else self.phrase
 
 
+DEVICE_NOUNS = frozenset({"light", "lights", "lamp", "lamps", "bulb", "bulbs", "lighting", "plug",
+                          "plugs", "socket", "sockets", "outlet", "outlets", "fan", "fans",
+                          "speaker", "speakers", "blind", "blinds", "curtain", "curtains", "shade",
+                          "shades", "lock", "door", "vacuum", "heater", "thermostat"})
+PLAIN_WORDS = frozenset({
+    "the", "my", "our", "your", "a", "an", "all", "every", "each", "this", "these", "that",
+    "those", "some", "any", "both", "other", "in", "on", "off", "up", "down", "out", "of", "to",
+    "for", "here", "there", "please", "now", "room", "main", "smart", "wemo", "house", "home",
+    "interior", "indoor", "inside", "again", "too", "also", "and", "it", "them", "just", "then",
+    "turn", "switch", "set", "make", "put", "get", "shut", "kill", "dim", "start", "stop",
+    "power", "toggle", "lower", "raise", "increase", "decrease", "brighten", "open", "close",
+    "lock", "unlock", "run", "activate", "deactivate", "bright", "dark", "more", "less", "one",
+    "electric", "wifi", "wireless", "robot", "robotic", "ceiling", "floor", "table", "standing",
+})
+"""Words that may stand before a device word without naming a device: "the", "smart",
+"all"... Any other word there ("closet light", "bedside lamp") names a device."""
+
+
 @dataclass
 class Retrieval:
     """What an utterance refers to."""
@@ -125,6 +143,8 @@ class Retrieval:
     colour: str | None = None
     percent: int | None = None
     degrees: float | None = None
+    unknown: list[str] = field(default_factory=list)
+    """Devices named by a word this home does not know ("closet light", "bedside lamp")."""
 
     @property
     def empty(self) -> bool:
@@ -190,6 +210,13 @@ class CommandSpace:
             thing = THING_WORDS.get(tok)
             if thing and thing not in found.things and self._by_thing.get(thing):
                 found.things.append(thing)
+        known = {w for n in self._names for w in n} | {w for n in self._area_names for w in n}
+        for i, tok in enumerate(toks):
+            if tok in DEVICE_NOUNS and i and not used[i] and not used[i - 1]:
+                before = toks[i - 1]
+                if not (before in known or before in PLAIN_WORDS or before in DOMAIN_WORDS
+                        or before in THING_WORDS or before in COLORS or before.isdigit()):
+                    found.unknown.append(f"{before} {tok}")
         lowered = " ".join(toks)
         found.whole_home = bool(WHOLE_HOME.search(lowered))
         found.here = bool(HERE.search(lowered))

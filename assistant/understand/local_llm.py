@@ -73,7 +73,8 @@ _MENTION = re.compile(
     r"|\b(?:recipe|price|cost|buy|shop|store|brand|review|movie|film|song about)\b"
     r"|^(?:what|who|when|which) (?:is|are|was|were) (?:a|an|the best)\b"
     r"|\b(?:calendar|email|e-mail|meeting|appointment|reminder|alarm|playlist|podcast|"
-    r"news|weather|recipe|joke|spotify|radio|audiobook)s?\b"
+    r"news|weather|recipe|joke|spotify|radio|audiobook|book|chapter|novel|story)s?\b"
+    r"|\breading\b"
 )
 """Cues that an utterance talks *about* a device rather than asking to use it, or is about
 another assistant topic (calendar, email, alarms) that merely shares a word ("clean")."""
@@ -317,7 +318,8 @@ class LocalLlmFallback:
 
     def __init__(self, home: HomeBackend, ranker: Ranker, *, handlers: IntentHandlers | None = None,
                  space: CommandSpace | None = None, min_confidence: float = 0.5,
-                 clarify_ratio: float = 0.5, max_commands: int = 24) -> None:
+                 clarify_ratio: float = 0.5, max_commands: int = 24, prune: bool = True,
+                 guards: bool = True) -> None:
         self.home = home
         self.ranker = ranker
         self.handlers = handlers or IntentHandlers(home)
@@ -327,6 +329,10 @@ class LocalLlmFallback:
         """Ask "which one?" when the runner-up (same action, other device) is at least this
         fraction of the best."""
         self.max_commands = max_commands
+        self.prune = prune
+        """Let the request's own words rule out contradicting commands (measured: on)."""
+        self.guards = guards
+        """Pass mentions, other topics, requests for later and unknown devices (measured: on)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, home: HomeBackend, *,
@@ -366,14 +372,18 @@ class LocalLlmFallback:
         if found.empty:
             return None  # no device words: nothing here for the local model to rank
         lowered = said.lower()
-        if _MENTION.search(lowered):
+        if self.guards and _MENTION.search(lowered):
             return self._pass(previous, "mentions a device but does not ask for anything", [])
-        if _LATER.search(lowered):
+        if self.guards and found.unknown and not found.entities:
+            return self._pass(previous, f"names a device this home does not have "
+                                        f"({', '.join(repr(u) for u in found.unknown)})", [])
+        if self.guards and _LATER.search(lowered):
             return self._pass(previous, "asks for something later; only the cloud or a skill "
                                         "could schedule it", [])
         targets = self.space.targets(found, area)
         everything = self.space.commands(found, targets)
-        commands = prune_by_cues(said, everything, found)[: self.max_commands]
+        commands = (prune_by_cues(said, everything, found) if self.prune
+                    else everything)[: self.max_commands]
         if not commands:
             return self._pass(previous, "refers to nothing this home can control", [])
         pruned = len(everything) - len(commands)
