@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from assistant.errors import HearthError
 from assistant.home.base import HomeBackend
@@ -38,10 +36,14 @@ from assistant.understand.candidates import (
     Target,
     prune_by_cues,
     strip_address,
-    words,
 )
 from assistant.understand.intents import IntentHandlers
+from assistant.understand.ranking import LazyRanker, LexicalRanker, LlmRanker, Ranker, Scoring
 from assistant.understand.result import Decision
+from assistant.understand.shots import Shot, template_shots
+
+__all__ = ["LazyRanker", "LexicalRanker", "LlmRanker", "LocalLlmFallback", "Ranker", "Scoring",
+           "Shot", "template_shots"]
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -49,18 +51,6 @@ if TYPE_CHECKING:
     from assistant.understand.templates import TemplateMatcher
 
 log = logging.getLogger(__name__)
-
-Scoring = Literal["sum", "mean", "pmi", "pmi_mean"]
-
-SYSTEM = ("You are a smart home assistant. Answer with the one home command the user "
-          "asks for, or none when they are not asking you to control the home.")
-
-NEGATIVE_SHOTS = (
-    "the fan my uncle gave me makes a funny noise",
-    "what is the capital of france",
-    "the kids left the lights on all night yesterday",
-)
-"""Non-commands that mention devices: taught as "none" (kept apart from the test sets)."""
 
 _MENTION = re.compile(
     r"\b(?:sister|brother|mum|mom|mother|dad|father|friend|neighbou?r|grandma|grandpa|granny|"
@@ -88,227 +78,6 @@ _LATER = re.compile(
     r"daily|weekly|when (?:i|we) (?:arrive|get|come|leave|wake)|at (?:noon|midnight|sunset|sunrise)|"
     r"before (?:i|we) |after (?:i|we) |until |later)\b")
 """A request for later ("at one pm", "when I arrive home"): Hearth acts now or not at all."""
-
-
-@dataclass(frozen=True)
-class Shot:
-    user: str
-    answer: str
-
-
-class Ranker(Protocol):
-    """Scores command phrases for an utterance (higher is better)."""
-
-    name: str
-
-    def scores(self, text: str, commands: Sequence[Command]) -> list[float]: ...
-
-
-class LlmRanker:
-    """Log-probability of each command as the assistant's reply, after few-shot turns."""
-
-    name = "llm"
-
-    def __init__(self, llm: LocalLlm, shots: Sequence[Shot] = (), *, scoring: Scoring = "sum",
-                 cache_dir: Path | None = None) -> None:
-        self.llm = llm
-        self.scoring: Scoring = scoring
-        self.shots = list(shots)
-        self.cache_dir = cache_dir
-        self._end = "<|im_end|>"
-        self._prefix = self._render_prefix()
-        self._null: dict[str, float] = {}
-        self._warm = False
-
-    def _render_prefix(self) -> str:
-        parts = [f"<|im_start|>system\n{SYSTEM}<|im_end|>\n"]
-        for s in self.shots:
-            parts.append(f"<|im_start|>user\n{s.user}<|im_end|>\n"
-                         f"<|im_start|>assistant\n{s.answer}<|im_end|>\n")
-        return "".join(parts)
-
-    def prompt(self, text: str) -> list[int]:
-        return self.llm.tokenize(f"{self._prefix}<|im_start|>user\n{text}<|im_end|>\n"
-                                 "<|im_start|>assistant\n")
-
-    def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
-        if not self._warm:
-            self.warm_up()
-        conts = [self.llm.tokenize(c.phrase + self._end) for c in commands]
-        groups: list[tuple[list[int], list[list[int]]]] = [(self.prompt(text), conts)]
-        missing = [(c.phrase, t) for c, t in zip(commands, conts, strict=True)
-                   if self.scoring in ("pmi", "pmi_mean") and c.phrase not in self._null]
-        if missing:  # the phrases' priors, in the same decode (each computed once)
-            groups.append((self.prompt(""), [t for _, t in missing]))
-        results = self.llm.score_groups(groups)
-        scored = results[0]
-        if missing:
-            self._null.update((phrase, s.logprob) for (phrase, _), s in zip(missing, results[1], strict=True))
-        if self.scoring == "mean":
-            return [s.mean for s in scored]
-        raw = [s.logprob for s in scored]
-        if self.scoring == "sum":
-            return raw
-        pmi = [r - self._null[c.phrase] for r, c in zip(raw, commands, strict=True)]
-        if self.scoring == "pmi":
-            return pmi
-        return [p / s.tokens for p, s in zip(pmi, scored, strict=True)]
-
-    def warm_up(self) -> None:
-        """Evaluate the few-shot prompt now (kept in the KV cache, and on disk in
-        ``cache_dir``, and reused by every request)."""
-        self.llm.warm_prefix(self.llm.tokenize(self._prefix), self.cache_dir)
-        self._warm = True
-
-    def close(self) -> None:
-        self.llm.close()
-
-
-class LazyRanker:
-    """Builds the real ranker on first use: a request the templates handle never pays for
-    loading the model or evaluating the few-shot prompt."""
-
-    name = "llm"
-
-    def __init__(self, build: Callable[[], Ranker]) -> None:
-        self._build = build
-        self._ranker: Ranker | None = None
-
-    @property
-    def ranker(self) -> Ranker:
-        if self._ranker is None:
-            self._ranker = self._build()
-        return self._ranker
-
-    def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
-        return self.ranker.scores(text, commands)
-
-    def close(self) -> None:
-        if self._ranker is not None and hasattr(self._ranker, "close"):
-            self._ranker.close()
-
-
-class LexicalRanker:
-    """Word overlap between the utterance and each phrase: the no-LLM baseline."""
-
-    name = "lexical"
-
-    def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
-        said = set(words(text))
-        out = []
-        for c in commands:
-            if c.intent is None:
-                out.append(0.5)
-                continue
-            ws = set(words(c.phrase)) - {"the", "in", "to", "of", "on", "with", "it"}
-            out.append(2.0 * len(said & ws) / max(1, len(ws)))
-        return out
-
-
-def template_shots(templates: TemplateMatcher, space: CommandSpace, area: str | None,
-                   *, per_intent: int = 2, seed: int = 7, tries: int = 60) -> list[Shot]:
-    """Few-shot examples drawn from the sentence templates: random sentences of the common
-    home intents (short ones naming one thing, as people say them), each answered with
-    the command phrase the ranker would have to choose. Deterministic for a given home."""
-    rng = random.Random(seed)
-    wanted = ["HassTurnOff", "HassTurnOn", "HearthLightStep", "HearthLightColor",
-              "HassVacuumStart", "HearthBrew"]
-    shots: list[Shot] = []
-    for intent in wanted:
-        data = templates.intents.intents.get(intent)
-        if data is None:
-            continue
-        sentences = [(block, sentence) for block in data.data for sentence in block.sentences]
-        taken, seen = 0, set()
-        for _ in range(tries):
-            if taken >= per_intent or not sentences:
-                break
-            _, sentence = rng.choice(sentences)
-            text = _random_text(sentence.expression, templates, rng)
-            if text is None or text in seen:
-                continue
-            seen.add(text)
-            toks = words(text)
-            if not 2 <= len(toks) <= 8 or len(set(toks)) < len(toks):
-                continue
-            found = space.retrieve(text)
-            if len(found.entities) + len(found.areas) > 1:
-                continue  # "turn off the living room my living room lamp": not how people talk
-            match = templates.match(text, area=area)
-            if match is None or match.intent != intent:
-                continue
-            phrase = _phrase_for(space.commands(found, space.targets(found, area)),
-                                 match.intent, match.slots)
-            if phrase:
-                shots.append(Shot(" ".join(toks), phrase))
-                taken += 1
-    shots.extend(Shot(n, NOT_A_COMMAND.phrase) for n in NEGATIVE_SHOTS)
-    rng.shuffle(shots)
-    return shots
-
-
-def _random_text(expr: object, templates: TemplateMatcher, rng: random.Random,
-                 depth: int = 0) -> str | None:
-    """One random sentence a hassil template accepts (None: a list this home has no values for)."""
-    from hassil.expression import (
-        Alternative,
-        Group,
-        ListReference,
-        Permutation,
-        RuleReference,
-        TextChunk,
-    )
-    from hassil.intents import RangeSlotList, TextSlotList
-
-    if depth > 30:
-        return None
-    if isinstance(expr, TextChunk):
-        return expr.text
-    if isinstance(expr, Alternative):
-        if not expr.items:
-            return ""
-        return _random_text(rng.choice(expr.items), templates, rng, depth + 1)
-    if isinstance(expr, Group):
-        items = list(expr.items)
-        if isinstance(expr, Permutation):
-            rng.shuffle(items)
-        parts = [_random_text(i, templates, rng, depth + 1) for i in items]
-        if any(p is None for p in parts):
-            return None
-        joiner = " " if isinstance(expr, Permutation) else ""
-        return joiner.join(p for p in parts if p is not None)
-    if isinstance(expr, RuleReference):
-        rule = templates.intents.expansion_rules.get(expr.rule_name)
-        return None if rule is None else _random_text(rule.expression, templates, rng, depth + 1)
-    if isinstance(expr, ListReference):
-        slot_list = templates.slot_lists.get(expr.list_name) or \
-            templates.intents.slot_lists.get(expr.list_name)
-        if isinstance(slot_list, TextSlotList) and slot_list.values:
-            value = rng.choice(slot_list.values)
-            return _random_text(value.text_in, templates, rng, depth + 1)
-        if isinstance(slot_list, RangeSlotList):
-            return str(rng.randrange(slot_list.start, slot_list.stop + 1, slot_list.step))
-        return None
-    return None
-
-
-def _phrase_for(commands: Sequence[Command], intent: str, slots: dict[str, object]) -> str | None:
-    """The command that does what the template match does (same targets, same values)."""
-    alias = {"HearthLightColor": "HassLightSet", "HearthBrew": "HassTurnOn"}
-    if intent != "HearthBrew" and "name" not in slots and "area" not in slots:
-        return None  # the whole home: not a shape worth teaching
-    for c in commands:
-        names = c.slots.get("name")
-        first = (names[0] if isinstance(names, list) else names) if names else ""
-        domain = c.slots.get("domain") or str(first).split(".", 1)[0]
-        if c.intent != alias.get(intent, intent) or domain in ("lock", "cover"):
-            continue  # sensitive devices are not taught by example
-        same_values = all(c.slots.get(k) == v for k, v in slots.items()
-                          if k in ("step", "color", "name"))
-        same_place = "area" not in slots or "name" in c.slots or c.slots.get("area") == slots["area"]
-        if same_values and same_place:
-            return c.phrase
-    return None
 
 
 class LocalLlmFallback:
