@@ -40,7 +40,7 @@ from assistant.understand.candidates import (
 from assistant.understand.intents import IntentHandlers
 from assistant.understand.ranking import LazyRanker, LexicalRanker, LlmRanker, Ranker, Scoring
 from assistant.understand.result import Decision
-from assistant.understand.shots import Shot, template_shots
+from assistant.understand.shots import Shot, cached_template_shots, template_shots
 
 __all__ = ["LazyRanker", "LexicalRanker", "LlmRanker", "LocalLlmFallback", "Ranker", "Scoring",
            "Shot", "template_shots"]
@@ -123,7 +123,8 @@ class LocalLlmFallback:
                 area: str | None = home.area(settings.device_area).id
             except HearthError:  # a bad device area is reported by the app, not here
                 area = None
-            shots = template_shots(matcher, space, area) if settings.llm.few_shot else []
+            shots = cached_template_shots(matcher, space, area, settings.data_dir / "cache") \
+                if settings.llm.few_shot else []
             return LlmRanker(model, shots, scoring=settings.llm.scoring,
                              cache_dir=settings.data_dir / "cache")
 

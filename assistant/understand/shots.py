@@ -8,15 +8,21 @@ the command phrase the ranker must choose for them, plus a few non-commands answ
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.understand.candidates import NOT_A_COMMAND, Command, CommandSpace, words
 
 if TYPE_CHECKING:
     from assistant.understand.templates import TemplateMatcher
+
+log = logging.getLogger(__name__)
 
 NEGATIVE_SHOTS = (
     "the fan my uncle gave me makes a funny noise",
@@ -32,16 +38,47 @@ class Shot:
     answer: str
 
 
+WANTED = ("HassTurnOff", "HassTurnOn", "HearthLightStep", "HearthLightColor", "HassVacuumStart",
+          "HearthBrew")
+"""The intents examples are drawn from: the common home requests."""
+
+
+def cached_template_shots(templates: TemplateMatcher, space: CommandSpace, area: str | None,
+                          cache_dir: Path | None) -> list[Shot]:
+    """:func:`template_shots`, kept in ``cache_dir`` for the same home, area and sentences
+    (a cold ``hearth ask`` then skips sampling them)."""
+    if cache_dir is None:
+        return template_shots(templates, space, area)
+    key = hashlib.sha256(json.dumps({
+        "area": area,
+        "entities": sorted((e.entity_id, e.names, e.area, sorted(e.features)) for e in space.entities),
+        "areas": sorted((a.id, a.name, a.aliases) for a in space.areas.values()),
+        "sentences": {name: [s.text for b in templates.intents.intents[name].data for s in b.sentences]
+                      for name in WANTED if name in templates.intents.intents},
+        "negative": NEGATIVE_SHOTS,
+    }, sort_keys=True, default=list).encode()).hexdigest()[:24]
+    path = cache_dir / f"shots-{key}.json"
+    try:
+        return [Shot(str(s["user"]), str(s["answer"])) for s in json.loads(path.read_text("utf-8"))]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    shots = template_shots(templates, space, area)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([{"user": s.user, "answer": s.answer} for s in shots]), "utf-8")
+    except OSError as exc:
+        log.warning("few-shot examples not cached (%s)", exc)
+    return shots
+
+
 def template_shots(templates: TemplateMatcher, space: CommandSpace, area: str | None,
                    *, per_intent: int = 2, seed: int = 7, tries: int = 60) -> list[Shot]:
     """Few-shot examples drawn from the sentence templates: random sentences of the common
     home intents (short ones naming one thing, as people say them), each answered with
     the command phrase the ranker would have to choose. Deterministic for a given home."""
     rng = random.Random(seed)
-    wanted = ["HassTurnOff", "HassTurnOn", "HearthLightStep", "HearthLightColor",
-              "HassVacuumStart", "HearthBrew"]
     shots: list[Shot] = []
-    for intent in wanted:
+    for intent in WANTED:
         data = templates.intents.intents.get(intent)
         if data is None:
             continue
