@@ -63,6 +63,12 @@ def build(settings: Settings, home: HomeBackend, args: argparse.Namespace) -> Un
         fallback = LocalLlmFallback(home, LexicalRanker(), space=understander.space,
                                     min_confidence=settings.llm.min_confidence)
     else:
+        if args.ranker == "llm":
+            settings = settings.model_copy(update={"llm": settings.llm.model_copy(
+                update={"lexical_weight": 0.0})})
+        elif args.lexical_weight is not None:
+            settings = settings.model_copy(update={"llm": settings.llm.model_copy(
+                update={"lexical_weight": args.lexical_weight})})
         fallback = LocalLlmFallback.from_settings(settings, home, templates=understander.templates)
     fallback.prune = not args.no_prune
     fallback.guards = not args.no_guards
@@ -142,7 +148,9 @@ def describe_stack(args: argparse.Namespace) -> str:
     if args.stack == "templates":
         return "HA templates only" if args.ha_sentences_only else "templates (HA + Hearth)"
     parts = [f"templates + local {args.ranker}"]
-    if args.ranker == "llm":
+    if args.ranker == "hybrid" and args.lexical_weight is not None:
+        parts.append(f"lexical_weight={args.lexical_weight}")
+    if args.ranker != "lexical":
         parts.append(f"scoring={args.scoring or 'default'}")
         if args.no_few_shot:
             parts.append("no few-shot")
@@ -207,8 +215,10 @@ def main() -> int:
     p.add_argument("--split", choices=["test", "devel"], default="test")
     p.add_argument("--stack", choices=["templates", "llm"], default="llm",
                    help="templates only, or templates + the local LLM fallback (default)")
-    p.add_argument("--ranker", choices=["llm", "lexical"], default="llm",
-                   help="rank candidate commands with the LLM (default) or by word overlap")
+    p.add_argument("--ranker", choices=["hybrid", "llm", "lexical"], default="hybrid",
+                   help="rank candidate commands with the LLM plus word overlap (default, weight "
+                        "llm.lexical_weight), the LLM alone, or the overlap alone (no model)")
+    p.add_argument("--lexical-weight", type=float, help="override llm.lexical_weight (hybrid)")
     p.add_argument("--scoring", choices=["sum", "mean", "pmi"], help="override llm.scoring")
     p.add_argument("--no-few-shot", action="store_true", help="no examples in the prompt")
     p.add_argument("--no-prune", action="store_true",

@@ -38,12 +38,19 @@ from assistant.understand.candidates import (
     strip_address,
 )
 from assistant.understand.intents import IntentHandlers
-from assistant.understand.ranking import LazyRanker, LexicalRanker, LlmRanker, Ranker, Scoring
+from assistant.understand.ranking import (
+    HybridRanker,
+    LazyRanker,
+    LexicalRanker,
+    LlmRanker,
+    Ranker,
+    Scoring,
+)
 from assistant.understand.result import Decision
 from assistant.understand.shots import Shot, cached_template_shots, template_shots
 
-__all__ = ["LazyRanker", "LexicalRanker", "LlmRanker", "LocalLlmFallback", "Ranker", "Scoring",
-           "Shot", "template_shots"]
+__all__ = ["HybridRanker", "LazyRanker", "LexicalRanker", "LlmRanker", "LocalLlmFallback", "Ranker",
+           "Scoring", "Shot", "template_shots"]
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -113,7 +120,7 @@ class LocalLlmFallback:
         """
         space = CommandSpace(home)
 
-        def build() -> LlmRanker:
+        def build() -> Ranker:
             from assistant.llm.local import LocalLlm
             from assistant.understand.templates import TemplateMatcher
 
@@ -125,11 +132,14 @@ class LocalLlmFallback:
                 area = None
             shots = cached_template_shots(matcher, space, area, settings.data_dir / "cache") \
                 if settings.llm.few_shot else []
-            return LlmRanker(model, shots, scoring=settings.llm.scoring,
-                             cache_dir=settings.data_dir / "cache")
+            ranker: Ranker = LlmRanker(model, shots, scoring=settings.llm.scoring,
+                                       cache_dir=settings.data_dir / "cache")
+            if settings.llm.lexical_weight > 0:
+                ranker = HybridRanker(ranker, settings.llm.lexical_weight)
+            return ranker
 
-        ranker: Ranker = LazyRanker(build) if lazy else build()
-        return cls(home, ranker, space=space, min_confidence=settings.llm.min_confidence)
+        return cls(home, LazyRanker(build) if lazy else build(), space=space,
+                   min_confidence=settings.llm.min_confidence)
 
     def close(self) -> None:
         close = getattr(self.ranker, "close", None)

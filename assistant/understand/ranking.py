@@ -82,7 +82,7 @@ class LlmRanker:
             return pmi
         return [p / s.tokens for p, s in zip(pmi, scored, strict=True)]
 
-    def warm_up(self) -> None:
+    def warm_up(self) -> None:  # also reached through HybridRanker.model
         """Evaluate the few-shot prompt now (kept in the KV cache, and on disk in
         ``cache_dir``, and reused by every request)."""
         self.llm.warm_prefix(self.llm.tokenize(self._prefix), self.cache_dir)
@@ -131,3 +131,24 @@ class LexicalRanker:
             ws = set(words(c.phrase)) - {"the", "in", "to", "of", "on", "with", "it"}
             out.append(2.0 * len(said & ws) / max(1, len(ws)))
         return out
+
+
+class HybridRanker:
+    """The model's scores plus ``weight`` times the word overlap: the overlap settles what
+    the request literally says, the model what it means when the words differ."""
+
+    name = "hybrid"
+
+    def __init__(self, model: Ranker, weight: float = 1.0) -> None:
+        self.model = model
+        self.weight = weight
+        self.lexical = LexicalRanker()
+
+    def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
+        return [m + self.weight * lx for m, lx in zip(self.model.scores(text, commands),
+                                                      self.lexical.scores(text, commands), strict=True)]
+
+    def close(self) -> None:
+        close = getattr(self.model, "close", None)
+        if close is not None:
+            close()
