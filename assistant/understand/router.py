@@ -167,6 +167,7 @@ class Understander:
         undo = tuple(a for a in resolved.undo
                      if not self.home.entity(a.entity_id).sensitive) if decision.actions else ()
         return replace(decision, actions=(*undo, *decision.actions),
+                       reply=("Okay, not that one. " if undo else "") + decision.reply,
                        candidates=({"intent": resolved.intent, "slots": dict(resolved.slots),
                                     "source": "context", "score": 1.0},),
                        reason=f"follow-up: {resolved.reason}"
