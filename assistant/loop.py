@@ -39,11 +39,11 @@ from assistant.wake.base import WakeDetector
 log = logging.getLogger(__name__)
 
 PREROLL_MS = 800
-"""Audio kept from before the chunk that woke us. The second stage may accept the wake
-word up to ~0.7 s after the first stage fired, and people run the command on."""
-COMMAND_LEAD_MS = 160
-"""The command starts this long before the first stage fired: Whisper hears the wake
-phrase's tail, and :func:`assistant.stt.whisper.strip_wake_phrase` removes it."""
+"""Audio kept from before the chunk that woke us (the second stage's window)."""
+COMMAND_LEAD_MS = 80
+"""The command starts this long before the chunk that woke us: people run the command
+on. Whisper hears the wake phrase's tail; :func:`assistant.stt.whisper.strip_wake_phrase`
+removes it."""
 REPLY_ECHO_MS = 400
 """After the assistant stops speaking, keep ignoring the wake word a little longer."""
 
@@ -170,7 +170,9 @@ class VoiceLoop:
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
-                start = (hit.t_detect_ms or chunk.end_ms) - 80 - COMMAND_LEAD_MS
+                # The hit comes just after the score's peak, i.e. the phrase's end (the first
+                # stage may have fired much earlier, on "Hey"): the command starts there.
+                start = hit.t_audio_ms - 80 - COMMAND_LEAD_MS
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms, [c.samples for c in heard])
                 return
