@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -48,6 +49,17 @@ GOAL_P95_MS = 1500.0
 NOISE_LEVEL = 30
 
 
+def packaged_config() -> str:
+    """configs/default.toml as a user copies it (its relative policy path made absolute):
+    the server under test is tuned like a real one."""
+    from assistant.config import configs_dir
+
+    folder = configs_dir()
+    text = (folder / "default.toml").read_text()
+    return re.sub(r'(?m)^(policy\s*=\s*")([^"/][^"]*)"',
+                  lambda m: f'{m.group(1)}{folder / m.group(2)}"', text)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,8 +79,8 @@ class ServerProcess:
         self.folder = folder
         self.port, self.wyoming_port = free_port(), free_port()
         self.names = [f"sat{i + 1}" for i in range(n_satellites)]
-        lines = ["[server]", f"port = {self.port}", f"wyoming_port = {self.wyoming_port}",
-                 'log_format = "json"']
+        lines = [packaged_config(), "[server]", f"port = {self.port}",
+                 f"wyoming_port = {self.wyoming_port}", 'log_format = "json"']
         for i, name in enumerate(self.names):
             lines += ["[[server.satellites]]", f'name = "{name}"', f'token = "{name}-token-123"',
                       f'area = "{AREAS[i % len(AREAS)]}"']

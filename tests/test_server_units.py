@@ -48,10 +48,15 @@ def test_any_other_bind_needs_a_token(host: str) -> None:
     assert ServerSettings(host=host, token=SecretStr("long-enough-token")).unsafe_binding() is None
 
 
-def test_the_example_config_is_valid_and_needs_its_token() -> None:
-    settings = load_settings(Path(__file__).resolve().parents[1] / "deploy" / "hearth.toml")
+def test_the_example_config_is_valid_and_needs_its_token(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "privacy.toml").write_text((repo / "configs" / "privacy.toml").read_text())
+    (tmp_path / "hearth.toml").write_text((repo / "configs" / "default.toml").read_text()
+                                          + (repo / "deploy" / "hearth.toml").read_text())
+    settings = load_settings(tmp_path / "hearth.toml")  # as docs/server.md installs it
     assert [s.name for s in settings.server.satellites] == ["kitchen", "bedroom"]
     assert settings.server.unsafe_binding()  # 0.0.0.0 without HEARTH_TOKEN: refused at start
+    assert settings.wake.models[0].candidate_threshold is not None  # the packaged tuning
 
 
 def test_bad_server_config_is_one_clear_line(tmp_path: Path) -> None:
