@@ -197,6 +197,7 @@ class Brain:
             self.stt = LockedTranscriber(self.voice.stt, threading.Lock())
             self.tts = LockedSpeaker(self.voice.tts, threading.Lock())
             self.new_wake([settings.wake.default])  # prove the wake model loads, now
+            self.llm_load_s = self._warm_local_llm()
             self.sentences = SentenceRouter()
             cloud = getattr(self.voice, "cloud", None)
             if cloud is not None and hasattr(cloud, "add_listener"):
@@ -205,6 +206,24 @@ class Brain:
             self.voice.close()
             raise
         self.load_s = time.monotonic() - t0
+
+    def _warm_local_llm(self) -> float | None:
+        """Load the local LLM now. ``hearth ask`` loads it lazily, on the first request the
+        templates miss; in a daemon that first miss would hold every room's turn for the
+        ~8 s the load takes (measured with bench_satellites). A load failure is left to
+        the fallback itself, as before: the server still starts."""
+        from assistant.understand.ranking import LazyRanker
+
+        ranker = getattr(getattr(self.voice, "local_llm", None), "ranker", None)
+        if not isinstance(ranker, LazyRanker):
+            return None
+        t0 = time.monotonic()
+        try:
+            ranker.ranker  # noqa: B018 - building it is the point
+        except Exception as exc:  # the fallback reports its own failure per turn
+            log.warning("the local LLM did not load at start: %s", str(exc)[:200])
+            return None
+        return round(time.monotonic() - t0, 2)
 
     def new_wake(self, names: list[str]) -> WakeDetector:
         """A fresh detector (it keeps stream state) for one source: openWakeWord, with the

@@ -110,7 +110,8 @@ class Daemon:
         brain = await asyncio.to_thread(Brain, self.settings)
         ctx = ServerContext.build(self.settings, brain)
         ctx.hub.add_listener(_log_record)
-        log.info("models loaded", extra={"fields": {"seconds": round(brain.load_s, 2)}})
+        log.info("models loaded", extra={"fields": {"seconds": round(brain.load_s, 2),
+                                                    "local_llm_s": brain.llm_load_s}})
         mic: MicrophoneLoop | None = None
         try:
             if s.microphone:
