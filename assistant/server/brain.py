@@ -230,8 +230,7 @@ class Brain:
         Whisper second stage when configured, sharing the loaded Whisper model."""
         from assistant.wake.factory import build_wake_detector
 
-        return build_wake_detector(self.settings, names,
-                                   whisper=getattr(self.voice.stt, "_model", None))
+        return build_wake_detector(self.settings, names, whisper=self.voice.stt.model)
 
     @property
     def retry_stt(self) -> Callable[[Samples], str] | None:
