@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.errors import HearthError
-from assistant.events import ActionApplied, Event, EventSink, IntentMatched, Reply, StageFailed
+from assistant.events import (
+    ActionApplied,
+    Escalated,
+    Event,
+    EventSink,
+    IntentMatched,
+    Reply,
+    StageFailed,
+)
 from assistant.home.base import HomeBackend
 from assistant.understand.result import Action, Decision
 from assistant.understand.router import Understander
@@ -103,6 +111,10 @@ class Pipeline:
             handled_by=decision.handled_by, confidence=decision.confidence,
             candidates=list(decision.candidates), reason=decision.reason,
         ))
+        if decision.escalation is not None:
+            sent = decision.escalation
+            send(Escalated(t_audio_ms=t_audio_ms, t_wall_ms=wall(), rule=sent.rule,
+                           endpoint=sent.endpoint, payload_bytes=sent.payload_bytes))
         applied: list[Action] = []
         errors: list[str] = []
         for action in decision.actions:

@@ -20,6 +20,7 @@ from assistant.app import TextAssistant
 from assistant.cli import main
 from assistant.config import Settings, load_settings
 from assistant.errors import CloudError
+from assistant.events import Escalated, Event
 from assistant.llm.cloud import AuditContext, AuditedCloud, CloudEndpoint
 from assistant.privacy.audit import AuditLog
 from assistant.privacy.minimise import CloudPayload
@@ -192,6 +193,21 @@ def test_placeholders_are_restored_in_the_reply(
     assert sent == "what is a nice way to remind <PERSON_1> to email <EMAIL_1>"
     assert result.reply == "I'll remind Alice to email bob@example.org. Done."
     assert b"Alice" not in server.bodies[0] and b"bob@example.org" not in server.bodies[0]
+
+
+def test_an_escalated_event_says_what_left_and_where(tmp_path: Path) -> None:
+    events: list[Event] = []
+    with (fault_server(scripted([chunk("George Eliot.")])) as server,
+          TextAssistant(settings_for(tmp_path, server.url), emit=events.append) as a):
+        a.ask("turn on the kitchen light")
+        assert not [e for e in events if isinstance(e, Escalated)]
+        a.ask(QUESTION)
+    [sent] = [e for e in events if isinstance(e, Escalated)]
+    [row] = audit_rows(tmp_path)
+    assert sent.endpoint == server.url and sent.rule == row.rule
+    assert sent.payload_bytes == len(server.bodies[0])
+    kinds = [e.type for e in events]
+    assert kinds.index("escalated") < len(kinds) - 1 and kinds[-1] == "reply"
 
 
 # ------------------------------------------------------------------ ask mode -------------

@@ -20,7 +20,7 @@ from typing import Any
 
 from assistant.audio.chunk import Samples
 from assistant.config import Settings
-from assistant.events import Escalated, EventSink
+from assistant.events import EventSink
 from assistant.home.base import HomeBackend
 from assistant.loop import Speaker, Transcriber
 from assistant.pipeline import Pipeline, TurnResult
@@ -119,8 +119,7 @@ class SharedPipeline(Pipeline):
     it); its *fields* are swapped in and out, under the turn lock, for this source's;
     the persistent conversation memory is keyed by ``memory_key`` for the turn.
     After each turn the privacy path's trace is taken (so it never leaks into another
-    source's turn): it becomes :attr:`last_privacy`, and an ``escalated`` event when
-    something left the device.
+    source's turn): it becomes :attr:`last_privacy`.
     """
 
     def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
@@ -170,12 +169,7 @@ class SharedPipeline(Pipeline):
         else:
             with self._sentences.routed_to(self.on_sentence):
                 result = super().handle_text(text, **kwargs)
-        report = self._privacy_report() if self._privacy_report else None
-        self.last_privacy = report
-        if report and report.get("sent"):
-            self.emit(Escalated(t_audio_ms=kwargs.get("t_audio_ms"), t_wall_ms=0.0,
-                                rule=str(report.get("rule")), endpoint=str(report.get("endpoint")),
-                                payload_bytes=int(report.get("payload_bytes") or 0)))
+        self.last_privacy = self._privacy_report() if self._privacy_report else None
         return result
 
 

@@ -45,7 +45,7 @@ from assistant.privacy.audit import AuditLog
 from assistant.privacy.minimise import TOOL_NAME, CloudPayload, build_payload
 from assistant.privacy.policy import CloudRequest, PolicyDecision, evaluate
 from assistant.privacy.redact import Redaction, Redactor
-from assistant.understand.result import Action, Decision
+from assistant.understand.result import Action, Decision, Escalation
 from assistant.understand.router import CONFIRM_WINDOW_S
 
 log = logging.getLogger(__name__)
@@ -337,6 +337,24 @@ class CloudFallback:
         return self._cloud
 
     def _send(
+        self,
+        prepared: _Prepared,
+        trace: PrivacyTrace,
+        previous: Decision | None,
+        *,
+        consent: str,
+        t0: float,
+    ) -> Decision:
+        decision = self._stream_reply(prepared, trace, previous, consent=consent, t0=t0)
+        if not trace.sent:
+            return decision
+        escalation = Escalation(
+            rule=prepared.policy.rule, endpoint=trace.endpoint or "",
+            payload_bytes=len(trace.body) if trace.body is not None else 0, audit_id=trace.audit_id,
+        )
+        return replace(decision, escalation=escalation)
+
+    def _stream_reply(
         self,
         prepared: _Prepared,
         trace: PrivacyTrace,

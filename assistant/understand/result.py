@@ -21,6 +21,16 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """What left the device for one decision; the audit log row has the rest."""
+
+    rule: str
+    endpoint: str
+    payload_bytes: int
+    audit_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Decision:
     """The outcome of understanding one utterance.
 
@@ -39,3 +49,5 @@ class Decision:
     left_device: bool = False
     expects_reply: bool = False
     """The assistant asked a question: listen for the answer without the wake word."""
+    escalation: Escalation | None = None
+    """Set when text was sent to the cloud for this decision (the ``escalated`` event)."""
