@@ -18,6 +18,7 @@ pytest.importorskip("uvicorn", reason="the Home Assistant test server needs uvic
 from assistant.errors import HomeError
 from assistant.home.hass import HassHome
 from assistant.home.settings import ExposureSettings, HomeAssistantSettings
+from assistant.understand.router import Understander
 from tests.conftest import run_hearth
 from tests.hass_test_server import FakeHomeAssistant, ServerThread
 from tests.mqtt_fleet import free_port
@@ -180,6 +181,17 @@ def test_state_changes_arrive_over_the_websocket(home: HassHome, server: ServerT
     server.fake.set_state("sensor.outside_temperature", "14.0")
     eventually(lambda: home.get_state("sensor.outside_temperature").state == "14.0")
     assert len(server.fake.rest_requests) == before  # read from memory, not polled
+
+
+def test_an_entity_added_later_is_understood_without_a_restart(
+    home: HassHome, server: ServerThread
+) -> None:
+    understander = Understander(home)
+    assert understander.decide("turn on the patio heater", area=None).handled_by != "local"
+    server.fake.set_state("switch.patio_heater", "off", friendly_name="Patio Heater")
+    eventually(lambda: "switch.patio_heater" in {e.entity_id for e in home.entities()})
+    decision = understander.decide("turn on the patio heater", area=None)
+    assert [a.entity_id for a in decision.actions] == ["switch.patio_heater"]
 
 
 def test_unavailable_entity_is_not_commanded(home: HassHome, server: ServerThread) -> None:

@@ -21,6 +21,7 @@ import pytest
 from assistant.errors import HomeError
 from assistant.home.mqtt import MqttHome
 from assistant.home.settings import ExposureSettings, MqttSettings
+from assistant.understand.router import Understander
 from tests.conftest import run_hearth
 from tests.mqtt_fleet import MOSQUITTO, Broker, Fleet
 
@@ -345,6 +346,25 @@ def test_entity_removed_by_empty_discovery(home: MqttHome, fleet: Fleet) -> None
     assert home.call_service("switch.turn_on", "switch.extra_plug", {}).state == "on"
     fleet.publish(topic, "", retain=True)
     eventually(lambda: "switch.extra_plug" not in {e.entity_id for e in home.entities()})
+
+
+def test_a_device_discovered_later_is_understood_without_a_restart(
+    home: MqttHome, fleet: Fleet
+) -> None:
+    topic = "homeassistant/switch/heater/config"
+    understander = Understander(home)
+    assert understander.decide("turn on the patio heater", area=None).handled_by != "local"
+    fleet.publish(topic, json.dumps({"name": "Patio Heater", "command_topic": "heater/set"}),
+                  retain=True)
+    try:
+        eventually(lambda: "switch.patio_heater" in {e.entity_id for e in home.entities()})
+        decision = understander.decide("turn on the patio heater", area=None)
+        assert decision.handled_by == "local"
+        assert [a.entity_id for a in decision.actions] == ["switch.patio_heater"]
+    finally:
+        fleet.publish(topic, "", retain=True)
+    eventually(lambda: "switch.patio_heater" not in {e.entity_id for e in home.entities()})
+    assert understander.decide("turn on the patio heater", area=None).handled_by != "local"
 
 
 # --- reliability -------------------------------------------------------------------

@@ -7,7 +7,7 @@ means the same thing on every backend.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,10 @@ class HomeBackend(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default has nothing to release."""
+
+    def add_listener(self, listener: Callable[[str], None]) -> None:  # noqa: B027 - optional hook
+        """Call ``listener(entity_id)`` when the home changes outside Hearth (``""``: the
+        entity list itself changed). A home that only changes through Hearth never calls it."""
 
     def entity(self, entity_id: str) -> Entity:
         from assistant.errors import HomeError

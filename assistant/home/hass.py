@@ -414,6 +414,9 @@ class HassHome(HomeBackend):
                 self._states[entity_id] = result
         return result
 
+    def add_listener(self, listener: Callable[[str], None]) -> None:
+        self.listeners.append(listener)
+
     def close(self) -> None:
         self._stop.set()
         ws = self._ws

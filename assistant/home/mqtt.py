@@ -589,6 +589,9 @@ class MqttHome(HomeBackend):
     def connected(self) -> bool:
         return self._outbox.connected
 
+    def add_listener(self, listener: Callable[[str], None]) -> None:
+        self.listeners.append(listener)
+
     def close(self) -> None:
         self._closing = True
         self._outbox.close()

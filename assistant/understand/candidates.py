@@ -156,6 +156,11 @@ class CommandSpace:
 
     def __init__(self, home: HomeBackend) -> None:
         self.home = home
+        self.reindex()
+
+    def reindex(self) -> None:
+        """Read the home's names again (a device was discovered, renamed or removed)."""
+        home = self.home
         self.entities = [e for e in home.entities() if _controllable(e)]
         self.areas = {a.id: a for a in home.areas()}
         self._names: dict[tuple[str, ...], list[Entity]] = defaultdict(list)

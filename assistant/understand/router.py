@@ -11,6 +11,8 @@ answer — persisted by :mod:`assistant.understand.context` so processes share i
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,6 +34,8 @@ from assistant.understand.templates import TemplateMatcher
 
 if TYPE_CHECKING:
     from assistant.skills.registry import SkillRegistry
+
+log = logging.getLogger(__name__)
 
 CONFIRM_WINDOW_S = 15.0
 
@@ -90,6 +94,27 @@ class Understander:
         self.memory = memory or ConversationMemory(None)
         self.space = CommandSpace(home)
         self.follow_ups = FollowUps(home, self.space, self._match_slots)
+        self._names = (tuple(home.entities()), tuple(home.areas()))
+        self._home_changed = threading.Event()
+        self._refreshing = threading.Lock()
+        home.add_listener(lambda _entity_id: self._home_changed.set())
+
+    def _refresh_names(self) -> None:
+        """Devices discovered, renamed or removed since the last turn join the templates and
+        the local LLM's commands now (hassil's parsed sentences are kept: this is cheap)."""
+        if not self._home_changed.is_set():
+            return
+        with self._refreshing:
+            self._home_changed.clear()
+            names = (tuple(self.home.entities()), tuple(self.home.areas()))
+            if names == self._names:
+                return  # only a state changed
+            self._names = names
+            self.templates.set_names(list(names[0]), list(names[1]))
+            spaces = [self.space, *(getattr(f, "space", None) for f in self.fallbacks)]
+            for space in {id(s): s for s in spaces if isinstance(s, CommandSpace)}.values():
+                space.reindex()
+        log.info("the home's names changed: %d entities, %d areas", len(names[0]), len(names[1]))
 
     def _match_slots(self, text: str, area: str | None) -> tuple[str, dict[str, object]] | None:
         match = self.templates.match(text, area=area)
@@ -105,10 +130,12 @@ class Understander:
     def is_complete_command(self, text: str, *, area: str | None) -> bool:
         """Would this text, as it stands, match a sentence template? (For ending a turn
         early at a short pause; decides nothing and remembers nothing.)"""
+        self._refresh_names()
         return self.templates.match(text, area=area) is not None
 
     def decide(self, text: str, *, area: str | None) -> Decision:
         """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
+        self._refresh_names()
         now = time.monotonic()
         self.conversation.utterance = text
         text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript

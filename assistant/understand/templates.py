@@ -72,7 +72,7 @@ def _spellings(names: tuple[str, ...]) -> list[str]:
 
 
 class TemplateMatcher:
-    """hassil over the home's names; build once per home, reuse for every turn."""
+    """hassil over the home's names: the sentences are parsed once; the names follow the home."""
 
     def __init__(
         self,
@@ -87,7 +87,14 @@ class TemplateMatcher:
                       *(extra_sentences or [])]:
             data = merge_intents(data, extra)
         self.intents = Intents.from_dict(data)
-        self.slot_lists: dict[str, SlotList] = {
+        self.language = language
+        self.slot_lists: dict[str, SlotList] = {}
+        self.set_names(entities, areas)
+        self.match("turn on the light", area=areas[0].id if areas else None)  # warm hassil's caches
+
+    def set_names(self, entities: list[Entity], areas: list[Area]) -> None:
+        """The home's names as hassil's slot lists (cheap: the sentences stay parsed)."""
+        self.slot_lists = {
             "name": TextSlotList.from_tuples(
                 [
                     (name, e.entity_id, self._entity_context(e))
@@ -102,8 +109,6 @@ class TemplateMatcher:
             ),
             "floor": TextSlotList.from_tuples([], allow_template=False),
         }
-        self.language = language
-        self.match("turn on the light", area=areas[0].id if areas else None)  # warm hassil's caches
 
     @staticmethod
     def _entity_context(entity: Entity) -> dict[str, Any]:
