@@ -112,3 +112,23 @@ def voice(settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
     assistant.events = events  # type: ignore[attr-defined]
     yield assistant
     assistant.close()
+
+
+@pytest.fixture(scope="module")
+def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A private PulseAudio daemon whose null sink's monitor is the default source: a
+    microphone for the real sounddevice path (play into it with ``paplay --device=hearth_mic``)."""
+    if not (shutil.which("pulseaudio") and shutil.which("paplay")):
+        pytest.skip("PulseAudio is not installed (scripts/setup.sh installs it)")
+    runtime = tmp_path_factory.mktemp("pulse")
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime),
+           "PULSE_RUNTIME_PATH": str(runtime / "pulse")}
+    start = subprocess.run(
+        ["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "--disallow-exit", "-n",
+         "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=hearth_mic",
+         "--load=module-always-sink"], env=env, capture_output=True, check=False)
+    if start.returncode != 0:
+        pytest.skip(f"PulseAudio did not start: {start.stderr.decode().strip()[-200:]}")
+    subprocess.run(["pactl", "set-default-source", "hearth_mic.monitor"], env=env, check=True)
+    yield env
+    subprocess.run(["pulseaudio", "--kill"], env=env, check=False)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
-import shutil
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +20,6 @@ from server_helpers import HEARTH, SATELLITES, Server, speech_file
 
 pytestmark = pytest.mark.real
 
-
-@pytest.fixture(scope="module")
-def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    if not (shutil.which("pulseaudio") and shutil.which("paplay")):
-        pytest.skip("PulseAudio is not installed (scripts/setup.sh installs it)")
-    runtime = tmp_path_factory.mktemp("pulse")
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime),
-           "PULSE_RUNTIME_PATH": str(runtime / "pulse")}
-    start = subprocess.run(
-        ["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "--disallow-exit", "-n",
-         "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=hearth_mic",
-         "--load=module-always-sink"], env=env, capture_output=True, check=False)
-    if start.returncode != 0:
-        pytest.skip(f"PulseAudio did not start: {start.stderr.decode().strip()[-200:]}")
-    subprocess.run(["pactl", "set-default-source", "hearth_mic.monitor"], env=env, check=True)
-    yield env
-    subprocess.run(["pulseaudio", "--kill"], env=env, check=False)
 
 
 def test_the_server_hears_its_own_microphone(pulse: dict[str, str], tmp_path: Path,
