@@ -97,8 +97,8 @@ def run_commands(settings: Any, clips: list[tuple[str, np.ndarray]], label: str)
             rows.append(row)
             progress(f"[{label} {i + 1}/{len(clips)}] {text!r}: action {row['action_ms']} ms, "
                      f"first audio {row['first_audio_ms']} ms ({row['end_reason']})")
-    acted = [r["action_ms"] for r in rows if r["action_ms"] is not None]
-    spoken = [r["first_audio_ms"] for r in rows if r["first_audio_ms"] is not None]
+    acted = [float(r["action_ms"]) for r in rows if r["action_ms"] is not None]
+    spoken = [float(r["first_audio_ms"]) for r in rows if r["first_audio_ms"] is not None]
     return {
         "label": label,
         "commands": len(rows),

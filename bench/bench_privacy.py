@@ -228,7 +228,7 @@ def _flush_prompt_cache(url: str) -> None:
     body = json.dumps({"model": "x", "max_tokens": 1, "messages": [
         {"role": "user", "content": f"flush {time.perf_counter()}"}]}).encode()
     u = urlparse(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=120)
     conn.request("POST", u.path, body, {"Content-Type": "application/json"})
     conn.getresponse().read()
     conn.close()
@@ -237,7 +237,7 @@ def _flush_prompt_cache(url: str) -> None:
 def _raw_timings(url: str, body: bytes) -> tuple[float, float]:
     """Time to first content token and to the first complete sentence, by a bare HTTP client."""
     u = urlparse(url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+    conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=120)
     splitter = SentenceSplitter()
     t0 = time.perf_counter()
     conn.request("POST", u.path, body, {"Content-Type": "application/json"})

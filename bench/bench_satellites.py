@@ -207,7 +207,8 @@ async def run_satellites(server: ServerProcess, command: np.ndarray, seconds: fl
                          interval: float, seed: int, expected: dict[str, str],
                          progress: Progress | None) -> list[SatResult]:
     rng = random.Random(seed)
-    sats, tasks, scheds = [], [], []
+    sats, scheds = [], []
+    tasks: list[asyncio.Task[Any]] = []
     t0 = time.monotonic() + 1.0
     for i, name in enumerate(server.names):
         area = AREAS[i % len(AREAS)]

@@ -135,6 +135,13 @@ def build_devices(prefix: str = "homeassistant") -> list[Device]:
 
         return handle
 
+    def json_light_report(base: str) -> Callable[[Device], list[tuple[str, str]]]:
+        def report(d: Device) -> list[tuple[str, str]]:
+            mode = "xy" if "x" in d.state["color"] else "rgb"
+            return [(base, json.dumps({**d.state, "color_mode": mode}))]
+
+        return report
+
     for obj, name, area, modes, color in (
         ("ceiling_light", "Ceiling Light", "Living Room", ["rgb"], {"r": 255, "g": 255, "b": 255}),
         ("bedroom_light", "Bedroom Light", "Bedroom", ["xy"], {"x": 0.3227, "y": 0.329}),
@@ -159,14 +166,7 @@ def build_devices(prefix: str = "homeassistant") -> list[Device]:
                 },
                 {"state": "OFF", "brightness": 254, "color": color},
                 json_light(base),
-                lambda d, base=base: [
-                    (
-                        base,
-                        json.dumps(
-                            {**d.state, "color_mode": "xy" if "x" in d.state["color"] else "rgb"}
-                        ),
-                    )
-                ],
+                json_light_report(base),
                 node="z2m",
             )
         )
