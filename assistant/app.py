@@ -113,7 +113,7 @@ class VoiceAssistant(TextAssistant):
         import openwakeword.model
         import openwakeword.vad  # noqa: F401
 
-        from assistant.stt.whisper import WhisperStt, bias_prompt
+        from assistant.stt.whisper import WhisperStt
         from assistant.tts.piper import PiperTts
         from assistant.vad.silero import FRAME_MS, SileroVad
         from assistant.wake.factory import build_wake_detector
@@ -147,15 +147,8 @@ class VoiceAssistant(TextAssistant):
             timed("home and sentence templates", lambda: super(VoiceAssistant, self).__init__(
                 settings, emit=emit), progress)
             try:
-                words = [n for e in self.home.entities() for n in e.names] + [
-                    a.name for a in self.home.areas()]
-                prompt = retry_prompt = None
-                if settings.stt.bias_to_home:
-                    prompt = bias_prompt(words)
-                    skill_words = self.skills.stt_words()
-                    retry_prompt = bias_prompt(words + skill_words) if skill_words else None
                 stt_f = pool.submit(timed, "speech-to-text (faster-whisper)", load_stt, progress,
-                                    prompt, retry_prompt)
+                                    *self._stt_prompts())
                 wake_f = pool.submit(timed, f"wake word ({', '.join(names)})", load_wake, progress,
                                      stt_f)
                 self.vad = timed("voice activity detector", SileroVad, progress)
@@ -171,6 +164,19 @@ class VoiceAssistant(TextAssistant):
             announcements=self.skills.announcements,
             retry_stt=self.stt.transcribe_retry if self.stt.can_retry else None)
         self.cloud.add_listener(self.loop.speak_streamed)  # first cloud sentence spoken at once
+        self.understander.names_listeners.append(
+            lambda: self.stt.set_prompts(*self._stt_prompts()))
+
+    def _stt_prompts(self) -> tuple[str | None, str | None]:
+        """Whisper's prompts: the home's names, then (for a retry) the skills' words too."""
+        from assistant.stt.whisper import bias_prompt
+
+        if not self.settings.stt.bias_to_home:
+            return None, None
+        words = [n for e in self.home.entities() for n in e.names] + [
+            a.name for a in self.home.areas()]
+        skill_words = self.skills.stt_words()
+        return bias_prompt(words), (bias_prompt(words + skill_words) if skill_words else None)
 
     def listen(self, chunks: Iterable[AudioChunk], *, wake_required: bool = True) -> list[TurnResult]:
         return self.loop.run(chunks, wake_required=wake_required and self.wake is not None)

@@ -353,6 +353,8 @@ def test_a_device_discovered_later_is_understood_without_a_restart(
 ) -> None:
     topic = "homeassistant/switch/heater/config"
     understander = Understander(home)
+    heard: list[int] = []  # e.g. the speech-to-text prompt, which lists the home's names
+    understander.names_listeners.append(lambda: heard.append(len(home.entities())))
     assert understander.decide("turn on the patio heater", area=None).handled_by != "local"
     fleet.publish(topic, json.dumps({"name": "Patio Heater", "command_topic": "heater/set"}),
                   retain=True)
@@ -361,6 +363,9 @@ def test_a_device_discovered_later_is_understood_without_a_restart(
         decision = understander.decide("turn on the patio heater", area=None)
         assert decision.handled_by == "local"
         assert [a.entity_id for a in decision.actions] == ["switch.patio_heater"]
+        assert len(heard) == 1
+        understander.decide("turn on the patio heater", area=None)
+        assert len(heard) == 1  # states changed, names did not
     finally:
         fleet.publish(topic, "", retain=True)
     eventually(lambda: "switch.patio_heater" not in {e.entity_id for e in home.entities()})

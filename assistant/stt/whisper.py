@@ -84,11 +84,15 @@ class WhisperStt:
             raise ModelError(f"cannot load speech-to-text model {folder}: {str(exc)[:200]}",
                              code="model_corrupt") from None
         self.settings = settings
-        self.prompt = prompt
         from faster_whisper.tokenizer import Tokenizer
 
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
                                     task="transcribe", language=settings.language)
+        self.set_prompts(prompt, retry_prompt)
+
+    def set_prompts(self, prompt: str | None, retry_prompt: str | None = None) -> None:
+        """The words to expect (the home's names change when devices come and go)."""
+        self.prompt = prompt
         self._prompt_tokens: list[int] = (
             self._tokenizer.encode(" " + prompt.strip()) if prompt else [])
         self._retry_tokens: list[int] | None = (

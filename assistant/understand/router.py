@@ -97,6 +97,8 @@ class Understander:
         self._names = (tuple(home.entities()), tuple(home.areas()))
         self._home_changed = threading.Event()
         self._refreshing = threading.Lock()
+        self.names_listeners: list[Callable[[], None]] = []
+        """Called after the home's names changed (the speech-to-text prompt follows them)."""
         home.add_listener(lambda _entity_id: self._home_changed.set())
 
     def _refresh_names(self) -> None:
@@ -115,6 +117,11 @@ class Understander:
             for space in {id(s): s for s in spaces if isinstance(s, CommandSpace)}.values():
                 space.reindex()
         log.info("the home's names changed: %d entities, %d areas", len(names[0]), len(names[1]))
+        for listener in self.names_listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("a listener to the home's names failed")
 
     def _match_slots(self, text: str, area: str | None) -> tuple[str, dict[str, object]] | None:
         match = self.templates.match(text, area=area)
