@@ -183,7 +183,7 @@ def test_state_changes_arrive_over_the_websocket(home: HassHome, server: ServerT
     assert len(server.fake.rest_requests) == before  # read from memory, not polled
 
 
-def test_an_entity_added_later_is_understood_without_a_restart(
+def test_an_entity_added_or_renamed_later_is_understood_without_a_restart(
     home: HassHome, server: ServerThread
 ) -> None:
     understander = Understander(home)
@@ -191,6 +191,10 @@ def test_an_entity_added_later_is_understood_without_a_restart(
     server.fake.set_state("switch.patio_heater", "off", friendly_name="Patio Heater")
     eventually(lambda: "switch.patio_heater" in {e.entity_id for e in home.entities()})
     decision = understander.decide("turn on the patio heater", area=None)
+    assert [a.entity_id for a in decision.actions] == ["switch.patio_heater"]
+    server.fake.set_state("switch.patio_heater", "on", friendly_name="Terrace Heater")  # renamed
+    eventually(lambda: home.entity("switch.patio_heater").name == "Terrace Heater")
+    decision = understander.decide("turn off the terrace heater", area=None)
     assert [a.entity_id for a in decision.actions] == ["switch.patio_heater"]
 
 

@@ -76,6 +76,13 @@ def normalise(raw: Mapping[str, Any]) -> EntityState:
     return EntityState(entity_id, state, attrs, available=state != "unavailable")
 
 
+def _naming(state: EntityState) -> tuple[Any, ...]:
+    """What an entity's name and capabilities are read from (a change rebuilds the list)."""
+    a = state.attributes
+    return (a.get("friendly_name"), a.get("device_class"), a.get("supported_features"),
+            a.get("supported_color_modes"))
+
+
 class _Rest:
     """The REST API with the token; every failure becomes one HomeError."""
 
@@ -317,13 +324,13 @@ class HassHome(HomeBackend):
             log.warning("Home Assistant WebSocket: ignoring a malformed event (%s)", exc)
             return
         with self._lock:
-            known = entity_id in self._states
+            before = self._states.get(entity_id)
             if state is None:
                 self._states.pop(entity_id, None)
             else:
                 self._states[entity_id] = state
-            if not known or state is None:
-                self._exposed = None
+            if before is None or state is None or _naming(before) != _naming(state):
+                self._exposed = None  # the entity list or a name changed
         for listener in list(self.listeners):
             try:
                 listener(entity_id)
