@@ -72,6 +72,8 @@ def build(settings: Settings, home: HomeBackend, args: argparse.Namespace) -> Un
         fallback = LocalLlmFallback.from_settings(settings, home, templates=understander.templates)
     fallback.prune = not args.no_prune
     fallback.guards = not args.no_guards
+    if args.explicit_confidence is not None:
+        fallback.explicit_confidence = args.explicit_confidence
     understander.fallbacks = [fallback]
     return understander
 
@@ -160,6 +162,8 @@ def describe_stack(args: argparse.Namespace) -> str:
         parts.append("no guards")
     if args.min_confidence is not None:
         parts.append(f"min_confidence={args.min_confidence}")
+    if args.explicit_confidence is not None:
+        parts.append(f"explicit_confidence={args.explicit_confidence}")
     return ", ".join(parts)
 
 
@@ -228,6 +232,8 @@ def main() -> int:
     p.add_argument("--ha-sentences-only", action="store_true",
                    help="templates from home-assistant-intents alone, without Hearth's sentences")
     p.add_argument("--min-confidence", type=float, help="override llm.min_confidence")
+    p.add_argument("--explicit-confidence", type=float,
+                   help="the bar when the request's words name the one command left (1: off)")
     p.add_argument("--threads", type=int, help="override llm.threads")
     p.add_argument("--config", type=Path, help="settings file (default: the packaged configs)")
     p.add_argument("--limit", type=int, help="first N utterances of each group (quick runs)")

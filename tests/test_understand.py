@@ -235,6 +235,63 @@ def test_command_space_only_names_real_entities(home: HomeBackend) -> None:
     assert all(c.intent is not None for c in commands)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("i want the lights off", [("light.turn_off", "light.living_room_ceiling", {}),
+                               ("light.turn_off", "light.floor_lamp", {})]),
+    ("i need the lights on", [("light.turn_on", "light.living_room_ceiling", {}),
+                              ("light.turn_on", "light.floor_lamp", {})]),
+    ("turn the brightness down", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 25}),
+                                  ("light.turn_on", "light.floor_lamp", {"brightness_pct": 25})]),
+    ("turn the kitchen brightness up", [("light.turn_on", "light.kitchen", {"brightness_pct": 75})]),
+])
+def test_wishes_and_brightness_turned_up_or_down(understander: Understander, home: HomeBackend,
+                                                 text: str,
+                                                 expected: list[tuple[str, str, dict[str, Any]]]) -> None:
+    lights_on(home, 50)
+    d = understander.decide(text, area=AREA)
+    assert d.handled_by == "local", d.reason
+    assert acts(d) == expected
+
+
+@pytest.mark.parametrize(("text", "unknown"), [
+    ("turn off the closet light", True),
+    ("switch off the light in the guest bedroom", True),
+    ("dim the screen", True),
+    ("make my phone brighter", True),
+    ("change light colours from blue to white", False),
+    ("hey siri change the current light settings", False),
+    ("raise the lamp's light", False),
+    ("turn off the lights in the master bedroom", False),
+])
+def test_words_before_a_device_or_place_name_another_only_when_they_are_names(
+        home: HomeBackend, text: str, unknown: bool) -> None:
+    """"closet light" names a device this home lacks; "change light", "current light" and
+    "the lamp's light" do not (a verb, a word of state, a possessive)."""
+    assert bool(CommandSpace(home).retrieve(text).unknown) == unknown
+
+
+def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
+    from assistant.understand.candidates import prune_by_cues
+
+    space = CommandSpace(home)
+
+    def kept(text: str) -> set[str]:
+        found = space.retrieve(text)
+        return {c.action for c in prune_by_cues(text, space.commands(found, space.targets(found, AREA)),
+                                                found)}
+
+    assert kept("turn the lights down to seven") == {"down"}  # a step, not on or off
+    assert kept("shut down the lights") == {"off"}
+    assert kept("increase the brightness it is hard to see down here") == {"up"}  # where, not which way
+    assert kept("turn my lights to some random colour") == {"colour"}
+
+
+def test_every_light_of_the_room_is_the_room_not_the_home(home: HomeBackend) -> None:
+    found = CommandSpace(home).retrieve("every light of the room increase its intensity")
+    assert not found.whole_home
+    assert CommandSpace(home).retrieve("every light in the house").whole_home
+
+
 def test_a_bare_device_name_is_not_a_command(understander: Understander) -> None:
     d = understander.decide("the floor lamp", area=AREA)
     assert d.actions == ()

@@ -111,6 +111,7 @@ def test_grammar_only_allows_the_listed_commands(llm: object) -> None:
     ("put the kitchen light out", "light.kitchen", "light.turn_off"),
     ("bedroom fan off right away", "fan.bedroom", "fan.turn_off"),
     ("i'd love the blinds open", "cover.living_room_blinds", "cover.open_cover"),
+    ("can you increase the light intensity in the kitchen", "light.kitchen", "light.turn_on"),
 ])
 def test_the_local_llm_acts_on_requests_the_templates_miss(stack: Understander, text: str,
                                                           entity_id: str, service: str) -> None:
@@ -135,6 +136,10 @@ def test_a_plug_named_by_its_kind_is_asked_about(stack: Understander) -> None:
     "what's the best brand of light bulbs",
     "i read a book about robot vacuums",
     "tell me a joke",
+    "dim the screen",
+    "set the display brightness to 50 percent",
+    "is the light on",
+    "the kitchen light keeps flickering off and on",
 ])
 def test_mentions_and_non_commands_do_nothing(stack: Understander, text: str) -> None:
     d = ask(stack, text)
@@ -163,6 +168,17 @@ def test_unlock_only_after_pending_confirmation_and_yes(stack: Understander) -> 
     d = stack.decide("yes", area=AREA)
     if d.actions:  # only if the request was understood and asked about
         assert [(a.service, a.entity_id) for a in d.actions] == [("lock.unlock", "lock.front_door")]
+
+
+def test_when_the_words_name_the_one_command_a_doubtful_model_does_not_drop_it(
+        stack: Understander) -> None:
+    """A device word and "off" (or a colour left open) leave one command; the model then only
+    judges whether it is a request, from a lower bar than when it chooses between commands."""
+    d = ask(stack, "turn my lights to some random colour")
+    assert d.handled_by == "clarify" and not d.actions
+    d = ask(stack, "change light colours from blue to white")
+    assert [(a.service, a.entity_id, a.data.get("rgb_color")) for a in d.actions] == [
+        ("light.turn_on", "light.living_room_ceiling", [255, 255, 255])]
 
 
 def test_every_llm_decision_says_why(stack: Understander) -> None:

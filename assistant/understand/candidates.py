@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
@@ -52,7 +53,9 @@ THING_WORDS: dict[str, str] = {
 WHOLE_HOME = re.compile(r"\b(?:house|home|flat|apartment|everywhere|every room|all rooms|"
                         r"whole place|all (?:the |my |our |of the )?(?:\w+ )?(?:lights|lamps)|"
                         r"every (?:single )?light)\b")
-HERE = re.compile(r"\b(?:in here|this room|here)\b")
+HERE = re.compile(r"\b(?:in here|this room|here|(?:in|of|for) (?:the |my |this )?room)\b")
+_WHERE = re.compile(r"\b(?:up|down|over|in|out) (?:here|there)\b")
+"""'down here', 'up there': where, not which way (not a cue for "down" or "up")."""
 _COLOURISH = re.compile(r"\b(?:colou?rs?|hue|tint|shade of|mood|ambience|ambiance)\b")
 _PERCENT = re.compile(r"\b(\d{1,3})\s*(?:%|percent|per cent)")
 _DEGREES = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:degrees?|°)")
@@ -124,9 +127,38 @@ PLAIN_WORDS = frozenset({
     "power", "toggle", "lower", "raise", "increase", "decrease", "brighten", "open", "close",
     "lock", "unlock", "run", "activate", "deactivate", "bright", "dark", "more", "less", "one",
     "electric", "wifi", "wireless", "robot", "robotic", "ceiling", "floor", "table", "standing",
+    # function words: determiners, pronouns, prepositions ("from light to dark", "no lights")
+    "no", "its", "his", "her", "their", "whose", "which", "what", "with", "at", "by", "from",
+    "into", "onto", "over", "under", "about", "than", "as", "or", "but", "if", "so", "is", "are",
+    "be", "was", "were", "can", "could", "would", "will", "should", "i", "me", "you", "we", "us",
+    # verbs of changing and wanting ("change light colours", "adjust lamp brightness")
+    "change", "adjust", "alter", "modify", "replace", "control", "use", "want", "need", "like",
+    "give", "let", "have", "keep", "leave", "help", "see", "try", "enable", "disable", "reset",
+    "restart", "reduce", "brighter", "dimmer", "darker", "lighter", "full", "half",
+    # describing words that say which state or kind, not which device ("the current light")
+    "current", "present", "existing", "normal", "regular", "usual", "whole", "entire", "single",
+    "new", "overhead", "ambient", "led", "little", "big", "small", "low", "high", "soft", "warm",
+    "cool", "nice", "two", "three", "few", "many", "several", "various", "different",
+    "colored", "coloured", "colorful", "colourful", "hue", "philips", "sitting", "living",
+    "master",
 })
+OTHER_THINGS = frozenset({
+    "screen", "screens", "display", "monitor", "phone", "phones", "iphone", "ipad", "tablet",
+    "laptop", "computer", "pc", "app", "apps", "car", "notification", "notifications",
+    "bluetooth", "wifi", "keyboard", "watch", "camera", "flashlight", "torch", "theme",
+})
+"""Things with a brightness, a colour or an on/off that are not the home's devices ("dim the
+screen", "turn the phone's brightness up"): a request about them is not for the home."""
+
 """Words that may stand before a device word without naming a device: "the", "smart",
-"all"... Any other word there ("closet light", "bedside lamp") names a device."""
+"all", verbs, prepositions and words of state... Any other word there ("closet light",
+"bedside lamp", "night light") names a device."""
+
+
+def _plain(word: str, known: set[str]) -> bool:
+    """A word that, before a device or place word, does not make it another device or place."""
+    return (word in DEVICE_NOUNS or word in known or word in PLAIN_WORDS or word in DOMAIN_WORDS
+            or word in THING_WORDS or word in COLORS or word.isdigit())
 
 
 @dataclass
@@ -216,15 +248,25 @@ class CommandSpace:
             if thing and thing not in found.things and self._by_thing.get(thing):
                 found.things.append(thing)
         known = {w for n in self._names for w in n} | {w for n in self._area_names for w in n}
+        area_starts = {i for i in range(len(toks)) if used[i] and (i == 0 or not used[i - 1])}
         for i, tok in enumerate(toks):
-            if tok in DEVICE_NOUNS and i and not used[i] and not used[i - 1]:
-                before = toks[i - 1]
-                if not (before in known or before in PLAIN_WORDS or before in DOMAIN_WORDS
-                        or before in THING_WORDS or before in COLORS or before.isdigit()):
+            if not i or used[i - 1]:
+                continue
+            if tok in DEVICE_NOUNS and not used[i]:
+                before = toks[i - 1].removesuffix("'s")  # "the lamp's light": the lamp's own
+                if not _plain(before, known):
                     found.unknown.append(f"{before} {tok}")
+            elif i in area_starts and not found.entities and toks[i - 1] not in _CUE_WORDS \
+                    and not _plain(toks[i - 1], known):
+                # "the drawing hall", "the guest bedroom": a place this home does not have
+                found.unknown.append(f"{toks[i - 1]} {tok}")
+        if not found.entities and not any(t in DEVICE_NOUNS for t in toks):
+            found.unknown.extend(t for t in toks if t.removesuffix("'s") in OTHER_THINGS)
         lowered = " ".join(toks)
-        found.whole_home = bool(WHOLE_HOME.search(lowered))
         found.here = bool(HERE.search(lowered))
+        # "every light of the room": the room says where, not the whole home
+        found.whole_home = bool(WHOLE_HOME.search(lowered)) and not (
+            found.here and not re.search(r"\b(?:house|home|flat|apartment)\b", lowered))
         for i, tok in enumerate(toks):  # the last colour named: "from blue to white" -> white
             pair = " ".join(toks[i - 1:i + 1]) if i else ""
             if pair in COLORS:
@@ -413,6 +455,7 @@ _CUES: dict[str, frozenset[str]] = {
                          "chilly", "freezing"}),
     "cooler": frozenset({"cooler", "colder", "cool", "down", "lower", "decrease", "hot", "warm"}),
 }
+_CUE_WORDS = frozenset().union(*_CUES.values())
 _OPPOSITE = {"on": "off", "off": "on", "up": "down", "down": "up", "start": "dock", "dock": "start",
              "open": "close", "close": "open", "lock": "unlock", "unlock": "lock",
              "louder": "quieter", "quieter": "louder", "warmer": "cooler", "cooler": "warmer",
@@ -423,10 +466,18 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
     """Drop the commands the request's own words rule out: "turn the lamp off" keeps no
     "on"; "dim the lights" keeps neither "brighter" nor "off"; a colour keeps colours.
     Returns the commands unchanged when the words say nothing either way."""
-    said = set(words(text))
+    toks = words(_WHERE.sub(" ", text.lower()))
+    said = set(toks)
+    # "shut down" / "power down" switch off; "up"/"down" alone step ("turn the lights down")
+    said |= {"off" for a, b in pairwise(toks)
+             if b == "down" and a in ("shut", "power", "close")}
     kept = list(commands)
     if found.colour is not None:
         colour = [c for c in kept if c.action.startswith("colour:")]
+        if colour:
+            return colour
+    if _COLOURISH.search(found.text.lower()) and not said & (_CUES["on"] | _CUES["off"]):
+        colour = [c for c in kept if c.action == "colour"]  # "a different colour": which one?
         if colour:
             return colour
     if found.percent is not None:
@@ -437,13 +488,42 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
         opposite = _OPPOSITE[action]
         if said & cue and not said & _CUES[opposite]:
             kept = [c for c in kept if c.action != opposite]
-    stepping = said & (_CUES["up"] | _CUES["down"]) - {"up", "down", "more", "less"}
     switching = said & (_CUES["on"] | _CUES["off"])
+    stepping = said & (_CUES["up"] | _CUES["down"]) - {"more", "less"}
+    if switching:  # "shut down", "switch on the light up there": up/down are not steps then
+        stepping -= {"up", "down"}
     if stepping and not switching:
         kept = [c for c in kept if c.action not in ("on", "off")] or kept  # "dim" is not "off"
     if switching and not stepping:
         kept = [c for c in kept if c.action not in ("up", "down")] or kept  # "off" is not "dim"
     return kept or commands
+
+
+_QUESTION = re.compile(r"^(?:how|what|what's|when|why|which|who|where|is|are|does|do|did|was|"
+                       r"were|has|have|should|shall)\b")
+_DEVICE_WORDS = DEVICE_NOUNS | {"lighting", "brightness", "intensity", "colour", "color", "hue",
+                                "wemo", "roomba", "hoover", "coffee", "espresso", "tv",
+                                "television"}
+
+
+def explicit(text: str, command: Command, found: Retrieval) -> bool:
+    """Do the request's own words say both what to do and to what? ("i want the lights
+    off": a device word and "off"). Then the only question left for the model is whether
+    it is a request at all, not which of several things it means. Questions never are."""
+    toks = words(_WHERE.sub(" ", text.lower()))
+    if not toks or _QUESTION.match(" ".join(toks)):
+        return False
+    said = set(toks)
+    action = command.action
+    if action.startswith(("colour:", "pct", "pos", "vol", "deg")):
+        says_action = True  # a value the words named ("blue", "40 percent")
+    elif action == "colour":
+        says_action = bool(_COLOURISH.search(" ".join(toks)))  # "a random colour": which one?
+    else:
+        cue = _CUES.get(action)
+        says_action = bool(cue and said & cue)
+    names_device = bool(said & _DEVICE_WORDS or found.entities or found.areas or found.things)
+    return says_action and names_device
 
 
 _NOUNS: dict[str, tuple[str, str]] = {

@@ -34,6 +34,7 @@ from assistant.understand.candidates import (
     CommandSpace,
     Retrieval,
     Target,
+    explicit,
     prune_by_cues,
     strip_address,
 )
@@ -95,7 +96,7 @@ class LocalLlmFallback:
     def __init__(self, home: HomeBackend, ranker: Ranker, *, handlers: IntentHandlers | None = None,
                  space: CommandSpace | None = None, min_confidence: float = 0.5,
                  clarify_ratio: float = 0.5, max_commands: int = 24, prune: bool = True,
-                 guards: bool = True) -> None:
+                 guards: bool = True, explicit_confidence: float = 0.2) -> None:
         self.home = home
         self.ranker = ranker
         self.handlers = handlers or IntentHandlers(home)
@@ -108,6 +109,9 @@ class LocalLlmFallback:
         self.prune = prune
         """Let the request's own words rule out contradicting commands (measured: on)."""
         self.guards = guards
+        self.explicit_confidence = explicit_confidence
+        """When the words name the one command left (a device and "off"), act on it from this
+        probability (instead of ``min_confidence``): the model only judges "is it a request"."""
         """Pass mentions, other topics, requests for later and unknown devices (measured: on)."""
 
     @classmethod
@@ -183,12 +187,19 @@ class LocalLlmFallback:
                                                                  same_action[0][1], p_top):
             # the request is a command (all devices together beat "none"), the device is open
             return self._clarify(top, [c for c, _ in same_action], targets, p_action, shown)
+        real = [c for c in commands if c.intent is not None]
+        threshold = self.min_confidence
+        if (best.intent is None or p_best < self.min_confidence) and len(real) == 1 \
+                and explicit(said, real[0], found) and p_top >= self.explicit_confidence:
+            # the words name the one thing to do; the model only doubted it was a request
+            best, p_best, threshold = top, p_top, self.explicit_confidence
+            why += "; the request's words name it"
         if best.intent is None:
             return self._pass(previous, f"the local LLM judged it not a home command "
                                         f"(p={p_best:.2f} among {why})", shown)
-        if p_best < self.min_confidence:
+        if p_best < threshold:
             return self._pass(previous, f"the local LLM is not sure (best {best.phrase!r}, "
-                                        f"p={p_best:.2f} < {self.min_confidence:.2f}, {why})", shown)
+                                        f"p={p_best:.2f} < {threshold:.2f}, {why})", shown)
         assert best.intent is not None
         decision = self.handlers.handle(best.intent, dict(best.slots), area)
         handled_by = decision.handled_by if decision.handled_by != "local" else "local_llm"
