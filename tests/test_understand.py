@@ -64,6 +64,8 @@ def lights_on(home: HomeBackend, pct: int = 50) -> None:
     ("clean the kitchen", [("vacuum.start", "vacuum.robot", {})]),
     ("start house cleaning", [("vacuum.start", "vacuum.robot", {})]),
     ("make the bedroom light blue", [("light.turn_on", "light.bedroom", {"rgb_color": [0, 0, 255]})]),
+    ("get the coffee going", [("switch.turn_on", "switch.coffee_maker", {})]),
+    ("brew me a cup", [("switch.turn_on", "switch.coffee_maker", {})]),
 ])
 def test_hearth_sentences(understander: Understander, text: str,
                           expected: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -284,6 +286,10 @@ def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
     assert kept("shut down the lights") == {"off"}
     assert kept("increase the brightness it is hard to see down here") == {"up"}  # where, not which way
     assert kept("turn my lights to some random colour") == {"colour"}
+    assert kept("pause the vacuum") == {"dock"}  # "the vacuum" is the device, not the verb
+    assert kept("please turn on the robot vacuum") == {"start"}
+    assert kept("lights to max") == {"pct100"}
+    assert kept("make it green in here") == {"colour:green"}  # only lights have a colour
 
 
 def test_every_light_of_the_room_is_the_room_not_the_home(home: HomeBackend) -> None:

@@ -59,6 +59,7 @@ _WHERE = re.compile(r"\b(?:up|down|over|in|out) (?:here|there)\b")
 _COLOURISH = re.compile(r"\b(?:colou?rs?|hue|tint|shade of|mood|ambience|ambiance)\b")
 _PERCENT = re.compile(r"\b(\d{1,3})\s*(?:%|percent|per cent)")
 _DEGREES = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:degrees?|°)")
+_FULL = re.compile(r"\b(?:full|max|maximum|maximal|brightest|highest)\b")
 _NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
                  "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
 
@@ -153,6 +154,14 @@ screen", "turn the phone's brightness up"): a request about them is not for the 
 """Words that may stand before a device word without naming a device: "the", "smart",
 "all", verbs, prepositions and words of state... Any other word there ("closet light",
 "bedside lamp", "night light") names a device."""
+
+
+_CHANGE_VERBS = frozenset({"make", "turn", "set", "change", "switch", "put", "go", "show"})
+
+
+def said_verb(toks: list[str]) -> bool:
+    """Does the request change something ("make it green", "change to blue")?"""
+    return bool(_CHANGE_VERBS & set(toks))
 
 
 def _plain(word: str, known: set[str]) -> bool:
@@ -273,6 +282,9 @@ class CommandSpace:
                 found.colour = pair
             elif tok in COLORS and tok != "black":
                 found.colour = tok
+        if found.colour and not (found.domains or found.entities or found.things) \
+                and said_verb(toks):
+            found.domains.append("light")  # "make it green in here": only lights have a colour
         m = _PERCENT.search(lowered)
         if m:
             found.percent = max(0, min(100, int(m.group(1))))
@@ -280,6 +292,8 @@ class CommandSpace:
             m2 = re.search(r"\b(" + "|".join(_NUMBER_WORDS) + r")\s*(?:%|percent)", lowered)
             if m2:
                 found.percent = _NUMBER_WORDS[m2.group(1)]
+            elif _FULL.search(lowered) and "light" in found.domains:
+                found.percent = 100  # "full brightness", "lights to max"
         d = _DEGREES.search(lowered)
         if d:
             found.degrees = float(d.group(1))
@@ -441,8 +455,10 @@ _CUES: dict[str, frozenset[str]] = {
                      "boost", "more"}),
     "down": frozenset({"dim", "dimmer", "darker", "darken", "lower", "down", "decrease",
                        "reduce", "less", "low", "minimize", "minimise", "soften"}),
-    "start": frozenset({"start", "begin", "clean", "cleaning", "vacuum", "hoover", "run", "go"}),
-    "dock": frozenset({"stop", "dock", "return", "home", "base"}),
+    "start": frozenset({"start", "begin", "clean", "cleaning", "vacuum", "hoover", "run", "go",
+                        "on", "activate"}),
+    "dock": frozenset({"stop", "dock", "return", "home", "base", "pause", "halt", "end", "finish",
+                       "cancel", "quit", "enough", "off"}),
     "open": frozenset({"open", "raise", "up"}),
     "close": frozenset({"close", "shut", "lower", "down"}),
     "lock": frozenset({"lock", "secure"}),
@@ -471,6 +487,9 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
     # "shut down" / "power down" switch off; "up"/"down" alone step ("turn the lights down")
     said |= {"off" for a, b in pairwise(toks)
              if b == "down" and a in ("shut", "power", "close")}
+    # "pause the vacuum": after "the" it is the device, not the verb "vacuum"
+    said -= {b for a, b in pairwise(toks) if b in ("vacuum", "hoover")
+             and a in ("the", "my", "our", "a", "robot", "robotic")}
     kept = list(commands)
     if found.colour is not None:
         colour = [c for c in kept if c.action.startswith("colour:")]
@@ -500,9 +519,9 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
 
 
 _QUESTION = re.compile(r"^(?:how|what|what's|when|why|which|who|where|is|are|does|do|did|was|"
-                       r"were|has|have|should|shall)\b")
+                       r"were|should|shall|(?:has|have) (?:you|i|we|they|he|she|it))\b")
 _DEVICE_WORDS = DEVICE_NOUNS | {"lighting", "brightness", "intensity", "colour", "color", "hue",
-                                "wemo", "roomba", "hoover", "coffee", "espresso", "tv",
+                                "wemo", "roomba", "hoover", "robot", "coffee", "espresso", "tv",
                                 "television"}
 
 
