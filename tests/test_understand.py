@@ -66,6 +66,8 @@ def lights_on(home: HomeBackend, pct: int = 50) -> None:
     ("make the bedroom light blue", [("light.turn_on", "light.bedroom", {"rgb_color": [0, 0, 255]})]),
     ("get the coffee going", [("switch.turn_on", "switch.coffee_maker", {})]),
     ("brew me a cup", [("switch.turn_on", "switch.coffee_maker", {})]),
+    ("make me a coffee olly", [("switch.turn_on", "switch.coffee_maker", {})]),
+    ("time to clean the house", [("vacuum.start", "vacuum.robot", {})]),
 ])
 def test_hearth_sentences(understander: Understander, text: str,
                           expected: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -110,6 +112,8 @@ def test_whole_home_means_every_room(understander: Understander) -> None:
 
 def test_wake_name_left_in_the_transcript_is_ignored(understander: Understander) -> None:
     assert strip_address("Olly, turn on the kitchen light") == "turn on the kitchen light"
+    assert strip_address("turn on the kitchen light, olly") == "turn on the kitchen light"
+    assert strip_address("turn on the computer") == "turn on the computer"
     d = understander.decide("alexa turn on the kitchen light", area=AREA)
     assert acts(d) == [("light.turn_on", "light.kitchen", {})]
 
@@ -245,6 +249,10 @@ def test_command_space_only_names_real_entities(home: HomeBackend) -> None:
     ("turn the brightness down", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 25}),
                                   ("light.turn_on", "light.floor_lamp", {"brightness_pct": 25})]),
     ("turn the kitchen brightness up", [("light.turn_on", "light.kitchen", {"brightness_pct": 75})]),
+    ("i want it brighter", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 75}),
+                            ("light.turn_on", "light.floor_lamp", {"brightness_pct": 75})]),
+    ("it's too dim in here", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 75}),
+                              ("light.turn_on", "light.floor_lamp", {"brightness_pct": 75})]),
 ])
 def test_wishes_and_brightness_turned_up_or_down(understander: Understander, home: HomeBackend,
                                                  text: str,
@@ -290,6 +298,8 @@ def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
     assert kept("please turn on the robot vacuum") == {"start"}
     assert kept("lights to max") == {"pct100"}
     assert kept("make it green in here") == {"colour:green"}  # only lights have a colour
+    assert kept("go clean the kitchen") == {"start"}  # the place to clean, not the vacuum's room
+    assert kept("disable the bedroom fan") == {"off"}
 
 
 def test_every_light_of_the_room_is_the_room_not_the_home(home: HomeBackend) -> None:

@@ -25,6 +25,9 @@ from assistant.understand.intents import COLORS
 
 WAKE_NAMES = r"(?:hey |ok |okay |hi )?(?:olly|ollie|alexa|siri|google|jarvis|computer|hearth|assistant)"
 _LEAD = re.compile(rf"^(?:{WAKE_NAMES}[, ]+)+")
+_TRAIL = re.compile(r"[, ]+(?:olly|ollie|alexa|siri|jarvis|hearth)[.!?]*$")
+"""A wake name said after the request ("make me a coffee, olly"); only names that are not
+also things ("turn on the computer" keeps its computer)."""
 _WORD = re.compile(r"[a-z0-9%]+(?:'[a-z]+)?(?:\.[0-9]+)?")
 
 # A word -> the domain it points at. Only words that say "a device of this kind".
@@ -66,7 +69,7 @@ _NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50
 
 def strip_address(text: str) -> str:
     """'Olly, turn on the light' -> 'turn on the light': a wake name left in a transcript."""
-    cleaned = _LEAD.sub("", text.strip().lower().replace("’", "'"))
+    cleaned = _TRAIL.sub("", _LEAD.sub("", text.strip().lower().replace("’", "'")))
     return cleaned if cleaned else text
 
 
@@ -141,7 +144,7 @@ PLAIN_WORDS = frozenset({
     "new", "overhead", "ambient", "led", "little", "big", "small", "low", "high", "soft", "warm",
     "cool", "nice", "two", "three", "few", "many", "several", "various", "different",
     "colored", "coloured", "colorful", "colourful", "hue", "philips", "sitting", "living",
-    "master",
+    "master", "mood",
 })
 OTHER_THINGS = frozenset({
     "screen", "screens", "display", "monitor", "phone", "phones", "iphone", "ipad", "tablet",
@@ -342,6 +345,8 @@ class CommandSpace:
             ents = [e for a in found.areas for e in self._by_domain_area.get((domain, a), [])] \
                 if found.areas else self._by_domain.get(domain, [])
             return [self._entity_target(e) for e in ents][:6]
+        if domain == "vacuum":  # "clean the kitchen": the place is where to clean, not which vacuum
+            return [self._group_target(self._by_domain[domain])] if self._by_domain.get(domain) else []
         if found.areas:
             return [self._area_target(domain, a, noun) for a in found.areas
                     if self._by_domain_area.get((domain, a))]
@@ -449,8 +454,8 @@ class CommandSpace:
 # Words that say which way a request goes. A 135M model weighs "turn on" and "turn off"
 # almost alike, so when the words are explicit, the choice is not left to it.
 _CUES: dict[str, frozenset[str]] = {
-    "on": frozenset({"on", "activate", "illuminate", "start"}),
-    "off": frozenset({"off", "out", "kill", "deactivate", "shut", "stop"}),
+    "on": frozenset({"on", "activate", "illuminate", "start", "enable"}),
+    "off": frozenset({"off", "out", "kill", "deactivate", "shut", "stop", "disable"}),
     "up": frozenset({"brighter", "brighten", "bright", "lighter", "increase", "raise", "up",
                      "boost", "more"}),
     "down": frozenset({"dim", "dimmer", "darker", "darken", "lower", "down", "decrease",
