@@ -253,6 +253,12 @@ def test_command_space_only_names_real_entities(home: HomeBackend) -> None:
                             ("light.turn_on", "light.floor_lamp", {"brightness_pct": 75})]),
     ("it's too dim in here", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 75}),
                               ("light.turn_on", "light.floor_lamp", {"brightness_pct": 75})]),
+    ("the room is too dark", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 75}),
+                              ("light.turn_on", "light.floor_lamp", {"brightness_pct": 75})]),
+    ("the lights are way too bright", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 25}),
+                                       ("light.turn_on", "light.floor_lamp", {"brightness_pct": 25})]),
+    ("set brightness higher", [("light.turn_on", "light.living_room_ceiling", {"brightness_pct": 75}),
+                               ("light.turn_on", "light.floor_lamp", {"brightness_pct": 75})]),
 ])
 def test_wishes_and_brightness_turned_up_or_down(understander: Understander, home: HomeBackend,
                                                  text: str,
@@ -292,6 +298,7 @@ def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
 
     assert kept("turn the lights down to seven") == {"down"}  # a step, not on or off
     assert kept("shut down the lights") == {"off"}
+    assert kept("shut the lights down") == {"off"}
     assert kept("increase the brightness it is hard to see down here") == {"up"}  # where, not which way
     assert kept("turn my lights to some random colour") == {"colour"}
     assert kept("pause the vacuum") == {"dock"}  # "the vacuum" is the device, not the verb

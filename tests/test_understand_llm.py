@@ -141,6 +141,7 @@ def test_a_plug_named_by_its_kind_is_asked_about(stack: Understander) -> None:
     "set the display brightness to 50 percent",
     "is the light on",
     "the kitchen light keeps flickering off and on",
+    "it's too bright outside",
 ])
 def test_mentions_and_non_commands_do_nothing(stack: Understander, text: str) -> None:
     d = ask(stack, text)

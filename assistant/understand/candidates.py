@@ -489,9 +489,9 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
     Returns the commands unchanged when the words say nothing either way."""
     toks = words(_WHERE.sub(" ", text.lower()))
     said = set(toks)
-    # "shut down" / "power down" switch off; "up"/"down" alone step ("turn the lights down")
-    said |= {"off" for a, b in pairwise(toks)
-             if b == "down" and a in ("shut", "power", "close")}
+    # "up"/"down" alone step ("turn the lights down")
+    if "down" in said and said & {"shut", "power"}:
+        said.add("off")  # "shut down", "power the lights down": off, not dimmer
     # "pause the vacuum": after "the" it is the device, not the verb "vacuum"
     said -= {b for a, b in pairwise(toks) if b in ("vacuum", "hoover")
              and a in ("the", "my", "our", "a", "robot", "robotic")}

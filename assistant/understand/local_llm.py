@@ -183,14 +183,16 @@ class LocalLlmFallback:
         same_action = [(c, p) for c, p in ranked if c.action == top.action and c.group != top.group]
         p_action = p_top + sum(p for _, p in same_action)
         p_none = dict((c.phrase, p) for c, p in ranked)[NOT_A_COMMAND.phrase]
-        if same_action and p_action > p_none and self._ambiguous(found, targets, top,
-                                                                 same_action[0][1], p_top):
+        real = [c for c in commands if c.intent is not None]
+        # the words name the action and the kind of device, and every command left does it
+        said_so = bool(real) and len({c.action for c in real}) == 1 \
+            and explicit(said, real[0], found) and p_action >= self.explicit_confidence
+        if same_action and (p_action > p_none or said_so) and self._ambiguous(
+                found, targets, top, same_action[0][1], p_top):
             # the request is a command (all devices together beat "none"), the device is open
             return self._clarify(top, [c for c, _ in same_action], targets, p_action, shown)
-        real = [c for c in commands if c.intent is not None]
         threshold = self.min_confidence
-        if (best.intent is None or p_best < self.min_confidence) and len(real) == 1 \
-                and explicit(said, real[0], found) and p_top >= self.explicit_confidence:
+        if (best.intent is None or p_best < self.min_confidence) and len(real) == 1 and said_so:
             # the words name the one thing to do; the model only doubted it was a request
             best, p_best, threshold = top, p_top, self.explicit_confidence
             why += "; the request's words name it"
