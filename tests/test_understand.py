@@ -278,6 +278,8 @@ def test_wishes_and_brightness_turned_up_or_down(understander: Understander, hom
     ("hey siri change the current light settings", False),
     ("raise the lamp's light", False),
     ("turn off the lights in the master bedroom", False),
+    ("turn on the lights in the garden", True),
+    ("turn on the lights in the garage", False),
 ])
 def test_words_before_a_device_or_place_name_another_only_when_they_are_names(
         home: HomeBackend, text: str, unknown: bool) -> None:
@@ -307,6 +309,17 @@ def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
     assert kept("make it green in here") == {"colour:green"}  # only lights have a colour
     assert kept("go clean the kitchen") == {"start"}  # the place to clean, not the vacuum's room
     assert kept("disable the bedroom fan") == {"off"}
+
+
+def test_only_requests_said_as_requests_count_as_explicit() -> None:
+    from assistant.understand.candidates import request_form
+
+    for text in ("turn the lights off", "can you please dim the lights", "lights off please",
+                 "the lights need to be off", "i want red lights", "please help me turn on the fan"):
+        assert request_form(text), text
+    for text in ("my mom turned off the lights", "i hate it when the lights go off",
+                 "it's nice when the lights are on", "we left the lights on"):
+        assert not request_form(text), text
 
 
 def test_every_light_of_the_room_is_the_room_not_the_home(home: HomeBackend) -> None:

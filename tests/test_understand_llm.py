@@ -142,6 +142,12 @@ def test_a_plug_named_by_its_kind_is_asked_about(stack: Understander) -> None:
     "is the light on",
     "the kitchen light keeps flickering off and on",
     "it's too bright outside",
+    "don't turn off the lights",
+    "please never turn off the lights",
+    "my mom turned off the lights",
+    "i wish i could turn on the lights with my mind",
+    "increase the brightness of my kindle",
+    "turn off the lights in my car",
 ])
 def test_mentions_and_non_commands_do_nothing(stack: Understander, text: str) -> None:
     d = ask(stack, text)

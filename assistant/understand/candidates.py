@@ -150,6 +150,7 @@ OTHER_THINGS = frozenset({
     "screen", "screens", "display", "monitor", "phone", "phones", "iphone", "ipad", "tablet",
     "laptop", "computer", "pc", "app", "apps", "car", "notification", "notifications",
     "bluetooth", "wifi", "keyboard", "watch", "camera", "flashlight", "torch", "theme",
+    "kindle", "font", "oven", "dishwasher", "microwave",
 })
 """Things with a brightness, a colour or an on/off that are not the home's devices ("dim the
 screen", "turn the phone's brightness up"): a request about them is not for the home."""
@@ -171,6 +172,12 @@ def _plain(word: str, known: set[str]) -> bool:
     """A word that, before a device or place word, does not make it another device or place."""
     return (word in DEVICE_NOUNS or word in known or word in PLAIN_WORDS or word in DOMAIN_WORDS
             or word in THING_WORDS or word in COLORS or word.isdigit())
+
+
+_AWAY = re.compile(r"\b(?:in|on|at|outside|around|of) (?:the |my |our |your )?(car|truck|garden|yard|"
+                   r"backyard|porch|patio|balcony|terrace|basement|attic|closet|shed|driveway|"
+                   r"cellar|loft|office building|work)\b")
+"""Places a request may name that are not rooms: unknown unless this home has such an area."""
 
 
 @dataclass
@@ -274,6 +281,9 @@ class CommandSpace:
                 found.unknown.append(f"{toks[i - 1]} {tok}")
         if not found.entities and not any(t in DEVICE_NOUNS for t in toks):
             found.unknown.extend(t for t in toks if t.removesuffix("'s") in OTHER_THINGS)
+        for away in _AWAY.finditer(" ".join(toks)):  # "the lights in my car / in the garden"
+            if (away.group(1),) not in self._area_names:
+                found.unknown.append(away.group(0))
         lowered = " ".join(toks)
         found.here = bool(HERE.search(lowered))
         # "every light of the room": the room says where, not the whole home
@@ -524,18 +534,42 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
 
 
 _QUESTION = re.compile(r"^(?:how|what|what's|when|why|which|who|where|is|are|does|do|did|was|"
-                       r"were|should|shall|(?:has|have) (?:you|i|we|they|he|she|it))\b")
+                       r"were|should|shall|tell me|(?:has|have) (?:you|i|we|they|he|she|it))\b")
 _DEVICE_WORDS = DEVICE_NOUNS | {"lighting", "brightness", "intensity", "colour", "color", "hue",
                                 "wemo", "roomba", "hoover", "robot", "coffee", "espresso", "tv",
                                 "television"}
 
 
+_POLITE = re.compile(r"^(?:(?:please|kindly|just|now|ok|okay|so|and|then|hey|go ahead and|"
+                     r"(?:can|could|would|will) you(?: please)?|i (?:want|need|would like) you to|"
+                     r"i'd like you to|i want|i need|i'd like|i would like|i'd love|let's|lets|"
+                     r"help me(?: to)?|try to|try and|you can|you could|you should)\s+)*")
+_NOT_A_REQUEST_START = frozenset({
+    "i", "i'm", "im", "i've", "i'll", "my", "he", "she", "they", "we", "we're", "his", "her",
+    "their", "our", "it", "it's", "its", "there", "that", "that's", "this", "you", "you're",
+    "someone", "somebody", "everyone", "nobody",
+})
+"""How a statement starts ("my mom turned off the lights", "i wish i could ..."): a
+request starts with its verb ("turn"), its device ("lights off") or "the" ("the lights need
+to be off"), after "please", "can you", "i want"..."""
+_PAST = frozenset({"turned", "switched", "dimmed", "brightened", "left", "was", "were", "had",
+                   "did", "got", "went", "forgot", "used"})
+
+
+def request_form(text: str) -> bool:
+    """Is it said as a request ("can you turn the lights off", "lights off please"), not as
+    a statement or about the past ("my mom turned off the lights")?"""
+    rest = _POLITE.sub("", " ".join(words(text)))
+    toks = rest.split()
+    return bool(toks) and toks[0] not in _NOT_A_REQUEST_START and not _PAST & set(toks)
+
+
 def explicit(text: str, command: Command, found: Retrieval) -> bool:
     """Do the request's own words say both what to do and to what? ("i want the lights
-    off": a device word and "off"). Then the only question left for the model is whether
-    it is a request at all, not which of several things it means. Questions never are."""
+    off": a device word and "off"), said as a request? Then the only question left for the
+    model is whether it is one at all, not which of several things it means."""
     toks = words(_WHERE.sub(" ", text.lower()))
-    if not toks or _QUESTION.match(" ".join(toks)):
+    if not toks or _QUESTION.match(" ".join(toks)) or not request_form(text):
         return False
     said = set(toks)
     action = command.action

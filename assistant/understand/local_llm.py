@@ -77,6 +77,9 @@ _MENTION = re.compile(
 """Cues that an utterance talks *about* a device rather than asking to use it, or is about
 another assistant topic (calendar, email, alarms) that merely shares a word ("clean")."""
 
+_NOT = re.compile(r"\b(?:don't|dont|do not|never|no need to|doesn't|won't|wouldn't)\b")
+"""A request not to do something: never acted on by the ranker (whose commands are all positive)."""
+
 _NUM = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
         r"twenty|thirty|half an?)")
 _LATER = re.compile(
@@ -161,6 +164,8 @@ class LocalLlmFallback:
         if self.guards and found.unknown and not found.entities:
             return self._pass(previous, f"names a device this home does not have "
                                         f"({', '.join(repr(u) for u in found.unknown)})", [])
+        if self.guards and _NOT.search(lowered):
+            return self._pass(previous, "says what not to do", [])
         if self.guards and _LATER.search(lowered):
             return self._pass(previous, "asks for something later; only the cloud or a skill "
                                         "could schedule it", [])
