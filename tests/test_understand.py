@@ -98,6 +98,22 @@ def test_its_dark_in_here_turns_on_then_brightens(understander: Understander, ho
     assert acts(d) == [("light.turn_on", "light.bedroom", {"brightness_pct": 65})]
 
 
+def test_warm_and_cool_shift_a_lights_colour(understander: Understander, home: HomeBackend) -> None:
+    lights_on(home)
+    d = understander.decide("make the bedroom light warm", area=AREA)
+    assert acts(d) == [("light.turn_on", "light.bedroom", {"rgb_color": [255, 234, 212]})]
+
+
+def test_the_request_after_its_reason_decides_which_way(home: HomeBackend) -> None:
+    from assistant.understand.local_llm import LexicalRanker, LocalLlmFallback
+    from assistant.understand.result import Decision
+
+    fallback = LocalLlmFallback(home, LexicalRanker())
+    d = fallback.decide("it's too bright in here, can you turn a light off", AREA,
+                        Decision("unhandled", "", reason="no template matched"))
+    assert d is not None and {c["phrase"] for c in d.candidates} <= {"turn off the lights", "none"}
+
+
 def test_redder_moves_the_colour_toward_red(understander: Understander, home: HomeBackend) -> None:
     home.call_service("light.turn_on", "light.bedroom", {"rgb_color": [0, 0, 255]})
     d = understander.decide("make the light in here redder", area="bedroom")

@@ -77,6 +77,9 @@ _MENTION = re.compile(
 """Cues that an utterance talks *about* a device rather than asking to use it, or is about
 another assistant topic (calendar, email, alarms) that merely shares a word ("clean")."""
 
+_ASK = re.compile(r"\b(?:(?:can|could|would|will) you|please)\b")
+"""Where a request starts after its reason ("it's dark, can you turn on the lights")."""
+
 _NOT = re.compile(r"\b(?:don't|dont|do not|never|no need to|doesn't|won't|wouldn't)\b")
 """A request not to do something: never acted on by the ranker (whose commands are all positive)."""
 
@@ -171,7 +174,11 @@ class LocalLlmFallback:
                                         "could schedule it", [])
         targets = self.space.targets(found, area)
         everything = self.space.commands(found, targets)
-        commands = (prune_by_cues(said, everything, found) if self.prune
+        ask = _ASK.search(said)
+        # "it's too bright in here, can you turn a light off": the reason, then the request;
+        # the request's words say which way (the reason's 'bright' does not)
+        request = said[ask.start():] if ask and ask.start() > 0 else said
+        commands = (prune_by_cues(request, everything, found) if self.prune
                     else everything)[: self.max_commands]
         if not commands:
             return self._pass(previous, "refers to nothing this home can control", [])
@@ -191,7 +198,7 @@ class LocalLlmFallback:
         real = [c for c in commands if c.intent is not None]
         # the words name the action and the kind of device, and every command left does it
         said_so = bool(real) and len({c.action for c in real}) == 1 \
-            and explicit(said, real[0], found) and p_action >= self.explicit_confidence
+            and explicit(request, real[0], found) and p_action >= self.explicit_confidence
         if same_action and (p_action > p_none or said_so) and self._ambiguous(
                 found, targets, top, same_action[0][1], p_top):
             # the request is a command (all devices together beat "none"), the device is open
