@@ -323,6 +323,7 @@ def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
     assert kept("please turn on the robot vacuum") == {"start"}
     assert kept("lights to max") == {"pct100"}
     assert kept("make it green in here") == {"colour:green"}  # only lights have a colour
+    assert kept("make my background green") == set()  # ... unless something else is named
     assert kept("go clean the kitchen") == {"start"}  # the place to clean, not the vacuum's room
     assert kept("disable the bedroom fan") == {"off"}
 

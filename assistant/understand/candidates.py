@@ -296,7 +296,9 @@ class CommandSpace:
             elif tok in COLORS and tok != "black":
                 found.colour = tok
         if found.colour and not (found.domains or found.entities or found.things) \
-                and said_verb(toks):
+                and said_verb(toks) and all(_plain(t, known) or t in _CHANGE_VERBS or t in
+                                            ("it", "everything", "room", "colour", "color")
+                                            for t in toks if t not in found.colour.split()):
             found.domains.append("light")  # "make it green in here": only lights have a colour
         m = _PERCENT.search(lowered)
         if m:
