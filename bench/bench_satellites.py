@@ -201,6 +201,10 @@ class SatResult:
     latencies_ms: list[float]
     errors: list[str]
     wrong: int = 0
+    wakes: int = 0
+    turns: int = 0
+    not_acted: list[str] = field(default_factory=list)
+    """What was heard in the turns that did not switch the expected light."""
 
 
 async def run_satellites(server: ServerProcess, command: np.ndarray, seconds: float,
@@ -238,8 +242,11 @@ async def run_satellites(server: ServerProcess, command: np.ndarray, seconds: fl
         good = [t for t in sat.summary.turns
                 if any(a["entity_id"] == expected[area] for a in t.actions)]
         lat = [t.end_to_action_ms for t in good if t.end_to_action_ms is not None]
+        others = [t for t in sat.summary.turns if t not in good]
         results.append(SatResult(sat.name, area, len(sched.starts), len(good), lat,
-                                 sat.summary.errors, len(sat.summary.turns) - len(good)))
+                                 sat.summary.errors, sum(bool(t.actions) for t in others),
+                                 wakes=sat.summary.wakes, turns=len(sat.summary.turns),
+                                 not_acted=[f"{t.transcript!r} -> {t.handled_by}" for t in others]))
     return results
 
 
@@ -336,6 +343,10 @@ def run_soak(args: argparse.Namespace, command: np.ndarray) -> dict[str, Any]:
             samples.append((time.monotonic() - start, server.rss_mb()))
         finally:
             rc = server.stop()
+            if args.keep_logs:
+                kept = Path(args.keep_logs) / "server-soak.log"
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                kept.write_bytes(server.log.read_bytes())
     warm = [m for t, m in samples if t >= min(60.0, seconds / 4)] or [m for _, m in samples]
     first, last, peak = warm[0], warm[-1], max(warm)
     lat = [x for r in results for x in r.latencies_ms]
@@ -348,7 +359,21 @@ def run_soak(args: argparse.Namespace, command: np.ndarray) -> dict[str, Any]:
         "rss_after_warmup_mb": round(first, 1), "rss_end_mb": round(last, 1),
         "rss_peak_mb": round(peak, 1), "growth_pct": round(100.0 * (last - first) / first, 2),
         "rss_samples": [(round(t, 1), round(m, 1)) for t, m in samples], "exit_code": rc,
+        "rss_growth_last_45_min_pct": _growth(samples, seconds - 45 * 60),
+        "wrong": sum(r.wrong for r in results),
+        "per_satellite": [{"name": r.name, "commands": r.commands, "wakes": r.wakes,
+                           "turns": r.turns, "answered": r.answered, "errors": r.errors[:20],
+                           "not_acted": r.not_acted[:50]} for r in results],
     }
+
+
+def _growth(samples: list[tuple[float, float]], since_s: float) -> float | None:
+    """RSS growth (%) from ``since_s`` into the soak to its end: the slope once every
+    cache and allocator arena has been touched (a leak keeps climbing; warm-up does not)."""
+    later = [m for t, m in samples if t >= since_s]
+    if since_s <= 0 or len(later) < 2:
+        return None
+    return round(100.0 * (later[-1] - later[0]) / later[0], 2)
 
 
 def main() -> int:
@@ -380,6 +405,12 @@ def main() -> int:
                         [[soak["minutes"], soak["commands"], soak["missed"], soak["p50_ms"],
                           soak["p95_ms"], soak["rss_after_warmup_mb"], soak["rss_end_mb"],
                           soak["rss_peak_mb"], soak["growth_pct"]]]))
+            print(f"RSS growth over the last 45 minutes: {soak['rss_growth_last_45_min_pct']} %")
+            for sat in soak["per_satellite"]:
+                print(f"{sat['name']}: {sat['commands']} commands, {sat['wakes']} wakes, "
+                      f"{sat['turns']} turns, {sat['answered']} answered")
+                for heard in sat["not_acted"]:
+                    print(f"  not acted: {heard}")
         return 0
 
     rows = []
