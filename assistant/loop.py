@@ -33,8 +33,9 @@ from assistant.events import (
 )
 from assistant.pipeline import Pipeline, TurnResult
 from assistant.skills.announce import Announcements
+from assistant.stt.whisper import strip_wake_phrase
 from assistant.vad.endpoint import Endpoint, Endpointer
-from assistant.wake.base import WakeDetector
+from assistant.wake.base import WakeDetector, WakeHit
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,17 @@ def _unspoken(reply: str, streamed: list[str]) -> str:
         reply = reply.replace(sentence, "", 1)
     return reply.strip()
 
+
+def command_start_ms(hit: WakeHit) -> float:
+    """Where the command's audio starts. The hit comes just after the score's peak, i.e.
+    the phrase's end (the first stage may have fired much earlier, on "Hey"), so the
+    command starts there; but when the second stage already heard words after the phrase
+    ("Hey Jarvis, turn on the l…") the score peaked late, inside the command, and the
+    command starts where the first stage fired instead (Whisper's "Jarvis," is stripped)."""
+    start = hit.t_audio_ms - 80 - COMMAND_LEAD_MS
+    if hit.heard and hit.t_detect_ms is not None and strip_wake_phrase(hit.heard):
+        start = min(start, hit.t_detect_ms - 80 - COMMAND_LEAD_MS)
+    return start
 
 class Transcriber(Protocol):
     def transcribe(self, samples: Samples) -> str: ...
@@ -170,9 +182,7 @@ class VoiceLoop:
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
-                # The hit comes just after the score's peak, i.e. the phrase's end (the first
-                # stage may have fired much earlier, on "Hey"): the command starts there.
-                start = hit.t_audio_ms - 80 - COMMAND_LEAD_MS
+                start = command_start_ms(hit)
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms, [c.samples for c in heard])
                 return
