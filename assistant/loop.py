@@ -40,7 +40,8 @@ from assistant.wake.base import WakeDetector, WakeHit
 log = logging.getLogger(__name__)
 
 PREROLL_MS = 800
-"""Audio kept from before the chunk that woke us (the second stage's window)."""
+"""Audio kept from before the chunk that woke us (at least; the second stage's window if
+it is longer)."""
 COMMAND_LEAD_MS = 80
 """The command starts this long before the chunk that woke us: people run the command
 on. Whisper hears the wake phrase's tail; :func:`assistant.stt.whisper.strip_wake_phrase`
@@ -56,15 +57,17 @@ def _unspoken(reply: str, streamed: list[str]) -> str:
     return reply.strip()
 
 
-def command_start_ms(hit: WakeHit) -> float:
+def command_start_ms(hit: WakeHit, heard_window_ms: float) -> float:
     """Where the command's audio starts. The hit comes just after the score's peak, i.e.
     the phrase's end (the first stage may have fired much earlier, on "Hey"), so the
-    command starts there; but when the second stage already heard words after the phrase
-    ("Hey Jarvis, turn on the l…") the score peaked late, inside the command, and the
-    command starts where the first stage fired instead (Whisper's "Jarvis," is stripped)."""
+    command starts there. But when the second stage already heard words after the phrase
+    ("Hey Jarvis, turn on the l…") the score peaked late, inside the command: the command
+    then starts with the window the second stage heard, phrase and all; Whisper hears
+    "Hey Jarvis, turn on the light." and the phrase is stripped from the transcript (half a
+    "Jarvis" at the start is misheard as words: "This is turn on the light")."""
     start = hit.t_audio_ms - 80 - COMMAND_LEAD_MS
-    if hit.heard and hit.t_detect_ms is not None and strip_wake_phrase(hit.heard):
-        start = min(start, hit.t_detect_ms - 80 - COMMAND_LEAD_MS)
+    if hit.heard and strip_wake_phrase(hit.heard):
+        start = min(start, hit.t_audio_ms - heard_window_ms)
     return start
 
 class Transcriber(Protocol):
@@ -132,8 +135,10 @@ class VoiceLoop:
         self.endpointer = Endpointer(settings.vad, frame_ms)
         self.results: list[TurnResult] = []
         self._origin = 0.0
+        verifier = settings.wake.verifier
+        self._heard_window_ms = verifier.window_s * 1000.0 if verifier.enabled else 0.0
         self._preroll: collections.deque[AudioChunk] = collections.deque(
-            maxlen=max(1, PREROLL_MS // 80))
+            maxlen=int(max(PREROLL_MS, self._heard_window_ms + 160) // 80) + 1)
         self._command: _Command | None = None
         self._mute_until_ms = -1.0
         self._streamed: list[str] = []
@@ -182,7 +187,7 @@ class VoiceLoop:
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
-                start = command_start_ms(hit)
+                start = command_start_ms(hit, self._heard_window_ms)
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms, [c.samples for c in heard])
                 return

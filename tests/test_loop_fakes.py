@@ -254,10 +254,10 @@ def test_the_command_starts_at_the_phrase_end_unless_the_second_stage_heard_it_r
     from assistant.loop import COMMAND_LEAD_MS, command_start_ms
     from assistant.wake.base import WakeHit
 
-    at_peak = 2000 - 80 - COMMAND_LEAD_MS
-    assert command_start_ms(WakeHit("hey_jarvis", 0.3, 2000)) == at_peak
-    assert command_start_ms(WakeHit("hey_jarvis", 0.3, 2000, heard="Hey Jarvis.",
-                                    t_detect_ms=1440)) == at_peak
-    # the score peaked inside "turn on the light": start where the first stage fired
-    ran_on = WakeHit("hey_jarvis", 0.2, 2000, heard="Hey Jarvis, turn on the lock.", t_detect_ms=1440)
-    assert command_start_ms(ran_on) == 1440 - 80 - COMMAND_LEAD_MS
+    at_peak = 3000 - 80 - COMMAND_LEAD_MS
+    assert command_start_ms(WakeHit("hey_jarvis", 0.3, 3000), 2000) == at_peak
+    assert command_start_ms(WakeHit("hey_jarvis", 0.3, 3000, heard="Hey Jarvis.",
+                                    t_detect_ms=2440), 2000) == at_peak
+    # the score peaked inside "turn on the light": the command takes the heard window whole
+    ran_on = WakeHit("hey_jarvis", 0.2, 3000, heard="Hey Jarvis, turn on the lock.", t_detect_ms=2440)
+    assert command_start_ms(ran_on, 2000) == 1000
