@@ -150,3 +150,16 @@ def test_hearth_devices_runs() -> None:
     assert proc.returncode == 0, proc.stderr.decode()
     for line in proc.stdout.decode().splitlines():
         assert {"index", "name", "inputs", "outputs"} <= set(__import__("json").loads(line))
+
+
+def test_a_microphone_that_stops_delivering_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import queue
+
+    from assistant.audio import sources
+
+    frames: queue.Queue[np.ndarray] = queue.Queue()
+    frames.put(np.zeros(1280, np.int16))
+    assert len(sources._next_block(frames)) == 1280
+    monkeypatch.setattr(sources, "MIC_STALL_S", 0.5)
+    with pytest.raises(AudioError, match="no audio for"):
+        sources._next_block(frames)

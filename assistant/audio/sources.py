@@ -131,11 +131,26 @@ def _capture(sd: Any, index: int | None, blocksize: int) -> Iterator[AudioChunk]
     with stream:
         buf = np.zeros(0, np.int16)
         while True:
-            buf = np.concatenate([buf, frames.get()])
+            buf = np.concatenate([buf, _next_block(frames)])
             while len(buf) >= CHUNK_SAMPLES:
                 yield AudioChunk(buf[:CHUNK_SAMPLES], pos * 1000.0 / SAMPLE_RATE)
                 buf = buf[CHUNK_SAMPLES:]
                 pos += CHUNK_SAMPLES
+
+
+MIC_STALL_S = 10.0
+"""A microphone silent for this long (no blocks at all, not quiet audio) has gone away."""
+
+
+def _next_block(frames: queue.Queue[Samples]) -> Samples:
+    """The next block from the capture callback. Waits in short steps: a signal (Ctrl-C,
+    SIGTERM) handled on another thread is then acted on at once, and a device that stopped
+    delivering (unplugged, its server gone) is one clear error instead of a silent hang."""
+    for _ in range(int(MIC_STALL_S / 0.25)):
+        with contextlib.suppress(queue.Empty):
+            return frames.get(timeout=0.25)
+    raise AudioError(f"the microphone delivered no audio for {MIC_STALL_S:.0f} s "
+                     "(unplugged, or its sound server stopped?)", code="device_failed")
 
 
 def list_devices() -> list[dict[str, Any]]:
