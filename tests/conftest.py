@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -132,3 +133,10 @@ def pulse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     subprocess.run(["pactl", "set-default-source", "hearth_mic.monitor"], env=env, check=True)
     yield env
     subprocess.run(["pulseaudio", "--kill"], env=env, check=False)
+
+
+def ctrl_c_works() -> None:
+    """``preexec_fn`` for a child that the test stops with SIGINT, as Ctrl-C would: a
+    shell without job control starts background jobs with SIGINT ignored, and children
+    inherit that, so under such a CI runner the SIGINT would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_hearth
+from tests.conftest import ctrl_c_works, run_hearth
 
 pytestmark = pytest.mark.real
 
@@ -26,7 +26,7 @@ def test_a_spoken_command_through_the_real_microphone_path(pulse: dict[str, str]
                       "--pad-ms", "500").returncode == 0
     hearth = Path(sys.executable).with_name("hearth")
     proc = subprocess.Popen([str(hearth), "listen", "--json"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, preexec_fn=ctrl_c_works)
     try:
         assert proc.stderr is not None and proc.stdout is not None
         deadline = time.monotonic() + 120

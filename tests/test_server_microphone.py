@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 from server_helpers import HEARTH, SATELLITES, Server, speech_file
 
+from tests.conftest import ctrl_c_works
+
 pytestmark = pytest.mark.real
 
 
@@ -99,7 +101,8 @@ def test_a_microphone_satellite_reconnects_when_the_server_restarts(
     sat = subprocess.Popen(
         [HEARTH, "satellite", "--server", server.wyoming, "--name", "bedroom", "--area", "bedroom",
          "--token", SATELLITES["bedroom"][0], "--input", "mic", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**server.env, **pulse})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**server.env, **pulse},
+        preexec_fn=ctrl_c_works)
     lines = Lines(sat)
     try:
         lines.wait_err("connected")
