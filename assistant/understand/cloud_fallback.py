@@ -91,6 +91,13 @@ class PrivacyTrace:
     ttft_ms: float | None = None
     latency_ms: float | None = None
 
+    def escalation(self) -> Escalation | None:
+        """What left the device, for the decision's ``escalated`` event (None: nothing)."""
+        if not self.sent:
+            return None
+        return Escalation(rule=self.policy.rule, endpoint=self.endpoint or "",
+                          payload_bytes=len(self.body or b""), audit_id=self.audit_id)
+
     def as_json(self) -> dict[str, Any]:
         return {
             **self.policy.as_dict(),
@@ -258,7 +265,8 @@ class CloudFallback:
             self._save_question(text, area, skill)
             return Decision("confirm", ASK_REPLY, expects_reply=True,
                             reason=f"privacy {policy.rule}: {policy.reason}")
-        return self._send(prepared, trace, previous, consent="policy", t0=t0)
+        decision = self._send(prepared, trace, previous, consent="policy", t0=t0)
+        return replace(decision, escalation=trace.escalation())
 
     def _prepare(self, text: str, area: str | None, policy: PolicyDecision) -> _Prepared:
         redaction = self.redactor.redact(text, policy.redact)
@@ -317,7 +325,8 @@ class CloudFallback:
         trace.placeholders = dict(prepared.redaction.placeholders)
         trace.endpoint, trace.model = self.endpoint.url, self.endpoint.model
         trace.prepare_ms = (time.perf_counter() - t0) * 1000
-        return self._send(prepared, trace, previous, consent="spoken_yes", t0=t0)
+        decision = self._send(prepared, trace, previous, consent="spoken_yes", t0=t0)
+        return replace(decision, escalation=trace.escalation())
 
     def _save_question(self, text: str, area: str | None, skill: str | None) -> None:
         try:
@@ -337,24 +346,6 @@ class CloudFallback:
         return self._cloud
 
     def _send(
-        self,
-        prepared: _Prepared,
-        trace: PrivacyTrace,
-        previous: Decision | None,
-        *,
-        consent: str,
-        t0: float,
-    ) -> Decision:
-        decision = self._stream_reply(prepared, trace, previous, consent=consent, t0=t0)
-        if not trace.sent:
-            return decision
-        escalation = Escalation(
-            rule=prepared.policy.rule, endpoint=trace.endpoint or "",
-            payload_bytes=len(trace.body) if trace.body is not None else 0, audit_id=trace.audit_id,
-        )
-        return replace(decision, escalation=escalation)
-
-    def _stream_reply(
         self,
         prepared: _Prepared,
         trace: PrivacyTrace,
