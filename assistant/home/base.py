@@ -7,10 +7,12 @@ means the same thing on every backend.
 from __future__ import annotations
 
 import abc
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Area:
@@ -73,9 +75,22 @@ class HomeBackend(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default has nothing to release."""
 
-    def add_listener(self, listener: Callable[[str], None]) -> None:  # noqa: B027 - optional hook
+    _listeners: list[Callable[[str], None]] | None = None
+
+    def add_listener(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(entity_id)`` when the home changes outside Hearth (``""``: the
         entity list itself changed). A home that only changes through Hearth never calls it."""
+        if self._listeners is None:
+            self._listeners = []
+        self._listeners.append(listener)
+
+    def _notify(self, entity_id: str) -> None:
+        """Tell the listeners; one that fails is logged and never breaks the backend."""
+        for listener in list(self._listeners or ()):
+            try:
+                listener(entity_id)
+            except Exception:
+                log.exception("%s: a listener failed", type(self).__name__)
 
     def entity(self, entity_id: str) -> Entity:
         from assistant.errors import HomeError

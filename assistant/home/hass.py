@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from websockets.exceptions import WebSocketException
@@ -168,7 +168,6 @@ class HassHome(HomeBackend):
         self._ws: ClientConnection | None = None
         self._ws_thread: threading.Thread | None = None
         self.ws_connected = False
-        self.listeners: list[Callable[[str], None]] = []
         """Called with an entity id after each state change seen on the WebSocket."""
         self._start()
 
@@ -331,11 +330,7 @@ class HassHome(HomeBackend):
                 self._states[entity_id] = state
             if before is None or state is None or _naming(before) != _naming(state):
                 self._exposed = None  # the entity list or a name changed
-        for listener in list(self.listeners):
-            try:
-                listener(entity_id)
-            except Exception:
-                log.exception("Home Assistant: a listener failed")
+        self._notify(entity_id)
 
     # -- HomeBackend ------------------------------------------------------------------
 
@@ -420,9 +415,6 @@ class HassHome(HomeBackend):
             with self._lock:
                 self._states[entity_id] = result
         return result
-
-    def add_listener(self, listener: Callable[[str], None]) -> None:
-        self.listeners.append(listener)
 
     def close(self) -> None:
         self._stop.set()

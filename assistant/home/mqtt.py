@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -259,7 +259,6 @@ class MqttHome(HomeBackend):
         self._closing = False
         self._started = False
         self.last_timing: CallTiming | None = None
-        self.listeners: list[Callable[[str], None]] = []
         """Called with an entity id (or "" for a discovery change) after each update."""
 
         self._client = paho.Client(
@@ -486,13 +485,6 @@ class MqttHome(HomeBackend):
         for name in changed:
             self._notify(name)
 
-    def _notify(self, entity_id: str) -> None:
-        for listener in list(self.listeners):
-            try:
-                listener(entity_id)
-            except Exception:
-                log.exception("MQTT: a listener failed")
-
     # -- HomeBackend --------------------------------------------------------------
 
     def _exposure(self) -> tuple[list[Entity], list[Area]]:
@@ -588,9 +580,6 @@ class MqttHome(HomeBackend):
     @property
     def connected(self) -> bool:
         return self._outbox.connected
-
-    def add_listener(self, listener: Callable[[str], None]) -> None:
-        self.listeners.append(listener)
 
     def close(self) -> None:
         self._closing = True
