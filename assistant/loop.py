@@ -70,6 +70,7 @@ def command_start_ms(hit: WakeHit, heard_window_ms: float) -> float:
         start = min(start, hit.t_audio_ms - heard_window_ms)
     return start
 
+
 class Transcriber(Protocol):
     def transcribe(self, samples: Samples) -> str: ...
 

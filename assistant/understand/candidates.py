@@ -146,6 +146,9 @@ PLAIN_WORDS = frozenset({
     "colored", "coloured", "colorful", "colourful", "hue", "philips", "sitting", "living",
     "master", "mood",
 })
+"""Words that may stand before a device word without naming a device: "the", "smart",
+"all", verbs, prepositions and words of state... Any other word there ("closet light",
+"bedside lamp", "night light") names a device."""
 OTHER_THINGS = frozenset({
     "screen", "screens", "display", "monitor", "phone", "phones", "iphone", "ipad", "tablet",
     "laptop", "computer", "pc", "app", "apps", "car", "notification", "notifications",
@@ -154,10 +157,6 @@ OTHER_THINGS = frozenset({
 })
 """Things with a brightness, a colour or an on/off that are not the home's devices ("dim the
 screen", "turn the phone's brightness up"): a request about them is not for the home."""
-
-"""Words that may stand before a device word without naming a device: "the", "smart",
-"all", verbs, prepositions and words of state... Any other word there ("closet light",
-"bedside lamp", "night light") names a device."""
 
 
 _CHANGE_VERBS = frozenset({"make", "turn", "set", "change", "switch", "put", "go", "show"})
@@ -236,6 +235,7 @@ class CommandSpace:
                 if any(thing in words(n) for n in e.names):
                     self._by_thing[thing].append(e)
         self._max_name = max((len(k) for k in (*self._names, *self._area_names)), default=1)
+        self._known_words = {w for n in (*self._names, *self._area_names) for w in n}
 
     # --- what the utterance refers to -------------------------------------------------
 
@@ -266,7 +266,7 @@ class CommandSpace:
             thing = THING_WORDS.get(tok)
             if thing and thing not in found.things and self._by_thing.get(thing):
                 found.things.append(thing)
-        known = {w for n in self._names for w in n} | {w for n in self._area_names for w in n}
+        known = self._known_words
         area_starts = {i for i in range(len(toks)) if used[i] and (i == 0 or not used[i - 1])}
         for i, tok in enumerate(toks):
             if not i or used[i - 1]:
@@ -501,7 +501,6 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
     Returns the commands unchanged when the words say nothing either way."""
     toks = words(_WHERE.sub(" ", text.lower()))
     said = set(toks)
-    # "up"/"down" alone step ("turn the lights down")
     if "down" in said and said & {"shut", "power"}:
         said.add("off")  # "shut down", "power the lights down": off, not dimmer
     # "pause the vacuum": after "the" it is the device, not the verb "vacuum"

@@ -115,10 +115,10 @@ class LocalLlmFallback:
         self.prune = prune
         """Let the request's own words rule out contradicting commands (measured: on)."""
         self.guards = guards
+        """Pass mentions, other topics, requests for later and unknown devices (measured: on)."""
         self.explicit_confidence = explicit_confidence
         """When the words name the one command left (a device and "off"), act on it from this
         probability (instead of ``min_confidence``): the model only judges "is it a request"."""
-        """Pass mentions, other topics, requests for later and unknown devices (measured: on)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, home: HomeBackend, *,
