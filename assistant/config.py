@@ -6,6 +6,7 @@ A bad config fails at load with one clear line (:class:`ConfigError`), never mid
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +34,15 @@ def project_dir(name: str, marker: str) -> Path:
 
 def configs_dir() -> Path:
     return project_dir("configs", "default.toml")
+
+
+def packaged_config_text() -> str:
+    """configs/default.toml as a user copies it elsewhere to edit: its relative paths (the
+    privacy policy file) made absolute, so the copy loads from any folder."""
+    folder = configs_dir()
+    return re.sub(r'(?m)^(policy\s*=\s*")([^"/][^"]*)"',
+                  lambda m: f'{m.group(1)}{folder / m.group(2)}"',
+                  (folder / "default.toml").read_text(encoding="utf-8"))
 
 
 def default_data_dir() -> Path:

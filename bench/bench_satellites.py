@@ -24,7 +24,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import signal
 import socket
 import subprocess
@@ -40,6 +39,7 @@ import numpy as np
 from _common import REPO_ROOT, Progress, dump_json, percentile, table
 
 from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk
+from assistant.config import packaged_config_text
 from assistant.satellite import Satellite
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
@@ -47,17 +47,6 @@ COMMAND = "Hey Jarvis, turn on the light."
 AREAS = ("kitchen", "bedroom", "office", "bathroom", "hallway", "living_room")
 GOAL_P95_MS = 1500.0
 NOISE_LEVEL = 30
-
-
-def packaged_config() -> str:
-    """configs/default.toml as a user copies it (its relative policy path made absolute):
-    the server under test is tuned like a real one."""
-    from assistant.config import configs_dir
-
-    folder = configs_dir()
-    text = (folder / "default.toml").read_text()
-    return re.sub(r'(?m)^(policy\s*=\s*")([^"/][^"]*)"',
-                  lambda m: f'{m.group(1)}{folder / m.group(2)}"', text)
 
 
 def free_port() -> int:
@@ -79,7 +68,7 @@ class ServerProcess:
         self.folder = folder
         self.port, self.wyoming_port = free_port(), free_port()
         self.names = [f"sat{i + 1}" for i in range(n_satellites)]
-        lines = [packaged_config(), "[server]", f"port = {self.port}",
+        lines = [packaged_config_text(), "[server]", f"port = {self.port}",
                  f"wyoming_port = {self.wyoming_port}", 'log_format = "json"']
         for i, name in enumerate(self.names):
             lines += ["[[server.satellites]]", f'name = "{name}"', f'token = "{name}-token-123"',

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import socket
 import ssl
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from assistant.config import packaged_config_text
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 TOKEN = "test-api-token-123"
@@ -53,21 +54,10 @@ def speech_file(folder: Path, say: Callable[[str], np.ndarray], text: str, *,
     return path
 
 
-def packaged_config() -> str:
-    """The packaged configs/default.toml, as a user copies it (its one relative path made
-    absolute), so a test server is tuned like a real one."""
-    from assistant.config import configs_dir
-
-    folder = configs_dir()
-    text = (folder / "default.toml").read_text()
-    return re.sub(r'(?m)^(policy\s*=\s*")([^"/][^"]*)"',
-                  lambda m: f'{m.group(1)}{folder / m.group(2)}"', text)
-
-
 def config_toml(*, port: int, wyoming_port: int, token: str | None = TOKEN,
                 trusted: tuple[str, ...] = (), extra: str = "",
                 tls: tuple[Path, Path] | None = None) -> str:
-    lines = [packaged_config(), "[server]", f"port = {port}", f"wyoming_port = {wyoming_port}",
+    lines = [packaged_config_text(), "[server]", f"port = {port}", f"wyoming_port = {wyoming_port}",
              'log_format = "json"', "shutdown_timeout_s = 20",
              f"wyoming_trusted = {json.dumps(list(trusted))}"]
     if token:
