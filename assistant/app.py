@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar
 
 from assistant.audio.chunk import AudioChunk
 from assistant.audio.sinks import AudioSink
-from assistant.config import Settings
+from assistant.config import Settings, wake_model
 from assistant.events import EventSink, discard
 from assistant.home import open_home
 from assistant.loop import VoiceLoop
@@ -120,7 +120,7 @@ class VoiceAssistant(TextAssistant):
 
         names = wake_words or [settings.wake.default]
         for name in names if use_wake else []:
-            settings.wake_model(name)  # an unknown wake word fails now, before anything loads
+            wake_model(settings, name)  # an unknown wake word fails now, before anything loads
 
         def load_wake(stt: Future[WhisperStt]) -> WakeDetector | None:
             if not use_wake:

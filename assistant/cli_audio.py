@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
+from assistant.config import Settings, wake_model
 from assistant.errors import HearthError
 from assistant.events import Event, to_dict, to_json
 
@@ -145,7 +145,7 @@ def _load(kind: str, name: str, settings: Settings) -> None:
     if kind == "wake":
         from assistant.wake.openwakeword import OpenWakeWord
 
-        OpenWakeWord([settings.wake_model(name)])
+        OpenWakeWord([wake_model(settings, name)])
     elif kind == "vad":
         from assistant.vad.silero import SileroVad
 

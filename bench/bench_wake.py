@@ -43,7 +43,7 @@ for p in (REPO_ROOT, REPO_ROOT / "bench"):
 from wake_data import DEFAULT_OUT, Clip, read_manifest  # noqa: E402
 
 from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Samples  # noqa: E402
-from assistant.config import Settings, WakeModelSettings, load_settings  # noqa: E402
+from assistant.config import Settings, WakeModelSettings, load_settings, wake_model  # noqa: E402
 from assistant.wake.base import WakeDetector  # noqa: E402
 from assistant.wake.verify import Verdict, accept, wake_phrase  # noqa: E402
 
@@ -544,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pa_over = parse_overrides(args.patience, int)
     models = []
     for name in args.models:
-        m = settings.wake_model(name)
+        m = wake_model(settings, name)
         upd: dict[str, Any] = {}
         if name in th_over:
             upd["threshold"] = th_over[name]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.audio.chunk import CHUNK_SAMPLES, AudioChunk, Samples
-from assistant.config import WakeModelSettings, WakeVerifierSettings, load_settings
+from assistant.config import WakeModelSettings, WakeVerifierSettings, load_settings, wake_model
 from assistant.errors import ConfigError
 from assistant.wake.base import WakeDetector, WakeHit
 from assistant.wake.second_stage import VerifiedWakeDetector
@@ -214,7 +214,7 @@ def test_soundex_and_phrases() -> None:
 
 def test_wake_settings_validate(tmp_path) -> None:  # type: ignore[no-untyped-def]
     s = load_settings()
-    assert s.wake.verifier.enabled and s.wake_model("hey_jarvis").verify
+    assert s.wake.verifier.enabled and wake_model(s, "hey_jarvis").verify
     bad = tmp_path / "bad.toml"
     bad.write_text('[[wake.models]]\nname = "hey_jarvis"\naction = "dance"\n')
     with pytest.raises(ConfigError, match="action"):

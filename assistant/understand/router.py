@@ -33,7 +33,7 @@ from assistant.understand.result import Action, Decision
 from assistant.understand.templates import TemplateMatcher
 
 if TYPE_CHECKING:
-    from assistant.skills.registry import SkillRegistry
+    from assistant.understand.skill_port import SkillRouting
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Understander:
         *,
         language: str = "en",
         fallbacks: Sequence[Fallback] = (),
-        skills: SkillRegistry | None = None,
+        skills: SkillRouting | None = None,
         memory: ConversationMemory | None = None,
     ) -> None:
         self.home = home

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from assistant.config import Settings, WakeModelSettings
+from assistant.config import Settings, WakeModelSettings, wake_model
 from assistant.wake.base import WakeDetector
 from assistant.wake.verify import Verifier
 
@@ -20,7 +20,7 @@ def _openwakeword(models: list[WakeModelSettings], refractory_s: float) -> WakeD
 
 def wake_models(settings: Settings, names: Sequence[str] | None = None) -> list[WakeModelSettings]:
     """The models to listen for: ``names`` (bundled or configured), else the default."""
-    return [settings.wake_model(n) for n in (names or [settings.wake.default])]
+    return [wake_model(settings, n) for n in (names or [settings.wake.default])]
 
 
 def build_wake_detector(

@@ -1,0 +1,42 @@
+"""Settings of understanding: the local LLM and the memory between turns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from assistant.settings.base import Frozen
+
+
+class LocalLlmSettings(Frozen):
+    enabled: bool = True
+    model: Path | None = None
+    """A GGUF file; None = the bundled SmolLM2-135M-Instruct."""
+    threads: int = Field(2, ge=1, le=64)
+    context: int = Field(2048, ge=256, le=32768)
+    min_confidence: float = Field(0.7, ge=0.0, le=1.0)
+    """Below this the local LLM's proposal is not acted on (SLURP devel: 0.7 halved the wrong
+    actions of 0.5 at the same number of right ones; 0.3 added one right and four wrong)."""
+    scoring: Literal["sum", "mean", "pmi", "pmi_mean"] = "pmi_mean"
+    """How a command phrase is scored: its total log-probability, the mean per token, the
+    pointwise mutual information with the request (minus the phrase's prior), or that per
+    token (best on SLURP devel: bench/bench_slurp.py --split devel --scoring ...)."""
+    few_shot: bool = True
+    """Show the model worked examples drawn from the sentence templates (cached once)."""
+    lexical_weight: float = Field(1.0, ge=0.0, le=10.0)
+    """Add this much of the word overlap between request and command to the model's score
+    (0: the model alone). On SLURP devel the 135M model alone and the overlap alone were
+    within three utterances of each other; together they keep the model's "none"."""
+
+
+class ConversationSettings(Frozen):
+    """The short memory between turns, kept in SQLite (<data_dir>/conversation.sqlite) so
+    that successive ``hearth ask`` processes share it."""
+
+    follow_up_s: float = Field(20.0, ge=0.0, le=600.0)
+    """How long a follow-up ("turn it off", "and the bedroom too") refers to the last turn."""
+    confirm_s: float = Field(15.0, ge=1.0, le=300.0)
+    """How long a question ("Do you really want me to unlock the Front Door?") waits for
+    its answer."""

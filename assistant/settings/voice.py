@@ -1,0 +1,110 @@
+"""Settings of the voice stages: audio, wake word, end of speech, speech-to-text, TTS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from assistant.settings.base import Frozen
+
+BUNDLED_WAKE_MODELS = ("hey_jarvis", "alexa", "hey_mycroft", "hey_rhasspy")
+"""The wake models openWakeWord ships; any other needs a ``path``."""
+
+
+def model_name_is_bundled(name: str) -> bool:
+    return name in BUNDLED_WAKE_MODELS
+
+
+class AudioSettings(Frozen):
+    input_device: str | int | None = None
+    """Microphone: a sounddevice index or name substring; None = the system default."""
+    output_device: str | int | None = None
+    """Speaker: a sounddevice index or name substring; None = the system default."""
+    block_ms: int = Field(80, ge=10, le=200)
+    """Size of one AudioChunk; openWakeWord is tuned for 80 ms."""
+
+
+class WakeModelSettings(Frozen):
+    name: str
+    """A bundled model name (hey_jarvis, alexa, hey_mycroft, hey_rhasspy) or any label."""
+    path: Path | None = None
+    """A custom .onnx/.tflite openWakeWord model; None = the bundled one named ``name``."""
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    """Score at which the model counts as a detection."""
+    patience: int = Field(1, ge=1, le=20)
+    """Consecutive 80 ms frames at or above the threshold needed to wake."""
+    action: Literal["listen", "stop"] = "listen"
+    """What this wake word does: start listening for a command, or stop (cut the reply short)."""
+    verify: bool = True
+    """Confirm a detection with the second stage (when ``wake.verifier.enabled``)."""
+    candidate_threshold: float | None = Field(None, gt=0.0, lt=1.0)
+    """With the second stage: scores from this level up are checked. Below ``threshold``
+    the second stage must hear the whole phrase; at or above it, it only vetoes the near
+    miss (the phrase's last word alone: "Jarvis"). None = ``threshold``."""
+    phrase: str | None = None
+    """The words the second stage must hear; None = a bundled model's name ("hey jarvis").
+    A custom model without a phrase is not verified."""
+
+
+class WakeVerifierSettings(Frozen):
+    """The second stage: Whisper transcribes the wake window and must hear the phrase."""
+
+    enabled: bool = True
+    window_s: float = Field(2.0, ge=0.5, le=10.0)
+    """Audio transcribed, ending where the first stage's score peaks (the phrase's end)."""
+    max_wait_ms: int = Field(640, ge=0, le=2000)
+    """Longest wait after the detection for the score to peak before checking anyway."""
+    retry_margin: float = Field(0.2, ge=0.0, le=1.0)
+    """After a rejection, check again in the same burst only if the score rises this much
+    above the rejected peak (the phrase was checked too early)."""
+    min_similarity: float = Field(0.8, gt=0.0, le=1.0)
+    """How closely some words of the transcript must spell the phrase (0..1)."""
+    context_s: float = Field(8.0, ge=2.0, le=30.0)
+    """Whisper's input: the window padded to this length (30 = Whisper's own; shorter is faster)."""
+
+
+class WakeSettings(Frozen):
+    models: tuple[WakeModelSettings, ...] = (WakeModelSettings(name="hey_jarvis"),)
+    """Wake models available to the loop."""
+    default: str = "hey_jarvis"
+    """The model the loop listens for unless told otherwise."""
+    refractory_s: float = Field(2.0, ge=0.0)
+    """After a detection, ignore the model for this long (one phrase, one wake)."""
+    verifier: WakeVerifierSettings = WakeVerifierSettings()
+
+
+class VadSettings(Frozen):
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    """Silero speech probability above which a 32 ms frame counts as speech."""
+    silence_ms: int = Field(700, ge=100, le=5000)
+    """Silence that ends an open-ended request (Home Assistant's default)."""
+    early_silence_ms: int = Field(240, ge=0, le=5000)
+    """A shorter pause that ends the turn early when the transcript so far is already
+    a complete command; 0 disables early ending."""
+    max_command_s: float = Field(10.0, gt=0.5, le=60.0)
+    """Longest command; speech beyond this is cut off and processed."""
+    no_speech_timeout_s: float = Field(4.0, gt=0.1, le=60.0)
+    """Give up when nothing is said this long after the wake word."""
+
+
+class SttSettings(Frozen):
+    model: Path | None = None
+    """A CTranslate2 Whisper model folder; None = the bundled tiny.en."""
+    compute_type: str = "int8"
+    beam_size: int = Field(1, ge=1, le=10)
+    threads: int = Field(2, ge=1, le=64)
+    language: str = "en"
+    window_s: float = Field(10.0, ge=5.0, le=30.0)
+    """Whisper's input window. Stock Whisper encodes 30 s whatever the length; a
+    command fits in 10 s, which makes the encoder ~5x faster (longer audio widens it)."""
+    bias_to_home: bool = True
+    """Give Whisper the home's entity and area names as an initial prompt."""
+
+
+class TtsSettings(Frozen):
+    voice: Path | None = None
+    """A Piper .onnx voice (with its .onnx.json beside it); None = the bundled joe voice."""
+    length_scale: float | None = Field(None, gt=0.1, lt=5.0)
+    """Speaking speed: below 1 is faster."""
