@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,6 +18,7 @@ from assistant import __version__
 from assistant.config import Settings, load_settings
 from assistant.errors import HearthError
 from assistant.events import Event, to_json
+from assistant.limits import too_long_for_text
 from assistant.privacy import cli as privacy_cli
 
 EXIT_USAGE = 2
@@ -83,49 +84,43 @@ def _print_turn(result: Any, as_json: bool, out: TextIO,
     out.flush()
 
 
-def _batch_lines(source: str) -> Iterator[tuple[str, str | None]]:
-    if source == "-":
-        stream: TextIO = sys.stdin
-    else:
-        try:
-            stream = open(source, encoding="utf-8")  # noqa: SIM115 - closed by the generator's end
-        except OSError as exc:
-            raise HearthError(f"cannot read batch file {source}: {exc.strerror}", code="bad_input") from None
-    with stream:
-        for raw in stream:
-            line = raw.strip()
-            if not line:
-                continue
-            if line.startswith("{"):
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise HearthError(f"batch line is not valid JSON: {exc}", code="bad_input") from None
-                yield str(obj.get("text", "")), obj.get("area")
-            else:
-                yield line, None
-
-
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.app import TextAssistant
+    from assistant.cli_batch import LineError, Utterance, batch_lines
 
     if not args.text and not args.batch:
         raise HearthError("give TEXT to ask, or --batch FILE", code="bad_input")
+    if args.text and (why := too_long_for_text(args.text)) is not None:
+        raise HearthError(why, code="bad_input")
     settings = privacy_cli.with_mode(settings, args.privacy)
     dry_run = args.dry_run or args.explain
     events: list[Event] = []
+    bad = 0
     with TextAssistant(settings, emit=events.append, explain=args.explain) as assistant:
         if args.batch:
-            for text, area in _batch_lines(args.batch):
+            for item in batch_lines(args.batch):
                 events.clear()
-                result = assistant.ask(text, area=area or args.area, dry_run=dry_run)
-                _print_turn(result, args.json, sys.stdout,
-                            privacy_cli.turn_report(assistant.cloud, settings, explain=args.explain))
+                if isinstance(item, Utterance):
+                    try:
+                        result = assistant.ask(item.text, area=item.area or args.area,
+                                               dry_run=dry_run)
+                    except HearthError as exc:  # this line only (an unknown area): go on
+                        item = LineError(item.line, str(exc), code=exc.code, text=item.text,
+                                         field="area" if exc.code == "unknown_area" else None)
+                    else:
+                        _print_turn(result, args.json, sys.stdout, privacy_cli.turn_report(
+                            assistant.cloud, settings, explain=args.explain))
+                        continue
+                bad += 1
+                if args.json:
+                    sys.stdout.write(json.dumps(item.as_json(), ensure_ascii=False) + "\n")
+                    sys.stdout.flush()
+                sys.stderr.write(f"hearth: {item}\n")
         else:
             result = assistant.ask(args.text, area=args.area, dry_run=dry_run)
             _print_turn(result, args.json, sys.stdout,
                         privacy_cli.turn_report(assistant.cloud, settings, explain=args.explain))
-    return 0
+    return EXIT_USAGE if bad else 0
 
 
 def _cmd_home(args: argparse.Namespace, settings: Settings) -> int:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from assistant import __version__
 from assistant.errors import HearthError
+from assistant.limits import TEXT_CHARS
 from assistant.server import auth
 from assistant.server.audit import read_audit
 from assistant.server.context import ServerContext
@@ -35,7 +36,7 @@ KEEPALIVE_S = 15.0
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=2000, description="What the person said.")
+    text: str = Field(min_length=1, max_length=TEXT_CHARS, description="What the person said.")
     area: str | None = Field(None, description="Area name or id; default: the server's area.")
     dry_run: bool = Field(False, description="Decide the actions without applying them.")
 

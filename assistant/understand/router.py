@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.home.base import HomeBackend
+from assistant.limits import too_long_to_understand
 from assistant.understand.candidates import CommandSpace, strip_address, words
 from assistant.understand.context import (
     ConversationMemory,
@@ -142,6 +143,9 @@ class Understander:
 
     def decide(self, text: str, *, area: str | None) -> Decision:
         """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
+        if (too_long := too_long_to_understand(text)) is not None:  # no matcher sees it
+            return Decision("unhandled", "Sorry, that's too long for me to take in as one request.",
+                            confidence=0.0, reason=f"too long to understand: {too_long}")
         self._refresh_names()
         now = time.monotonic()
         self.conversation.utterance = text

@@ -1,0 +1,109 @@
+"""Hostile and unlucky text: every input bounded where it enters, a bad batch line
+answered on its own (issue 17)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.cli_batch import LineError, Utterance, parse_line
+from assistant.limits import (
+    BATCH_LINE_BYTES,
+    TEXT_CHARS,
+    UNDERSTAND_WORDS,
+    too_long_for_text,
+    too_long_to_understand,
+)
+from tests.conftest import run_hearth
+
+# hassil's wildcards make this pattern superlinear: 30 KB of it took 39 s in the matcher
+HOSTILE = "remind me to call mom in ten minutes " * 800
+
+
+def test_limits_name_the_numbers() -> None:
+    assert too_long_for_text("x" * TEXT_CHARS) is None
+    assert "2001 characters" in str(too_long_for_text("x" * (TEXT_CHARS + 1)))
+    assert too_long_to_understand("turn on the kitchen light") is None
+    assert f"{UNDERSTAND_WORDS + 1} words" in str(too_long_to_understand("a " * (UNDERSTAND_WORDS + 1)))
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "message"),
+    [
+        ('{"text": "turn off the kitchen light", "area": ["kitchen"]}', "area", "got list"),
+        ('{"text": "turn off the kitchen light", "area": 7}', "area", "got int"),
+        ('{"text": 5}', "text", "got int"),
+        ('{"area": "kitchen"}', "text", "required"),
+        ('{"text": ""}', "text", "at least 1 character"),
+        ('{"text": "on", "area": null, "extra": 1}', None, None),  # labels beside the text are fine
+        ('{"text": "%s"}' % ("a" * (TEXT_CHARS + 1)), "text", "at most"),
+        ("{not json", None, "not valid JSON"),
+        ('{"text": "x"} trailing', None, "not valid JSON"),
+    ],
+)
+def test_a_bad_batch_line_names_its_field(line: str, field: str | None, message: str | None) -> None:
+    got = parse_line(3, line.encode())
+    if message is None:
+        assert isinstance(got, Utterance) and got.text == "on"
+        return
+    assert isinstance(got, LineError), got
+    assert (got.line, got.field) == (3, field)
+    assert message in got.message
+    assert str(got).startswith("line 3")
+
+
+def test_batch_lines_that_are_not_text() -> None:
+    assert parse_line(1, b"   \n") is None
+    assert isinstance(parse_line(1, b"\xff\xfe on\n"), LineError)
+    assert isinstance(parse_line(1, None), LineError)  # over BATCH_LINE_BYTES
+    assert isinstance(parse_line(1, b"x" * (TEXT_CHARS + 1)), LineError)
+    assert parse_line(2, b"turn on the light\n") == Utterance(2, "turn on the light", None)
+
+
+def test_cli_batch_answers_every_good_line_around_bad_ones() -> None:
+    lines = [
+        "turn on the kitchen light",
+        json.dumps({"text": "turn off the kitchen light", "area": ["kitchen"]}),
+        json.dumps({"text": "turn off the kitchen light", "area": 7}),
+        "{broken",
+        json.dumps({"text": "turn on the light", "area": "Narnia"}),
+        "x" * (BATCH_LINE_BYTES + 10),
+        HOSTILE[:TEXT_CHARS],  # within the text limit, over understanding's: answered "too long"
+        json.dumps({"text": "turn on the light", "area": "Bedroom"}),
+    ]
+    proc = run_hearth("ask", "--batch", "-", "--json", "--dry-run",
+                      input=("\n".join(lines) + "\n").encode(), timeout=120)
+    assert proc.returncode == 2  # some lines were bad
+    assert b"Traceback" not in proc.stderr and b"unexpected" not in proc.stderr
+    outs = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert len(outs) == len(lines)
+    errors = {o["line"]: o for o in outs if "error" in o}
+    assert sorted(errors) == [2, 3, 4, 5, 6]
+    assert errors[2]["field"] == errors[3]["field"] == errors[5]["field"] == "area"
+    assert errors[5]["error"] == "unknown_area"
+    answered = [o for o in outs if "error" not in o]
+    assert answered[0]["actions"][0]["entity_id"] == "light.kitchen"
+    assert answered[1]["handled_by"] == "unhandled" and "too long" in answered[1]["reason"]
+    assert answered[2]["actions"][0]["entity_id"] == "light.bedroom"
+    assert proc.stderr.decode().count("hearth: line ") == 5
+
+
+def test_cli_refuses_a_huge_text_in_one_line() -> None:
+    proc = run_hearth("ask", HOSTILE, "--json", timeout=60)
+    assert proc.returncode == 2
+    err = proc.stderr.decode().strip()
+    assert err.startswith("hearth: the text is too long") and "\n" not in err
+
+
+def test_understanding_answers_a_long_text_without_matching_it() -> None:
+    from assistant.app import TextAssistant
+    from assistant.config import load_settings
+
+    with TextAssistant(load_settings()) as a:
+        result = a.ask(HOSTILE[:1500], dry_run=True)
+        assert result.decision.handled_by == "unhandled"
+        assert "too long to understand" in result.decision.reason
+        assert result.decision.actions == ()
+        # and the turn after it is understood as usual
+        assert a.ask("turn on the kitchen light", dry_run=True).decision.intent == "HassTurnOn"
