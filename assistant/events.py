@@ -51,6 +51,16 @@ class Transcript(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TranscriptPartial(Event):
+    """The words so far, decoded while the person is still speaking; ``t_audio_ms`` is
+    where the decoded audio ends."""
+
+    type: ClassVar[str] = "transcript_partial"
+    text: str
+    stt_ms: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class IntentMatched(Event):
     type: ClassVar[str] = "intent"
     intent: str | None

@@ -2,8 +2,10 @@
 
 One thread reads chunks and drives the stages in order; the audio callback only
 queues (see :mod:`assistant.audio.sources`), so capture never blocks. To answer fast,
-the loop transcribes at the first short pause and ends the turn right there when the
-words already form a complete command; otherwise it waits for the long silence.
+the words are transcribed while the person speaks (:mod:`assistant.stt.background`):
+every few hundred ms of new speech and as soon as the speech stops. At the first short
+pause the turn ends when those words are already a complete command; when they sound
+unfinished ("turn off the…") the loop waits longer than the usual long silence.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ from assistant.events import (
     SpeechStarted,
     StageFailed,
     Transcript,
+    TranscriptPartial,
     TtsStarted,
     WakeDetected,
 )
 from assistant.pipeline import Pipeline, TurnResult
 from assistant.skills.announce import Announcements
+from assistant.stt.background import BackgroundTranscriber, Heard
 from assistant.stt.whisper import strip_wake_phrase
 from assistant.vad.endpoint import Endpoint, Endpointer
+from assistant.vad.meaning import sounds_unfinished
 from assistant.wake.base import WakeDetector, WakeHit
 
 log = logging.getLogger(__name__)
@@ -93,7 +98,13 @@ class _Command:
 
     start_ms: float
     chunks: list[Samples] = field(default_factory=list)
-    speculative: tuple[int, str] | None = None  # (samples transcribed, text)
+    samples: int = 0
+    asked_at: int = 0      # samples of speech when a partial transcript was last asked for
+    said: str = ""         # the last partial transcript sent
+
+    def add(self, samples: Samples) -> None:
+        self.chunks.append(samples)
+        self.samples += len(samples)
 
     def audio(self) -> Samples:
         return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
@@ -116,6 +127,7 @@ class VoiceLoop:
         announcements: Announcements | None = None,
         retry_stt: Callable[[Samples], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = True,
     ) -> None:
         self.settings = settings
         self.area = area
@@ -134,6 +146,8 @@ class VoiceLoop:
         self.emit = emit
         self.clock = clock
         self.endpointer = Endpointer(settings.vad, frame_ms)
+        self.heard = BackgroundTranscriber(stt.transcribe, threaded=background)
+        """Transcribes while the person speaks (``background=False``: inline, for tests)."""
         self.results: list[TurnResult] = []
         self._origin = 0.0
         verifier = settings.wake.verifier
@@ -200,24 +214,28 @@ class VoiceLoop:
         self._command = _Command(start_ms=start_ms)
         self.vad.reset()
         self.endpointer.reset()
+        self.heard.reset()
         for samples in chunks:
-            self._command.chunks.append(samples)
+            self._command.add(samples)
             for prob in self.vad.frames(samples):
                 if self.endpointer.feed(prob) is Endpoint.SPEECH_START:
                     self._speech_started()
+        self._command.asked_at = self._command.samples
 
     def _hear(self, chunk: AudioChunk, wake_required: bool) -> None:
         cmd = self._command
         assert cmd is not None
-        cmd.chunks.append(chunk.samples)
+        cmd.add(chunk.samples)
         for prob in self.vad.frames(chunk.samples):
             what = self.endpointer.feed(prob)
             if what is Endpoint.NONE or what is Endpoint.RESUMED:
                 continue
             if what is Endpoint.SPEECH_START:
                 self._speech_started()
+            elif what is Endpoint.QUIET:
+                self._ask(cmd)  # the speech stopped: these may be all the words
             elif what is Endpoint.PAUSE:
-                if self._try_early_end(chunk):
+                if self._end_by_meaning(chunk):
                     return
             elif what is Endpoint.NO_SPEECH:
                 self._send(SpeechEnded(t_audio_ms=chunk.end_ms, t_wall_ms=self._wall(),
@@ -227,6 +245,23 @@ class VoiceLoop:
             else:  # END or MAX_LENGTH
                 self._finish(what.value, chunk.end_ms)
                 return
+        every = self.settings.stt.partial_every_ms * SAMPLE_RATE // 1000
+        if (every and self.endpointer.started and not self.endpointer.silence_ms
+                and cmd.samples - cmd.asked_at >= every and self.heard.idle):
+            self._ask(cmd)  # still speaking: a partial transcript on the idle core
+        self._say_partials(cmd)
+
+    def _ask(self, cmd: _Command) -> None:
+        cmd.asked_at = cmd.samples
+        self.heard.submit(cmd.audio())
+
+    def _say_partials(self, cmd: _Command) -> None:
+        for heard in self.heard.take_new():
+            if heard.text and heard.text != cmd.said:
+                cmd.said = heard.text
+                self._send(TranscriptPartial(
+                    t_audio_ms=cmd.start_ms + heard.samples * 1000.0 / SAMPLE_RATE,
+                    t_wall_ms=self._wall(), text=heard.text, stt_ms=round(heard.stt_ms, 1)))
 
     def _speech_started(self) -> None:
         assert self._command is not None
@@ -237,35 +272,45 @@ class VoiceLoop:
         assert self._command is not None
         return self._command.start_ms + self.endpointer.last_speech_end_ms
 
-    def _try_early_end(self, chunk: AudioChunk) -> bool:
-        """At a short pause: transcribe now; if it is already a complete command, end here."""
+    def _words_so_far(self) -> Heard:
+        """The transcript of all speech heard so far: the one the worker made or is making
+        when the speech stopped, else a new one (e.g. the input ended mid-word)."""
         cmd = self._command
         assert cmd is not None
-        audio = cmd.audio()
-        t0 = self.clock()
-        text = self.stt.transcribe(audio)
-        stt_ms = (self.clock() - t0) * 1000.0
-        cmd.speculative = (len(audio), text)
-        if text and self._is_command(text):
-            self._complete(text, stt_ms, "early_match", self._speech_end_ms())
+        spoken = int(self.endpointer.last_speech_end_ms * SAMPLE_RATE / 1000)
+        if not self.endpointer.started:
+            spoken = cmd.samples
+        heard = self.heard.covering(min(spoken, cmd.samples))
+        if heard is None:
+            self._ask(cmd)
+            heard = self.heard.covering(cmd.samples)
+        assert heard is not None
+        if heard.error is not None:
+            raise heard.error
+        return heard
+
+    def _end_by_meaning(self, chunk: AudioChunk) -> bool:
+        """At a short pause: end here if the words are a complete command; wait longer
+        than usual if they sound unfinished ("set the bedroom to")."""
+        heard = self._words_so_far()
+        if heard.text and self._is_command(heard.text):
+            self._complete(heard.text, heard.stt_ms, "early_match", self._speech_end_ms())
             return True
+        if sounds_unfinished(heard.text):
+            self.endpointer.end_silence_ms = max(self.endpointer.end_silence_ms,
+                                                 float(self.settings.vad.incomplete_silence_ms))
         return False
 
     def _finish(self, reason: str, now_ms: float) -> None:
         cmd = self._command
         assert cmd is not None
-        audio = cmd.audio()
         end_ms = self._speech_end_ms() if self.endpointer.started else now_ms
-        if cmd.speculative is not None and self.endpointer.silence_ms > 0 and (
-                self._command_heard_nothing_new(cmd, audio)):
-            text, stt_ms = cmd.speculative[1], 0.0
-        else:
-            t0 = self.clock()
-            text = self.stt.transcribe(audio)
-            stt_ms = (self.clock() - t0) * 1000.0
+        heard = self._words_so_far()
+        text, stt_ms = heard.text, heard.stt_ms
         if text and self.retry_stt is not None and not self._is_command(text):
+            self.heard.wait_idle()  # one decode at a time on the shared model
             t0 = self.clock()
-            second = self.retry_stt(audio)
+            second = self.retry_stt(cmd.audio())
             stt_ms += (self.clock() - t0) * 1000.0
             if self._is_command(second):
                 text = second
@@ -274,12 +319,6 @@ class VoiceLoop:
     def _is_command(self, text: str) -> bool:
         return self.pipeline.understander.is_complete_command(
             text, area=self.pipeline.resolve_area(self.area))
-
-    def _command_heard_nothing_new(self, cmd: _Command, audio: Samples) -> bool:
-        """The speculative transcript covered all speech (only silence came after it)."""
-        assert cmd.speculative is not None
-        covered_ms = cmd.speculative[0] * 1000.0 / SAMPLE_RATE
-        return covered_ms >= self.endpointer.last_speech_end_ms
 
     def _complete(self, text: str, stt_ms: float, reason: str, end_ms: float) -> None:
         self._send(SpeechEnded(t_audio_ms=end_ms, t_wall_ms=self._wall(), reason=reason))

@@ -102,6 +102,8 @@ def main() -> int:
                     help="Whisper's prompt: home names + skills' stt_words, home names only, none, or "
                     "retry (home names; when no template matches, again with the skills' words)")
     ap.add_argument("--beam", type=int, default=None, help="Whisper beam size (default: the settings', 1)")
+    ap.add_argument("--window", type=float, default=None,
+                    help="Whisper's window in seconds (default: the settings'); audio longer widens it")
     ap.add_argument("--noise", action="store_true",
                     help=f"also run with kitchen noise mixed at {', '.join(map(str, SNRS_DB))} dB SNR")
     ap.add_argument("--limit", type=int, help="only the first N clips")
@@ -127,9 +129,13 @@ def main() -> int:
 
     tester = SkillTester(builtin=True, data_dir=os.environ["HEARTH_DATA_DIR"])
     settings = tester.settings
+    stt_update: dict[str, Any] = {}
     if args.beam:
-        stt_settings = settings.stt.model_copy(update={"beam_size": args.beam})
-        settings = settings.model_copy(update={"stt": stt_settings})
+        stt_update["beam_size"] = args.beam
+    if args.window:
+        stt_update["window_s"] = args.window
+    if stt_update:
+        settings = settings.model_copy(update={"stt": settings.stt.model_copy(update=stt_update)})
     home_names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
     with_words = bias_prompt(home_names + tester.registry.stt_words())
     prompt = {"skills": with_words, "retry": bias_prompt(home_names),

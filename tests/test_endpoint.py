@@ -13,7 +13,7 @@ def feed(ep: Endpointer, probs: list[float]) -> list[Endpoint]:
 def test_speech_then_short_pause_then_long_silence() -> None:
     ep = Endpointer(VadSettings(silence_ms=640, early_silence_ms=224), FRAME)
     events = feed(ep, [0.0] * 5 + [0.9] * 20 + [0.1] * 25)
-    assert events == [Endpoint.SPEECH_START, Endpoint.PAUSE, Endpoint.END]
+    assert events == [Endpoint.SPEECH_START, Endpoint.QUIET, Endpoint.PAUSE, Endpoint.END]
     assert ep.speech_start_ms == 5 * FRAME
     assert ep.last_speech_end_ms == 25 * FRAME
 
@@ -21,7 +21,7 @@ def test_speech_then_short_pause_then_long_silence() -> None:
 def test_speech_resumes_after_a_pause() -> None:
     ep = Endpointer(VadSettings(silence_ms=640, early_silence_ms=224), FRAME)
     events = feed(ep, [0.9] * 10 + [0.0] * 8 + [0.9] * 5)
-    assert events == [Endpoint.SPEECH_START, Endpoint.PAUSE, Endpoint.RESUMED]
+    assert events == [Endpoint.SPEECH_START, Endpoint.QUIET, Endpoint.PAUSE, Endpoint.RESUMED]
 
 
 def test_a_click_is_not_speech_and_silence_times_out() -> None:
@@ -38,4 +38,12 @@ def test_endless_speech_is_cut_at_max_length() -> None:
 
 def test_early_end_can_be_disabled() -> None:
     ep = Endpointer(VadSettings(early_silence_ms=0, silence_ms=320), FRAME)
-    assert feed(ep, [0.9] * 10 + [0.0] * 12) == [Endpoint.SPEECH_START, Endpoint.END]
+    assert feed(ep, [0.9] * 10 + [0.0] * 12) == [Endpoint.SPEECH_START, Endpoint.QUIET, Endpoint.END]
+
+
+def test_unfinished_words_stretch_the_silence_until_speech_resumes() -> None:
+    ep = Endpointer(VadSettings(silence_ms=320, early_silence_ms=96), FRAME)
+    feed(ep, [0.9] * 10 + [0.0] * 3)
+    ep.end_silence_ms = 960.0  # the loop heard "turn off the"
+    assert Endpoint.END not in feed(ep, [0.0] * 20)
+    assert feed(ep, [0.9] * 3 + [0.0] * 10)[-1] is Endpoint.END  # back to 320 ms

@@ -79,18 +79,21 @@ def run(text_assistant: TextAssistant, stt: ScriptedStt, chunks: Iterator[AudioC
     events: list[Event] = []
     text_assistant.pipeline.emit = events.append
     loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline, stt=stt, vad=LoudnessVad(),
-                     frame_ms=80.0, wake=MarkerWake() if wake else None, emit=events.append)
+                     frame_ms=80.0, wake=MarkerWake() if wake else None, emit=events.append,
+                     background=False)
     loop.run(chunks, wake_required=wake)
     return [to_dict(e) for e in events]
 
 
 def types(events: list[dict[str, object]]) -> list[object]:
-    return [e["type"] for e in events]
+    """The turn's events, without the partial transcripts made while speech went on."""
+    return [e["type"] for e in events if e["type"] != "transcript_partial"]
 
 
 def test_wake_then_command(text_assistant: TextAssistant) -> None:
     stt = ScriptedStt({1: "turn on the", 10: "turn on the kitchen light"})
     events = run(text_assistant, stt, signal(("silence", 5), ("wake", 1), ("speech", 12), ("silence", 20)))
+    events = [e for e in events if e["type"] != "transcript_partial"]
     assert types(events) == ["wake", "speech_start", "speech_end", "transcript", "intent", "action", "reply"]
     assert events[2]["reason"] == "early_match"
     assert events[5]["entity_id"] == "light.kitchen"
@@ -98,12 +101,34 @@ def test_wake_then_command(text_assistant: TextAssistant) -> None:
     assert events[2]["t_audio_ms"] == pytest.approx((5 + 1 + 12) * 80, abs=80)
 
 
-def test_an_incomplete_command_waits_for_the_long_silence(text_assistant: TextAssistant) -> None:
-    stt = ScriptedStt({1: "what is the meaning of"})
-    events = run(text_assistant, stt, signal(("wake", 1), ("speech", 8), ("silence", 15)))
+def test_words_are_transcribed_while_the_person_speaks(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "turn on the", 10: "turn on the kitchen light"})
+    events = run(text_assistant, stt, signal(("wake", 1), ("speech", 12), ("silence", 20)))
+    partials = [e for e in events if e["type"] == "transcript_partial"]
+    assert partials and partials[0]["text"] == "turn on the"
+    end = next(e for e in events if e["type"] == "speech_end")
+    assert all(p["t_audio_ms"] <= end["t_audio_ms"] + 160 for p in partials)  # type: ignore[operator]
+    # speech went on for 960 ms: one partial after 600 ms, one when it stopped; no third
+    assert stt.calls == 2
+
+
+def test_an_open_ended_request_waits_for_the_long_silence(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "what is the meaning of life"})
+    events = run(text_assistant, stt, signal(("wake", 1), ("speech", 5), ("silence", 15)))
     end = next(e for e in events if e["type"] == "speech_end")
     assert end["reason"] == "silence"
-    assert stt.calls == 1  # the speculative transcript covered all the speech: not run twice
+    assert end["t_audio_ms"] == pytest.approx(6 * 80, abs=80)
+    assert stt.calls == 1  # the transcript made when the speech stopped covered it all
+
+
+def test_unfinished_words_wait_longer_and_are_not_cut_off(text_assistant: TextAssistant) -> None:
+    # "turn on the" ... 1.2 s of thought ... "kitchen light": longer than the usual silence
+    stt = ScriptedStt({1: "turn on the", 6: "turn on the kitchen light"})
+    events = run(text_assistant, stt, signal(("wake", 1), ("speech", 3), ("silence", 15),
+                                             ("speech", 3), ("silence", 25)))
+    transcript = next(e for e in events if e["type"] == "transcript")
+    assert transcript["text"] == "turn on the kitchen light"
+    assert text_assistant.home.get_state("light.kitchen").state == "on"
 
 
 def test_speech_resuming_after_a_pause_is_heard_whole(text_assistant: TextAssistant) -> None:
@@ -134,12 +159,7 @@ def test_no_wake_mode_treats_input_as_a_command(text_assistant: TextAssistant) -
 
 
 def test_a_question_listens_for_the_answer_without_the_wake_word(text_assistant: TextAssistant) -> None:
-    class Dialogue(ScriptedStt):
-        def transcribe(self, samples: Samples) -> str:
-            self.calls += 1
-            return "unlock the front door" if self.calls == 1 else "yes"
-
-    events = run(text_assistant, Dialogue({}),
+    events = run(text_assistant, ScriptedStt({1: "yes", 6: "unlock the front door"}),
                  signal(("wake", 1), ("speech", 10), ("silence", 12), ("speech", 4), ("silence", 12)))
     assert types(events).count("wake") == 1
     assert [e["handled_by"] for e in events if e["type"] == "reply"] == ["confirm", "local"]
@@ -159,7 +179,7 @@ def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: TextAs
     class Broken(ScriptedStt):
         def transcribe(self, samples: Samples) -> str:
             self.calls += 1
-            if self.calls == 1:
+            if self.calls <= 2:  # the first command's partial and final transcripts
                 raise SttError("the recogniser fell over")
             return "turn on the kitchen light"
 

@@ -29,9 +29,18 @@ def reset(voice: Any, *entity_ids: str) -> None:
         voice.home.call_service(f"{domain}.turn_off", entity_id, {})
 
 
+def listen_realtime(voice: Any, audio: np.ndarray, *, wake: bool = True) -> list[dict[str, Any]]:
+    voice.events.clear()
+    voice.listen(samples_source(audio, realtime=True, tail_silence_ms=1200), wake_required=wake)
+    return [to_dict(e) for e in voice.events]
+
+
 def test_hey_jarvis_turn_on_the_kitchen_light(voice: Any, say: Any) -> None:
     reset(voice, "light.kitchen")
-    events = listen(voice, np.concatenate([silence(500), say("Hey Jarvis, turn on the kitchen light.")]))
+    events = listen_realtime(voice, np.concatenate([silence(500),
+                                                    say("Hey Jarvis, turn on the kitchen light.")]))
+    partials = [e for e in events if e["type"] == "transcript_partial"]
+    events = [e for e in events if e["type"] != "transcript_partial"]
     kinds = [e["type"] for e in events]
     assert kinds == ["wake", "speech_start", "speech_end", "transcript", "intent", "action", "reply",
                      "tts_start"], kinds
@@ -40,6 +49,24 @@ def test_hey_jarvis_turn_on_the_kitchen_light(voice: Any, say: Any) -> None:
     assert events[3]["text"].lower().rstrip(".") == "turn on the kitchen light"
     assert events[5]["service"] == "light.turn_on" and events[5]["entity_id"] == "light.kitchen"
     assert voice.home.get_state("light.kitchen").state == "on"
+    # heard while speaking, on the other core: the words so far before the end of speech
+    assert partials and partials[0]["t_wall_ms"] < events[2]["t_wall_ms"]
+    assert partials[0]["text"].lower().startswith("turn")
+
+
+@pytest.mark.parametrize(("first", "rest", "entity_id"), [
+    ("Hey Jarvis, turn on", "the hallway light.", "light.hallway"),
+    ("Hey Jarvis, set the bedroom light to", "fifty percent.", "light.bedroom"),
+])
+def test_a_pause_mid_sentence_does_not_cut_the_person_off(voice: Any, say: Any, first: str, rest: str,
+                                                          entity_id: str) -> None:
+    reset(voice, entity_id)
+    audio = np.concatenate([silence(300), say(first), silence(600), say(rest)])
+    events = listen(voice, audio)
+    assert [e["type"] for e in events].count("transcript") == 1
+    action = next(e for e in events if e["type"] == "action")
+    assert action["entity_id"] == entity_id
+    assert voice.home.get_state(entity_id).state == "on"
 
 
 @pytest.mark.parametrize(

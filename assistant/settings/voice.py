@@ -83,6 +83,9 @@ class VadSettings(Frozen):
     early_silence_ms: int = Field(240, ge=0, le=5000)
     """A shorter pause that ends the turn early when the transcript so far is already
     a complete command; 0 disables early ending."""
+    incomplete_silence_ms: int = Field(1500, ge=100, le=10000)
+    """The silence that ends the turn when the words so far sound unfinished ("turn
+    off the…"): people pause mid-sentence to think."""
     max_command_s: float = Field(10.0, gt=0.5, le=60.0)
     """Longest command; speech beyond this is cut off and processed."""
     no_speech_timeout_s: float = Field(4.0, gt=0.1, le=60.0)
@@ -96,9 +99,12 @@ class SttSettings(Frozen):
     beam_size: int = Field(1, ge=1, le=10)
     threads: int = Field(2, ge=1, le=64)
     language: str = "en"
-    window_s: float = Field(10.0, ge=5.0, le=30.0)
+    window_s: float = Field(10.0, ge=2.0, le=30.0)
     """Whisper's input window. Stock Whisper encodes 30 s whatever the length; a
     command fits in 10 s, which makes the encoder ~5x faster (longer audio widens it)."""
+    partial_every_ms: int = Field(600, ge=0, le=10000)
+    """While the person speaks, transcribe the audio so far after this much more of it
+    (``transcript_partial`` events); 0 = only when the speech stops."""
     bias_to_home: bool = True
     """Give Whisper the home's entity and area names as an initial prompt."""
 

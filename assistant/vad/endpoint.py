@@ -1,8 +1,10 @@
 """When has the person finished speaking? Decisions from per-frame speech probabilities.
 
-Two silences: a short pause (``early_silence_ms``) at which the loop may end the turn
-early if the transcript so far is already a complete command, and the long one
-(``silence_ms``) that always ends it. Pure logic: easy to test with made-up frames.
+The first silent frame after speech (``QUIET``) is where the loop starts transcribing,
+so the words are ready by the short pause (``early_silence_ms``) at which it may end the
+turn when they are already a complete command. The long silence (``silence_ms``) always
+ends it; the loop stretches it (:attr:`Endpointer.end_silence_ms`) when the words so far
+sound unfinished. Pure logic: easy to test with made-up frames.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ MIN_SPEECH_MS = 96.0
 class Endpoint(enum.Enum):
     NONE = "none"
     SPEECH_START = "speech_start"
+    QUIET = "quiet"          # the first silent frame after speech: time to transcribe
     PAUSE = "pause"          # a short pause after speech: a chance to end early
-    RESUMED = "resumed"      # speech again after a pause
+    RESUMED = "resumed"      # speech again after silence
     END = "silence"          # the long silence: the turn is over
     MAX_LENGTH = "max_length"
     NO_SPEECH = "no_speech"
@@ -38,6 +41,9 @@ class Endpointer:
         self.silence_ms = 0.0      # current run of silence after speech
         self.started = False
         self.paused = False
+        self.quiet = False
+        self.end_silence_ms = float(self.s.silence_ms)
+        """The silence that ends this turn; the loop may stretch it until speech resumes."""
         self.speech_start_ms: float | None = None
         self.last_speech_end_ms = 0.0
         self.done = False
@@ -68,8 +74,9 @@ class Endpointer:
                 return Endpoint.SPEECH_START
             if self.started:
                 self.speech_ms += self.frame_ms
-                if self.paused:
-                    self.paused = False
+                if self.quiet:
+                    self.quiet = self.paused = False
+                    self.end_silence_ms = float(self.s.silence_ms)
                     return Endpoint.RESUMED
             return Endpoint.NONE
         self.run_ms = 0.0
@@ -78,8 +85,11 @@ class Endpointer:
                 return Endpoint.NO_SPEECH
             return Endpoint.NONE
         self.silence_ms += self.frame_ms
-        if self.silence_ms >= self.s.silence_ms:
+        if self.silence_ms >= self.end_silence_ms:
             return Endpoint.END
+        if not self.quiet:
+            self.quiet = True
+            return Endpoint.QUIET
         if (not self.paused and self.s.early_silence_ms
                 and self.silence_ms >= self.s.early_silence_ms):
             self.paused = True

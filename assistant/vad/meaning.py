@@ -1,0 +1,33 @@
+"""Does a transcript sound finished? Words a command cannot end on, for the end of turn.
+
+A turn whose words so far end on one of these ("turn off the", "set the bedroom to")
+waits for a longer silence: the person is looking for the next word. Closed-class
+English words only (articles, prepositions, conjunctions, a few verbs that need an
+object), so it is about grammar, not about any one device or sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ENDINGS = """
+a an the my our your his her their its this that these those some all every both
+to at in on into onto of for from with by about over under near than as
+and or but nor so if because while
+turn switch set make put start stop open close lock unlock dim raise lower change play
+is are be please
+"""
+UNFINISHED_ENDINGS = frozenset(_ENDINGS.split())
+
+_TRAILING = ("...", "\u2026", ",", "-", "\u2014", ":", ";")
+
+
+def sounds_unfinished(text: str) -> bool:
+    """True when the text stops mid-sentence (a trailing comma or ellipsis counts)."""
+    text = text.strip()
+    if not text:
+        return False
+    if text.endswith(_TRAILING):
+        return True
+    last = re.sub(r"[^\w']", "", text.split()[-1]).lower()
+    return last in UNFINISHED_ENDINGS
