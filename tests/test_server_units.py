@@ -300,15 +300,19 @@ def _read(raw: bytes) -> object:
         reader.feed_eof()
         try:
             return await wp.read_event(reader)
-        except wp.TooLarge as exc:
+        except wp.BadEvent as exc:
             return exc
 
     return asyncio.run(go())
 
 
 def test_wyoming_events_are_read_with_size_limits() -> None:
-    ok = _read(b'{"type": "audio-chunk", "data": {"rate": 16000}, "payload_length": 4}\nabcd')
-    assert isinstance(ok, wp.Event) and ok.payload == b"abcd" and ok.data == {"rate": 16000}
+    fmt = {"rate": 16000, "width": 2, "channels": 1}
+    ok = _read(b'{"type": "audio-chunk", "data": %s, "payload_length": 4}\nabcd'
+               % json.dumps(fmt).encode())
+    assert isinstance(ok, wp.Event) and ok.payload == b"abcd" and ok.data == fmt
+    missing = _read(b'{"type": "audio-chunk", "data": {"timestamp": 0}, "payload_length": 2}\nab')
+    assert isinstance(missing, wp.BadEvent) and "rate" in str(missing)
     split = _read(b'{"type": "info", "data_length": 14}\n{"token": "x"}')
     assert isinstance(split, wp.Event) and split.data == {"token": "x"}
     assert _read(b"") is None

@@ -34,6 +34,7 @@ from assistant.audio.chunk import CHUNK_SAMPLES, AudioChunk
 from assistant.errors import HearthError
 from assistant.events import Event as HearthEvent
 from assistant.events import to_dict
+from assistant.limits import TURN_AUDIO_S
 from assistant.server import wyoming_proto as wp
 from assistant.server.brain import SharedPipeline
 from assistant.server.context import ServerContext
@@ -42,7 +43,7 @@ from assistant.wake.base import WakeDetector
 log = logging.getLogger(__name__)
 
 Send = Callable[[Event], Awaitable[None]]
-MAX_UTTERANCE_S = 30.0
+MAX_UTTERANCE_S = TURN_AUDIO_S
 
 _HEARTH = Attribution(name="Hearth", url="")
 _PHRASES = {"hey_jarvis": "hey jarvis", "alexa": "alexa", "hey_mycroft": "hey mycroft",

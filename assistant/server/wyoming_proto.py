@@ -22,11 +22,19 @@ import json
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStart, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event
 
 from assistant.audio.chunk import SAMPLE_RATE, Samples
+from assistant.limits import (
+    AUDIO_CHANNELS,
+    AUDIO_CHUNK_BYTES,
+    AUDIO_RATES,
+    AUDIO_WIDTHS,
+    TEXT_CHARS,
+)
 
 AUTH = "auth"
 HEARTH_EVENT = "hearth-event"
@@ -39,12 +47,86 @@ MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 so nobody can make the server buffer gigabytes (least of all before authenticating)."""
 
 
-class TooLarge(Exception):
+class BadEvent(Exception):
+    """An event Hearth will not take: the connection gets an ``error`` and is closed."""
+
+
+class TooLarge(BadEvent):
     pass
 
 
+class _Fields(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _AudioFormat(_Fields):
+    rate: int = Field(ge=AUDIO_RATES[0], le=AUDIO_RATES[1])
+    width: int
+    channels: int = Field(ge=AUDIO_CHANNELS[0], le=AUDIO_CHANNELS[1])
+    timestamp: int | float | None = None
+
+    @field_validator("width")
+    @classmethod
+    def _width(cls, width: int) -> int:
+        if width not in AUDIO_WIDTHS:
+            raise ValueError(f"width must be one of {', '.join(map(str, AUDIO_WIDTHS))} bytes")
+        return width
+
+
+class _Text(_Fields):
+    text: str = Field(max_length=TEXT_CHARS)
+
+
+class _OptionalText(_Fields):
+    text: str | None = Field(None, max_length=TEXT_CHARS)
+
+
+class _Transcript(_Text):
+    context: dict[str, Any] | None = None
+
+
+class _Detect(_Fields):
+    names: list[str] | None = Field(None, max_length=16)
+
+
+class _RunPipeline(_Fields):
+    start_stage: str | None = Field(None, max_length=32)
+    end_stage: str | None = Field(None, max_length=32)
+
+
+class _Token(_Fields):
+    token: str = Field(max_length=4096)
+
+
+_SHAPES: dict[str, type[_Fields]] = {
+    "audio-start": _AudioFormat, "audio-chunk": _AudioFormat, "transcript": _Transcript,
+    "synthesize": _Text, "detect": _Detect, "run-pipeline": _RunPipeline, AUTH: _Token,
+    "ping": _OptionalText,
+}
+"""The fields Hearth reads of each event it acts on; other events pass as they are."""
+
+
+def check(event: Event) -> Event:
+    """``event`` if its fields have the types and sizes Hearth needs, else :class:`BadEvent`
+    naming the event and the field (a KeyError deep in a handler is no answer)."""
+    shape = _SHAPES.get(event.type)
+    if shape is not None:
+        try:
+            shape.model_validate(event.data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "data"
+            raise BadEvent(f"bad {event.type!r} event: {where}: {first['msg']}") from None
+    if event.type == "audio-chunk":
+        size = len(event.payload or b"")
+        if size > AUDIO_CHUNK_BYTES:
+            raise BadEvent(f"audio-chunk of {size} bytes (the limit is {AUDIO_CHUNK_BYTES})")
+    return event
+
+
 async def read_event(reader: asyncio.StreamReader) -> Event | None:
-    """:func:`wyoming.event.async_read_event` with size limits; None at the end of the stream."""
+    """:func:`wyoming.event.async_read_event` with size limits and :func:`check`; None at
+    the end of the stream."""
     try:
         line = await reader.readline()
     except (ValueError, asyncio.LimitOverrunError):  # a header line over the stream limit
@@ -69,7 +151,7 @@ async def read_event(reader: asyncio.StreamReader) -> Event | None:
         if isinstance(extra, dict) and isinstance(data, dict):
             data.update(extra)
     payload = await reader.readexactly(payload_length) if payload_length else None
-    return Event(type=kind, data=data if isinstance(data, dict) else {}, payload=payload)
+    return check(Event(type=kind, data=data if isinstance(data, dict) else {}, payload=payload))
 
 
 def audio_start(rate: int) -> Event:

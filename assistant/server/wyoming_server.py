@@ -182,22 +182,25 @@ class Connection:
         except TimeoutError:
             self._refuse(Refused("timeout", "no authentication within "
                                  f"{AUTH_TIMEOUT_S:.0f} s"))
-        except wp.TooLarge as exc:
-            self._refuse(Refused("bad_event", str(exc)))
+        except wp.BadEvent as exc:  # a wrong type, a missing field, a size over the limit
+            self._refuse(Refused("bad_event", str(exc)), code="bad_event")
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError) as exc:
             log.info("wyoming connection dropped", extra={"fields": {"peer": self.peer,
                                                                     "reason": str(exc)}})
+        except Exception:  # a bug, not the peer's fault: this connection ends, the others go on
+            log.exception("wyoming connection failed", extra={"fields": {"peer": self.peer}})
+            self.outbox.post(wp.error("the server failed on this request", "internal"))
         finally:
             try:
                 await self._cleanup()
             finally:
                 self.done.set()
 
-    def _refuse(self, exc: Refused) -> None:
+    def _refuse(self, exc: Refused, code: str = "unauthorized") -> None:
         self.ctx.metrics.refusals.labels(exc.reason).inc()
         log.warning("wyoming connection refused", extra={"fields": {
             "peer": self.peer, "reason": exc.reason, "detail": str(exc)}})
-        self.outbox.post(wp.error(f"refused: {exc}", "unauthorized"))
+        self.outbox.post(wp.error(f"refused: {exc}", code))
 
     # --- authentication --------------------------------------------------------------
 
