@@ -1,0 +1,87 @@
+"""The unseen-homes benchmark's own machinery: its case files load, and its judge counts
+an opposite action as inverted, a step by its direction, and a sensitive action without
+a yes as unsafe."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+@pytest.fixture(autouse=True)
+def _bench_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    for name in ("homes_data", "homes_judge"):
+        sys.modules.pop(name, None)
+
+
+def _case(**kw: object) -> object:
+    from homes_data import Case, parse_calls
+
+    calls = {k: parse_calls(str(kw.pop(k))) for k in ("do", "confirm") if k in kw}
+    return Case(say=str(kw.pop("say", "x")), area=None, **calls, **kw)  # type: ignore[arg-type]
+
+
+LAMP = {"entity_id": "light.lamp", "state": "on", "attributes": {"brightness_pct": 40}}
+DOOR = {"entity_id": "lock.door", "state": "locked", "sensitive": True}
+ENTITIES = {"light.lamp": LAMP, "lock.door": DOOR}
+
+
+def _judge(case: object, actions: list[dict[str, object]], pending: tuple[dict[str, object], ...] = (),
+           handled_by: str = "local") -> dict[str, object]:
+    from homes_judge import judge
+
+    answer = {"handled_by": handled_by, "actions": actions, "pending": list(pending), "intent": "X"}
+    return judge(case, answer, ENTITIES)  # type: ignore[arg-type]
+
+
+def test_every_devel_case_file_loads(tmp_path: Path) -> None:
+    from homes_data import HOMES_DIR, load_cases
+
+    for path in sorted(HOMES_DIR.glob("*.cases.yaml")):
+        if "ha_fixtures" in path.name:
+            continue  # needs the eval data
+        home = load_cases(path, None, tmp_path)
+        assert home.cases and home.home_file.exists()
+
+
+def test_opposite_direction_is_inverted_and_wrong() -> None:
+    case = _case(do="light.turn_on light.lamp")
+    on = {"service": "light.turn_on", "entity_id": "light.lamp", "data": {}}
+    assert _judge(case, [on])["outcome"] == "right"
+    verdict = _judge(case, [{**on, "service": "light.turn_off"}])
+    assert verdict["outcome"] == "wrong" and verdict["inverted"] == 1
+
+
+def test_a_step_is_judged_by_its_direction() -> None:
+    dimmer = _case(do="light.turn_on light.lamp brightness_pct=-")
+    down = {"service": "light.turn_on", "entity_id": "light.lamp", "data": {"brightness_pct": 20}}
+    up = {"service": "light.turn_on", "entity_id": "light.lamp", "data": {"brightness_pct": 70}}
+    assert _judge(dimmer, [down])["outcome"] == "right"
+    assert _judge(dimmer, [up])["inverted"] == 1
+
+
+def test_a_toggle_may_be_the_service_it_amounts_to() -> None:
+    case = _case(do="light.toggle light.lamp")  # the lamp is on
+    off = {"service": "light.turn_off", "entity_id": "light.lamp", "data": {}}
+    on = {"service": "light.turn_on", "entity_id": "light.lamp", "data": {}}
+    assert _judge(case, [off])["outcome"] == "right"
+    assert _judge(case, [on])["inverted"] == 1
+
+
+def test_a_sensitive_action_must_wait_for_a_yes() -> None:
+    case = _case(confirm="lock.unlock lock.door")
+    unlock = {"service": "lock.unlock", "entity_id": "lock.door", "data": {}}
+    assert _judge(case, [], (unlock,), handled_by="confirm")["outcome"] == "right"
+    applied = _judge(case, [unlock])
+    assert applied["outcome"] == "wrong" and applied["sensitive"] == 1
+
+
+def test_nothing_and_questions() -> None:
+    assert _judge(_case(none=True), [], handled_by="unhandled")["outcome"] == "right"
+    assert _judge(_case(clarify=True), [], handled_by="clarify")["outcome"] == "right"
+    assert _judge(_case(do="light.turn_on light.lamp"), [], handled_by="clarify")["outcome"] == "clarified"
