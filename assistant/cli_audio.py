@@ -12,6 +12,7 @@ from typing import Any
 from assistant.config import Settings, wake_model
 from assistant.errors import HearthError
 from assistant.events import Event, to_dict, to_json
+from assistant.settings import WAKE_ENGINES
 
 
 def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -26,6 +27,8 @@ def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]
                         help="feed a file at real-time pace (wall times are what a person waits)")
     listen.add_argument("--wake-word", action="append", metavar="NAME",
                         help="wake model to listen for (repeatable; default from config: hey_jarvis)")
+    listen.add_argument("--wake-engine", choices=WAKE_ENGINES, metavar="NAME",
+                        help="wake engine: openwakeword or microwakeword (default from config)")
     listen.add_argument("--no-wake", action="store_true",
                         help="treat the input as speech that follows a wake word")
     listen.add_argument("--output", metavar="WAV", type=Path,
@@ -84,7 +87,9 @@ def _source(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
 def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.app import VoiceAssistant
     from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
+    from assistant.wake.factory import with_engine
 
+    settings = with_engine(settings, args.wake_engine)
     emit = _print_event_json if args.json else _print_event_text
     chunks = _source(args, settings)  # open (and validate) the input before loading models
     sink: AudioSink = NullSink()

@@ -12,7 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from assistant.config import Settings
+from assistant.config import Settings, wake_names
+from assistant.settings import WAKE_ENGINES
 
 
 def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -26,8 +27,10 @@ def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]
     test.add_argument("file", metavar="FILE", help="a sound file (WAV/FLAC/OGG, any rate)")
     test.add_argument("--wake-word", action="append", metavar="NAME",
                       help="model to test (repeatable; default from config: the default wake word)")
+    test.add_argument("--wake-engine", choices=WAKE_ENGINES, metavar="NAME",
+                      help="wake engine: openwakeword or microwakeword (default from config)")
     test.add_argument("--all", action="store_true", help="every configured wake model")
-    test.add_argument("--no-second-stage", action="store_true", help="first stage (openWakeWord) only")
+    test.add_argument("--no-second-stage", action="store_true", help="first stage (the engine) only")
     test.add_argument("--min-score", type=float, default=0.05,
                       help="in text output, show only chunks where some score reaches this (default 0.05)")
     test.add_argument("--json", action="store_true",
@@ -44,11 +47,12 @@ def _bar(score: float, width: int = 20) -> str:
 
 def _cmd_wake_test(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.audio.sources import file_source
-    from assistant.wake.factory import build_wake_detector
+    from assistant.wake.factory import build_wake_detector, with_engine
     from assistant.wake.second_stage import VerifiedWakeDetector
 
+    settings = with_engine(settings, args.wake_engine)
     chunks = file_source(args.file, tail_silence_ms=1000)  # validates the file before loading models
-    names = [m.name for m in settings.wake.models] if args.all else args.wake_word
+    names = wake_names(settings) if args.all else args.wake_word
     det = build_wake_detector(settings, names, second_stage=False if args.no_second_stage else None)
     det.new_stream()
     out = sys.stdout

@@ -45,14 +45,22 @@ def packaged_config_text() -> str:
 
 
 def wake_model(settings: Settings, name: str) -> WakeModelSettings:
-    """The wake model called ``name``: a configured one, else a bundled one by name."""
-    for model in settings.wake.models:
-        if model.name == name:
+    """The wake model called ``name`` for the configured engine: a configured entry (one
+    for that engine before one for any engine), else a model the engine ships."""
+    engine = settings.wake.engine
+    for model in sorted(settings.wake.models, key=lambda m: m.engine is None):
+        if model.name == name and model.engine in (engine, None):
             return model
-    if model_name_is_bundled(name):
+    if model_name_is_bundled(name, engine):
         return WakeModelSettings(name=name)
-    known = ", ".join(m.name for m in settings.wake.models)
-    raise ConfigError(f"unknown wake word {name!r} (configured: {known})")
+    known = ", ".join(wake_names(settings))
+    raise ConfigError(f"unknown wake word {name!r} for {engine} (configured: {known})")
+
+
+def wake_names(settings: Settings) -> list[str]:
+    """The configured wake words the configured engine can use, in file order."""
+    names = [m.name for m in settings.wake.models if m.engine in (settings.wake.engine, None)]
+    return list(dict.fromkeys(names))
 
 
 def _read(path: Path) -> dict[str, Any]:

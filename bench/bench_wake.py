@@ -41,10 +41,13 @@ for p in (REPO_ROOT, REPO_ROOT / "bench"):
         sys.path.insert(0, str(p))
 
 from wake_data import DEFAULT_OUT, Clip, read_manifest  # noqa: E402
+from wake_report import plot_det, print_report  # noqa: E402
 
 from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Samples  # noqa: E402
 from assistant.config import Settings, WakeModelSettings, load_settings, wake_model  # noqa: E402
+from assistant.settings import WAKE_ENGINES  # noqa: E402
 from assistant.wake.base import WakeDetector  # noqa: E402
+from assistant.wake.factory import with_engine  # noqa: E402
 from assistant.wake.verify import Verdict, accept, wake_phrase  # noqa: E402
 
 CONDITIONS = ("clean", "snr20", "snr10", "snr5")
@@ -82,16 +85,17 @@ def poisson_upper(k: int, exposure: float, conf: float = 0.95) -> float:
 # --- scores: computed once per clip ----------------------------------------------------
 
 
-def model_key(models: Sequence[WakeModelSettings]) -> str:
-    """Cache key for a set of model files (a changed file gets new scores)."""
+def model_key(models: Sequence[WakeModelSettings], engine: str) -> str:
+    """Cache key for an engine and a set of model files (a changed file gets new scores)."""
+    from assistant.wake.microwakeword import model_files
     from assistant.wake.openwakeword import model_file
 
-    h = hashlib.sha1()
+    h = hashlib.sha1(engine.encode())
     for m in models:
-        f = model_file(m)
+        f = model_file(m) if engine == "openwakeword" else model_files(m)[0]
         st = f.stat()
         h.update(f"{m.name}:{f}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return h.hexdigest()[:12]
+    return f"{engine}-{h.hexdigest()[:12]}"
 
 
 def clip_file(folder: Path, clip: Clip, suffix: str) -> Path:
@@ -113,11 +117,11 @@ def chunks_of(samples: Samples) -> list[AudioChunk]:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(models: list[dict[str, Any]]) -> None:
-    from assistant.wake.openwakeword import OpenWakeWord
+def _init_worker(models: list[dict[str, Any]], engine: str) -> None:
+    from assistant.wake.factory import ENGINES
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _WORKER["det"] = OpenWakeWord([WakeModelSettings(**m) for m in models])
+    _WORKER["det"] = ENGINES[engine]([WakeModelSettings(**m) for m in models], 2.0)
     _WORKER["names"] = [m["name"] for m in models]
 
 
@@ -138,19 +142,20 @@ def _score_clip(job: tuple[dict[str, Any], str]) -> tuple[str, float, float]:
     return clip.id, time.process_time() - t0, clip.seconds
 
 
-def score_all(clips: list[Clip], models: list[WakeModelSettings], folder: Path, workers: int,
-              quiet: bool) -> dict[str, Scores]:
+def score_all(clips: list[Clip], models: list[WakeModelSettings], engine: str, folder: Path,
+              workers: int, quiet: bool) -> dict[str, Scores]:
     folder.mkdir(parents=True, exist_ok=True)
     todo = [c for c in clips if not clip_file(folder, c, ".npy").exists()]
     if todo:
         hours = sum(c.seconds for c in todo) / 3600
-        log(f"scoring {len(todo)} clips ({hours:.2f} h) with openWakeWord on {workers} processes")
+        log(f"scoring {len(todo)} clips ({hours:.2f} h) with {engine} on {workers} processes")
         todo.sort(key=lambda c: -c.seconds)
         jobs = [(c.__dict__, str(clip_file(folder, c, ".npy"))) for c in todo]
         t0 = time.monotonic()
         done_h = 0.0
         margs = [m.model_dump(mode="json") for m in models]
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(margs,)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                 initargs=(margs, engine)) as pool:
             for i, (_cid, _cpu, secs) in enumerate(pool.map(_score_clip, jobs, chunksize=4)):
                 done_h += secs / 3600
                 if not quiet and ((i + 1) % 50 == 0 or i + 1 == len(jobs)):
@@ -364,18 +369,6 @@ def sweep_verified(settings: Settings, model: WakeModelSettings, clips: list[Cli
                                 scores, columns, cache, quiet) for th in thresholds}
 
 
-@dataclass
-class Figures:
-    model: str
-    threshold: float
-    patience: int
-    second_stage: bool
-    miss: dict[str, dict[str, float]]
-    false_wakes: dict[str, Any]
-    near_miss: dict[str, dict[str, float]]
-    groups: dict[str, dict[str, float]]
-
-
 def summarize(model: str, outcomes: dict[str, Outcome], clips: list[Clip], key: str) -> dict[str, Any]:
     """Miss rates, false wakes/hour and near-miss rates from per-clip outcomes."""
     def count(o: Outcome) -> int:
@@ -430,47 +423,13 @@ def det_points(model: str, per_th: dict[float, dict[str, Outcome]], clips: list[
     return out
 
 
-def plot_det(model: str, curves: dict[str, dict[str, list[tuple[float, float, float]]]],
-             points: dict[str, tuple[float, float]], hours: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    floor = 0.5 / hours  # zero false wakes are drawn at half of one wake in the hours used
-    fig, ax = plt.subplots(figsize=(7.5, 5.5))
-    colours = {"clean": "tab:blue", "snr20": "tab:green", "snr10": "tab:orange", "snr5": "tab:red"}
-    for label, per_cond in curves.items():
-        style = "-" if "second" in label else ":"
-        for cond, pts in per_cond.items():
-            xs = [max(p[1], floor) for p in pts]
-            ys = [max(p[2], 1e-3) for p in pts]
-            ax.plot(xs, ys, style, color=colours.get(cond), marker="." if "second" in label else None,
-                    label=f"{cond} ({label})")
-    for label, (x, y) in points.items():
-        ax.plot([max(x, floor)], [max(y, 1e-3)], "k*", markersize=12)
-        ax.annotate(label, (max(x, floor), max(y, 1e-3)), textcoords="offset points", xytext=(6, 6),
-                    fontsize=8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(f"false wakes per hour ({hours:.2f} h of non-wake audio; 0 drawn at {floor:.2f})")
-    ax.set_ylabel("miss rate")
-    ax.set_title(f"{model}: dotted = first stage alone (threshold swept);\n"
-                 "solid = with the second stage (candidate threshold swept)", fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 # --- CPU -------------------------------------------------------------------------------
 
 
-def cpu_per_hour(models: list[WakeModelSettings], clips: list[Clip], seconds: float) -> dict[str, float]:
+def cpu_per_hour(models: list[WakeModelSettings], engine: str, clips: list[Clip],
+                 seconds: float) -> dict[str, float]:
     """CPU seconds per hour of audio for each model alone (features + classifier) and all."""
-    from assistant.wake.openwakeword import OpenWakeWord
+    from assistant.wake.factory import ENGINES
 
     sample: list[Samples] = []
     total = 0.0
@@ -486,7 +445,7 @@ def cpu_per_hour(models: list[WakeModelSettings], clips: list[Clip], seconds: fl
     out: dict[str, float] = {}
     sets = [[m] for m in models] + ([models] if len(models) > 1 else [])
     for ms in sets:
-        det = OpenWakeWord(ms)
+        det = ENGINES[engine](ms, 2.0)
         t0 = time.process_time()
         for ch in chunks:
             det.scores(ch)
@@ -498,13 +457,88 @@ def cpu_per_hour(models: list[WakeModelSettings], clips: list[Clip], seconds: fl
 # --- main ------------------------------------------------------------------------------
 
 
-def parse_overrides(items: Sequence[str] | None, kind: type) -> dict[str, Any]:
+def parse_overrides(items: Sequence[str] | None, kind: type, engine: str) -> dict[str, Any]:
+    """``NAME=VALUE`` (every engine) or ``ENGINE:NAME=VALUE`` (that engine only)."""
     out: dict[str, Any] = {}
     for item in items or []:
-        name, _, value = item.partition("=")
+        key, _, value = item.partition("=")
         if not value:
-            raise SystemExit(f"bench_wake: expected NAME=VALUE, got {item!r}")
-        out[name] = kind(value)
+            raise SystemExit(f"bench_wake: expected [ENGINE:]NAME=VALUE, got {item!r}")
+        only, _, name = key.rpartition(":")
+        if only in ("", engine):
+            out[name] = kind(value)
+    return out
+
+
+def engine_models(args: argparse.Namespace, settings: Settings, engine: str) -> list[WakeModelSettings]:
+    """The engine's configured entries for ``--models``, with the command line's overrides."""
+    over = {"threshold": parse_overrides(args.threshold, float, engine),
+            "candidate_threshold": parse_overrides(args.candidate_threshold, float, engine),
+            "patience": parse_overrides(args.patience, int, engine)}
+    models = []
+    for name in args.models:
+        upd = {key: values[name] for key, values in over.items() if name in values}
+        models.append(wake_model(with_engine(settings, engine), name).model_copy(update=upd))
+    return models
+
+
+def evaluate(args: argparse.Namespace, settings: Settings, engine: str, clips: list[Clip],
+             cache: VerifyCache) -> dict[str, Any]:
+    """Every figure for one engine: per model, before/after the second stage, DET curves."""
+    settings = with_engine(settings, engine)
+    models = engine_models(args, settings, engine)
+    use_second = settings.wake.verifier.enabled and not args.no_second_stage
+    scores = score_all(clips, models, engine, args.data / "scores" / model_key(models, engine),
+                       args.workers, args.quiet)
+    columns = [m.name for m in models]
+    out: dict[str, Any] = {"models": {}}
+    for model in models:
+        log(f"{engine} {model.name}: threshold {model.threshold} (candidates "
+            f"{model.candidate_threshold}), patience {model.patience}, "
+            f"second stage {'on' if use_second and model.verify else 'off'}")
+        relevant = [c for c in clips if c.kind == "negative" or c.wake == model.name]
+        first = run_daemon_path(settings, model, relevant, scores, columns, None, args.quiet)
+        after = (run_daemon_path(settings, model, relevant, scores, columns, cache, args.quiet)
+                 if use_second and model.verify else first)
+        # the fast replay must agree with the real path at the operating point
+        fast = sweep(model, relevant, scores, columns, [model.threshold], settings.wake.refractory_s,
+                     quiet=True)[model.threshold]
+        mismatch = [cid for cid, o in first.items() if o.wakes != fast[cid].wakes]
+        if mismatch:
+            raise SystemExit(f"bench_wake: fast replay disagrees with the detector on {len(mismatch)} "
+                             f"clips (e.g. {mismatch[0]})")
+        s_before = summarize(model.name, first, relevant, "wakes")
+        s_after = summarize(model.name, after, relevant, "wakes")
+        checked = summarize(model.name, after, relevant, "candidates")["false_wakes"]["with_near_misses"]
+        curves = {"first stage": det_points(model.name, sweep(
+            model, relevant, scores, columns, args.det_thresholds, settings.wake.refractory_s,
+            args.quiet), relevant, "wakes")}
+        if use_second and model.verify and args.det_verified_thresholds:
+            curves["second stage"] = det_points(model.name, sweep_verified(
+                settings, model, relevant, scores, columns, args.det_verified_thresholds, cache,
+                args.quiet), relevant, "wakes")
+        hours = s_before["false_wakes"]["hours"]
+        points = {f"first stage alone, t={model.threshold}":
+                  (s_before["false_wakes"]["per_hour"], s_before["miss"].get("clean", {}).get("rate", 0.0))}
+        if after is not first:
+            points[f"default: candidates from {model.candidate_threshold or model.threshold}, "
+                   "second stage"] = (s_after["false_wakes"]["per_hour"],
+                                      s_after["miss"].get("clean", {}).get("rate", 0.0))
+        png = args.plots / f"wake_det_{engine}_{model.name}.png"
+        if any(s_before["miss"]):
+            plot_det(f"{engine} {model.name}", curves, points, hours, png)
+        out["models"][model.name] = {
+            "threshold": model.threshold, "candidate_threshold": model.candidate_threshold,
+            "patience": model.patience,
+            "refractory_s": settings.wake.refractory_s,
+            "second_stage": bool(after is not first),
+            "second_stage_checks_per_hour_of_negatives": checked["wakes"] / checked["hours"],
+            "before": s_before, "after": s_after,
+            "det_png": str(png) if any(s_before["miss"]) else None,
+            "det": {k: {c: [list(p) for p in v] for c, v in cur.items()} for k, cur in curves.items()},
+        }
+    log(f"measuring {engine}'s CPU per model")
+    out["cpu_s_per_hour"] = cpu_per_hour(models, engine, clips, args.cpu_seconds)
     return out
 
 
@@ -512,16 +546,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=DEFAULT_OUT, help="cache folder built by wake_data.py")
     p.add_argument("--config", type=Path, help="settings file (default: the packaged configs)")
+    p.add_argument("--engines", nargs="+", choices=WAKE_ENGINES, default=list(WAKE_ENGINES),
+                   help="wake engines to compare in this run (default: all)")
     p.add_argument("--models", nargs="+", default=["hey_jarvis", "alexa"],
                    help="wake models to evaluate (positives exist for hey_jarvis and alexa)")
-    p.add_argument("--threshold", action="append", metavar="NAME=T", help="override a model's threshold")
-    p.add_argument("--candidate-threshold", action="append", metavar="NAME=T",
+    p.add_argument("--threshold", action="append", metavar="[ENGINE:]NAME=T",
+                   help="override a model's threshold (for one engine with the ENGINE: prefix)")
+    p.add_argument("--candidate-threshold", action="append", metavar="[ENGINE:]NAME=T",
                    help="override a model's candidate_threshold (with the second stage)")
-    p.add_argument("--patience", action="append", metavar="NAME=N", help="override a model's patience")
+    p.add_argument("--patience", action="append", metavar="[ENGINE:]NAME=N",
+                   help="override a model's patience")
     p.add_argument("--no-second-stage", action="store_true", help="first stage only")
     p.add_argument("--min-similarity", type=float, help="override wake.verifier.min_similarity")
     p.add_argument("--det-thresholds", type=float, nargs="*",
-                   default=[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995],
+                   default=[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99,
+                            0.995],
                    help="first-stage thresholds for the DET curves (first stage only)")
     p.add_argument("--det-verified-thresholds", type=float, nargs="*",
                    default=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
@@ -539,159 +578,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         verifier = settings.wake.verifier.model_copy(update={"min_similarity": args.min_similarity})
         wake = settings.wake.model_copy(update={"verifier": verifier})
         settings = settings.model_copy(update={"wake": wake})
-    th_over = parse_overrides(args.threshold, float)
-    ct_over = parse_overrides(args.candidate_threshold, float)
-    pa_over = parse_overrides(args.patience, int)
-    models = []
-    for name in args.models:
-        m = wake_model(settings, name)
-        upd: dict[str, Any] = {}
-        if name in th_over:
-            upd["threshold"] = th_over[name]
-        if name in ct_over:
-            upd["candidate_threshold"] = ct_over[name]
-        if name in pa_over:
-            upd["patience"] = pa_over[name]
-        models.append(m.model_copy(update=upd))
-    use_second = settings.wake.verifier.enabled and not args.no_second_stage
-
     try:
         clips = read_manifest(args.data)
     except FileNotFoundError as exc:
         log(f"bench_wake: {exc}")
         return 2
     t_start = time.monotonic()
-    folder = args.data / "scores" / model_key(models)
-    scores = score_all(clips, models, folder, args.workers, args.quiet)
-    columns = [m.name for m in models]
     cache = VerifyCache(args.data / "verify-cache.json", settings.wake.verifier.min_similarity,
                         _settings=settings).load()
-
-    report: dict[str, Any] = {"data": str(args.data), "models": {}, "negatives_hours": 0.0}
-    for model in models:
-        log(f"{model.name}: threshold {model.threshold} (candidates {model.candidate_threshold}), "
-            f"patience {model.patience}, "
-            f"second stage {'on' if use_second and model.verify else 'off'}")
-        relevant = [c for c in clips if c.kind == "negative" or c.wake == model.name]
-        first = run_daemon_path(settings, model, relevant, scores, columns, None, args.quiet)
-        after = (run_daemon_path(settings, model, relevant, scores, columns, cache, args.quiet)
-                 if use_second and model.verify else first)
-        # the fast replay must agree with the real path at the operating point
-        fast = sweep(model, relevant, scores, columns, [model.threshold], settings.wake.refractory_s,
-                     quiet=True)[model.threshold]
-        mismatch = [cid for cid, o in first.items() if o.wakes != fast[cid].wakes]
-        if mismatch:
-            log(f"bench_wake: fast replay disagrees with the detector on {len(mismatch)} clips "
-                f"(e.g. {mismatch[0]})")
-            return 1
-        s_before = summarize(model.name, first, relevant, "wakes")
-        s_after = summarize(model.name, after, relevant, "wakes")
-        checked = summarize(model.name, after, relevant, "candidates")["false_wakes"]["with_near_misses"]
-        curves = {"first stage": det_points(model.name, sweep(
-            model, relevant, scores, columns, args.det_thresholds, settings.wake.refractory_s,
-            args.quiet), relevant, "wakes")}
-        if use_second and model.verify and args.det_verified_thresholds:
-            curves["second stage"] = det_points(model.name, sweep_verified(
-                settings, model, relevant, scores, columns, args.det_verified_thresholds, cache,
-                args.quiet), relevant, "wakes")
-        hours = s_before["false_wakes"]["hours"]
-        points = {f"first stage alone, t={model.threshold}":
-                  (s_before["false_wakes"]["per_hour"], s_before["miss"].get("clean", {}).get("rate", 0.0))}
-        if after is not first:
-            points[f"default: candidates from {model.candidate_threshold}, second stage"] = (
-                s_after["false_wakes"]["per_hour"], s_after["miss"].get("clean", {}).get("rate", 0.0))
-        png = args.plots / f"wake_det_{model.name}.png"
-        if any(s_before["miss"]):
-            plot_det(model.name, curves, points, hours, png)
-        report["models"][model.name] = {
-            "threshold": model.threshold, "candidate_threshold": model.candidate_threshold,
-            "patience": model.patience,
-            "refractory_s": settings.wake.refractory_s,
-            "second_stage": bool(after is not first),
-            "second_stage_checks_per_hour_of_negatives": checked["wakes"] / checked["hours"],
-            "before": s_before, "after": s_after,
-            "det_png": str(png) if any(s_before["miss"]) else None,
-            "det": {k: {c: [list(p) for p in v] for c, v in cur.items()} for k, cur in curves.items()},
-        }
-        report["negatives_hours"] = hours
-    log("measuring CPU per model")
-    report["cpu_s_per_hour"] = cpu_per_hour(models, clips, args.cpu_seconds)
+    report: dict[str, Any] = {"data": str(args.data), "engines": {}, "negatives_hours": 0.0,
+                              "loadavg": os.getloadavg()}
+    for engine in args.engines:
+        report["engines"][engine] = result = evaluate(args, settings, engine, clips, cache)
+        for m in result["models"].values():
+            report["negatives_hours"] = m["before"]["false_wakes"]["hours"]
     calls = [v for v in cache.texts.values()]
     if calls:
+        per_call = float(np.mean([c[1] for c in calls]))
         report["second_stage_call"] = {
             "calls_measured": len(calls),
-            "cpu_s_mean": float(np.mean([c[1] for c in calls])),
+            "cpu_s_mean": per_call,
             "wall_s_mean": float(np.mean([c[2] for c in calls])),
             "wall_s_p95": float(np.percentile([c[2] for c in calls], 95)),
         }
-        for r in report["models"].values():
-            if r["second_stage"]:
-                per_call = report["second_stage_call"]["cpu_s_mean"]
-                r["second_stage_cpu_s_per_hour_of_negatives"] = (
-                    r["second_stage_checks_per_hour_of_negatives"] * per_call)
+        for result in report["engines"].values():
+            for r in result["models"].values():
+                if r["second_stage"]:
+                    r["second_stage_cpu_s_per_hour_of_negatives"] = (
+                        r["second_stage_checks_per_hour_of_negatives"] * per_call)
     report["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    report["loadavg_end"] = os.getloadavg()
     if args.json:
         print(json.dumps(report))
     else:
         print_report(report)
     return 0
-
-
-def pct(x: float) -> str:
-    return f"{100 * x:5.1f}%"
-
-
-def print_report(r: dict[str, Any]) -> None:
-    for name, m in r["models"].items():
-        b, a = m["before"], m["after"]
-        cand = m.get("candidate_threshold") if m["second_stage"] else m["threshold"]
-        print(f"\n== {name}: threshold {m['threshold']}, candidates from {cand}, patience {m['patience']}, "
-              f"refractory {m['refractory_s']} s, second stage {'on' if m['second_stage'] else 'off'}")
-        if b["miss"]:
-            print(f"{'misses':18} {'clips':>6} {'first stage':>12} {'+2nd stage':>12}")
-            for cond, mb in b["miss"].items():
-                ma = a["miss"][cond]
-                print(f"  {cond:16} {mb['clips']:6d} {pct(mb['rate']):>12} {pct(ma['rate']):>12}")
-            groups = sorted({k.split("/")[0] for k in b["miss_by_source"]})
-            if len(groups) > 1:
-                for g in groups:
-                    cells = "  ".join(
-                        f"{cond} {pct(b['miss_by_source'][f'{g}/{cond}']['rate']).strip()}"
-                        f"->{pct(a['miss_by_source'][f'{g}/{cond}']['rate']).strip()}"
-                        for cond in b["miss"] if f"{g}/{cond}" in b["miss_by_source"])
-                    print(f"    {g:24} {cells}")
-        fb, fa = b["false_wakes"], a["false_wakes"]
-        print(f"{'false wakes':18} {'hours':>6} {'first stage':>12} {'+2nd stage':>12}"
-              "   (per hour; 95% upper)")
-        print(f"  {'non-wake set':16} {fb['hours']:6.2f} {fb['per_hour']:8.2f} ({fb['wakes']:d}) "
-              f"{fa['per_hour']:8.2f} ({fa['wakes']:d})   <= {fb['per_hour_upper95']:.2f} / "
-              f"<= {fa['per_hour_upper95']:.2f}")
-        wb, wa = fb["with_near_misses"], fa["with_near_misses"]
-        print(f"  {'+ near misses':16} {wb['hours']:6.2f} {wb['per_hour']:8.2f} ({wb['wakes']:d}) "
-              f"{wa['per_hour']:8.2f} ({wa['wakes']:d})")
-        for g, gb in sorted(b["groups"].items()):
-            ga = a["groups"][g]
-            print(f"    {g:24} {gb['hours']:6.2f} h  wakes {int(gb['wakes']):4d} -> {int(ga['wakes']):4d}")
-        for g, nb in sorted(b["near_miss"].items()):
-            na = a["near_miss"][g]
-            print(f"  near miss {g:24} {int(nb['woken']):3d}/{int(nb['clips'])} ({pct(nb['rate'])}) -> "
-                  f"{int(na['woken']):3d}/{int(na['clips'])} ({pct(na['rate'])})")
-        if m.get("det_png"):
-            print(f"  DET curve: {m['det_png']}")
-    print("\nCPU seconds per hour of audio (openWakeWord, features + classifier):")
-    for k, v in r["cpu_s_per_hour"].items():
-        print(f"  {k:28} {v:7.1f} s/h")
-    if "second_stage_call" in r:
-        c = r["second_stage_call"]
-        print(f"second stage (Whisper tiny.en per candidate): {c['cpu_s_mean']:.2f} s CPU, "
-              f"{c['wall_s_mean']:.2f} s wall (p95 {c['wall_s_p95']:.2f} s) per call, "
-              f"{c['calls_measured']} calls measured")
-        for name, m in r["models"].items():
-            if "second_stage_cpu_s_per_hour_of_negatives" in m:
-                print(f"  {name}: {m['second_stage_checks_per_hour_of_negatives']:.1f} checks and "
-                      f"{m['second_stage_cpu_s_per_hour_of_negatives']:.1f} s CPU per hour of non-wake "
-                      "audio (with the near misses)")
-    print(f"\nnegatives: {r['negatives_hours']:.2f} h; elapsed {r['elapsed_s']} s")
 
 
 if __name__ == "__main__":

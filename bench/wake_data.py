@@ -147,6 +147,21 @@ def resample(x: FloatAudio, rate: int) -> FloatAudio:
     return np.asarray(soxr.resample(x, rate, SAMPLE_RATE, quality="HQ"), dtype=np.float32)
 
 
+def decode_damaged(path: Path) -> FloatAudio:
+    """A FLAC file libsndfile gives up on ("lost sync"), decoded by ffmpeg (PyAV), which
+    skips the damaged frames."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = int(stream.rate or SAMPLE_RATE)
+        frames = [f.to_ndarray() for f in container.decode(stream)]
+    data = np.concatenate(frames, axis=-1)
+    scale = 1.0 if data.dtype.kind == "f" else float(2 ** (8 * data.dtype.itemsize - 1))
+    mono = data.reshape(-1, data.shape[-1]).mean(axis=0) / scale
+    return resample(mono.astype(np.float32), rate)
+
+
 def espeak(text: str, out: Path, *, voice: str, speed: int, pitch: int, gap: int = 0) -> FloatAudio:
     """espeak-ng -> 16 kHz float. ``text`` may hold many sentences (one process for all)."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
@@ -331,16 +346,19 @@ class Builder:
         files = sorted((self.eval / "wake" / "alexa").glob("*.flac"), key=lambda p: int(p.stem))
         unreadable: list[str] = []
         for f in files:
+            path, group = str(f), "alexa_real"
             try:
                 audio = read_audio(f).astype(np.float32) / 32768.0
             except AudioError:  # a few source files are damaged (FLAC "lost sync")
                 unreadable.append(f.name)
-                continue
-            clip = Clip(id=f"alexa/{f.stem}", path=str(f), kind="positive", group="alexa_real",
+                audio = decode_damaged(f)  # what ffmpeg still gets out of them, glitches and all
+                path, _ = self._write(f"pos/alexa/damaged/{f.stem}.wav", audio)
+                group = "alexa_damaged"
+            clip = Clip(id=f"alexa/{f.stem}", path=path, kind="positive", group=group,
                         wake="alexa", seconds=len(audio) / SAMPLE_RATE, source="real", text="Alexa")
             clean.append((clip, audio, active_power(audio)))
-        log(f"  read {len(clean)} real alexa clips; skipped {len(unreadable)} unreadable: "
-            f"{', '.join(unreadable)}")
+        log(f"  read {len(clean)} real alexa clips; {len(unreadable)} damaged ones decoded by ffmpeg "
+            f"(group alexa_damaged): {', '.join(unreadable)}")
         return [c for c, _, _ in clean] + self._noisy_copies(clean, "pos/alexa", rng)
 
     # negatives --------------------------------------------------------------------

@@ -31,6 +31,7 @@ from wyoming.wake import Detection, NotDetected
 
 from assistant import __version__
 from assistant.audio.chunk import CHUNK_SAMPLES, AudioChunk
+from assistant.config import wake_names
 from assistant.errors import HearthError
 from assistant.events import Event as HearthEvent
 from assistant.events import to_dict
@@ -47,16 +48,22 @@ MAX_UTTERANCE_S = TURN_AUDIO_S
 
 _HEARTH = Attribution(name="Hearth", url="")
 _PHRASES = {"hey_jarvis": "hey jarvis", "alexa": "alexa", "hey_mycroft": "hey mycroft",
-            "hey_rhasspy": "hey rhasspy"}
+            "hey_rhasspy": "hey rhasspy", "okay_nabu": "okay nabu"}
+_WAKE_ENGINES = {  # [wake] engine -> who made it, where, which version
+    "openwakeword": ("openWakeWord (CC BY-NC-SA 4.0 models)", "https://github.com/dscripka/openWakeWord",
+                     "0.5.1"),
+    "microwakeword": ("microWakeWord (Apache-2.0 models)", "https://github.com/kahrendt/microWakeWord",
+                      "2.5.0"),
+}
 
 
 def describe(ctx: ServerContext) -> Event:
     """What Hearth offers over Wyoming (the answer to ``describe``)."""
     s = ctx.settings
-    wake_models = [WakeModel(name=m.name, attribution=Attribution(
-        name="openWakeWord (CC BY-NC-SA 4.0 models)", url="https://github.com/dscripka/openWakeWord"),
-        installed=True, description=f"wake word {m.name}", version="0.5.1", languages=["en"],
-        phrase=_PHRASES.get(m.name)) for m in s.wake.models]
+    engine, url, version = _WAKE_ENGINES[s.wake.engine]
+    wake_models = [WakeModel(name=name, attribution=Attribution(name=engine, url=url),
+                             installed=True, description=f"wake word {name}", version=version,
+                             languages=["en"], phrase=_PHRASES.get(name)) for name in wake_names(s)]
     info = Info(
         asr=[AsrProgram(name="hearth-stt", attribution=_HEARTH, installed=True,
                         description="faster-whisper, biased to the home's names",
@@ -66,7 +73,7 @@ def describe(ctx: ServerContext) -> Event:
                             installed=True, description="Whisper (CTranslate2, int8)",
                             version=None, languages=[s.stt.language])])],
         wake=[WakeProgram(name="hearth-wake", attribution=_HEARTH, installed=True,
-                          description="openWakeWord", version=__version__, models=wake_models)],
+                          description=engine, version=__version__, models=wake_models)],
         handle=[HandleProgram(name="hearth-handle", attribution=_HEARTH, installed=True,
                               description="Hearth: templates, local LLM, cloud as policy permits",
                               version=__version__, models=[HandleModel(

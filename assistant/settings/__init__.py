@@ -45,6 +45,7 @@ from assistant.settings.understand import (
 )
 from assistant.settings.voice import (
     BUNDLED_WAKE_MODELS,
+    WAKE_ENGINES,
     AudioSettings,
     SttSettings,
     TtsSettings,
@@ -60,6 +61,7 @@ __all__ = [
     "DEFAULT_REDACT",
     "LOOPBACK_HOSTS",
     "REDACT_KINDS",
+    "WAKE_ENGINES",
     "AudioSettings",
     "CloudSettings",
     "ConversationSettings",

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from assistant.settings.base import Frozen
 
-BUNDLED_WAKE_MODELS = ("hey_jarvis", "alexa", "hey_mycroft", "hey_rhasspy")
-"""The wake models openWakeWord ships; any other needs a ``path``."""
+WakeEngine = Literal["openwakeword", "microwakeword"]
+WAKE_ENGINES: tuple[str, ...] = get_args(WakeEngine)
+
+BUNDLED_WAKE_MODELS: dict[str, tuple[str, ...]] = {
+    "openwakeword": ("hey_jarvis", "alexa", "hey_mycroft", "hey_rhasspy"),
+    "microwakeword": ("hey_jarvis", "alexa", "hey_mycroft", "okay_nabu"),
+}
+"""The wake models each engine ships; any other needs a ``path``."""
 
 
-def model_name_is_bundled(name: str) -> bool:
-    return name in BUNDLED_WAKE_MODELS
+def model_name_is_bundled(name: str, engine: str | None = None) -> bool:
+    """Whether ``engine`` (any engine when None) ships a model named ``name``."""
+    return any(name in names for e, names in BUNDLED_WAKE_MODELS.items() if engine in (e, None))
 
 
 class AudioSettings(Frozen):
@@ -28,9 +35,12 @@ class AudioSettings(Frozen):
 
 class WakeModelSettings(Frozen):
     name: str
-    """A bundled model name (hey_jarvis, alexa, hey_mycroft, hey_rhasspy) or any label."""
+    """A bundled model name (see BUNDLED_WAKE_MODELS) or any label."""
+    engine: WakeEngine | None = None
+    """The engine this entry is for (its thresholds are that engine's); None = any."""
     path: Path | None = None
-    """A custom .onnx/.tflite openWakeWord model; None = the bundled one named ``name``."""
+    """A model of your own: openWakeWord .onnx/.tflite, microWakeWord .json manifest or
+    .tflite; None = the bundled one named ``name``."""
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     """Score at which the model counts as a detection."""
     patience: int = Field(1, ge=1, le=20)
@@ -66,6 +76,8 @@ class WakeVerifierSettings(Frozen):
 
 
 class WakeSettings(Frozen):
+    engine: WakeEngine = "openwakeword"
+    """The first stage: openWakeWord or microWakeWord (docs/wake.md compares them)."""
     models: tuple[WakeModelSettings, ...] = (WakeModelSettings(name="hey_jarvis"),)
     """Wake models available to the loop."""
     default: str = "hey_jarvis"

@@ -23,7 +23,7 @@ def model_file(model: WakeModelSettings) -> Path:
             raise ModelError(f"wake word model {path} must be an .onnx or .tflite file",
                              code="model_invalid")
         return path
-    if not model_name_is_bundled(model.name):
+    if not model_name_is_bundled(model.name, "openwakeword"):
         raise ModelError(f"wake word {model.name!r} is not bundled; give its model file as 'path'",
                          code="model_missing")
     return bundled_path(model.name)
