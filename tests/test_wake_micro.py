@@ -158,7 +158,7 @@ def test_engine_setting_picks_each_engines_entry(tmp_path: Path) -> None:
         wake_model(mww, "hey_rhasspy")
     bad = tmp_path / "bad.toml"
     bad.write_text('[wake]\nengine = "porcupine"\n')
-    with pytest.raises(ConfigError, match="wake.engine"):
+    with pytest.raises(ConfigError, match=r"wake\.engine"):
         load_settings(bad)
 
 
