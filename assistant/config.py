@@ -16,23 +16,11 @@ import yaml
 from pydantic import ValidationError
 
 from assistant.errors import ConfigError
+from assistant.resources import configs_dir
 from assistant.settings import *  # noqa: F403 -- the models, re-exported
 from assistant.settings import PrivacySettings, Settings, WakeModelSettings, model_name_is_bundled
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def project_dir(name: str, marker: str) -> Path:
-    """A top-level data folder (``configs/``, ``models/``): the repo's own in an editable
-    install, or the copy packaged as ``assistant/_<name>``."""
-    for candidate in (PACKAGE_DIR.parent / name, PACKAGE_DIR / f"_{name}"):
-        if (candidate / marker).is_file():
-            return candidate
-    raise ConfigError(f"the packaged {name}/ folder is missing; reinstall Hearth")
-
-
-def configs_dir() -> Path:
-    return project_dir("configs", "default.toml")
 
 
 def packaged_config_text() -> str:

@@ -1,4 +1,5 @@
-"""The model registry (models/registry.toml): where each default model comes from.
+"""The model registry: where each default model comes from (packaged as
+``assistant/model_registry.toml``; the repo's ``models/registry.toml`` links to it).
 
 Models ship inside installed packages, never from a hub. :func:`bundled_path` finds a
 file; :func:`check` verifies presence and sha256 so a missing or corrupt model is one
@@ -14,8 +15,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.config import project_dir
 from assistant.errors import ModelError
+from assistant.resources import data_path
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ModelEntry:
 
 @functools.cache
 def registry() -> tuple[ModelEntry, ...]:
-    path = project_dir("models", "registry.toml") / "registry.toml"
+    path = data_path("model_registry.toml")
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return tuple(ModelEntry(**m) for m in data["model"])
 

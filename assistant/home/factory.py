@@ -44,8 +44,8 @@ def open_home(settings: Settings) -> HomeBackend:
         if "url" in updates:
             updates["url"] = updates["url"].rstrip("/")
         return HassHome(hass.model_copy(update=updates), extra_areas=[device_area(settings)])
-    from assistant.config import configs_dir
     from assistant.home.demo import DemoHome
+    from assistant.resources import configs_dir
 
     definition = home.demo_home or configs_dir() / "demo_home.yaml"
     state_db = home.state_db or settings.data_dir / "home.sqlite"

