@@ -62,7 +62,7 @@ _WHERE = re.compile(r"\b(?:up|down|over|in|out) (?:here|there)\b")
 _COLOURISH = re.compile(r"\b(?:colou?rs?|hue|tint|shade of|mood|ambience|ambiance)\b")
 _PERCENT = re.compile(r"\b(\d{1,3})\s*(?:%|percent|per cent)")
 _DEGREES = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:degrees?|°)")
-_FULL = re.compile(r"\b(?:full|max|maximum|maximal|brightest|highest)\b")
+_FULL = re.compile(r"\b(?:full|max|maximal|brightest|highest)\b")
 _NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
                  "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
 
@@ -136,12 +136,12 @@ PLAIN_WORDS = frozenset({
     "into", "onto", "over", "under", "about", "than", "as", "or", "but", "if", "so", "is", "are",
     "be", "was", "were", "can", "could", "would", "will", "should", "i", "me", "you", "we", "us",
     # verbs of changing and wanting ("change light colours", "adjust lamp brightness")
-    "change", "adjust", "alter", "modify", "replace", "control", "use", "want", "need", "like",
-    "give", "let", "have", "keep", "leave", "help", "see", "try", "enable", "disable", "reset",
+    "change", "alter", "replace", "control", "use", "want", "need", "like",
+    "give", "let", "have", "keep", "leave", "help", "see", "try", "disable", "reset",
     "restart", "reduce", "brighter", "dimmer", "darker", "lighter", "full", "half",
     # describing words that say which state or kind, not which device ("the current light")
-    "current", "present", "existing", "normal", "regular", "usual", "whole", "entire", "single",
-    "new", "overhead", "ambient", "led", "little", "big", "small", "low", "high", "soft", "warm",
+    "current", "existing", "regular", "whole", "entire", "single",
+    "new", "ambient", "led", "little", "big", "small", "low", "high", "soft", "warm",
     "cool", "nice", "two", "three", "few", "many", "several", "various", "different",
     "colored", "coloured", "colorful", "colourful", "hue", "philips", "sitting", "living",
     "master", "mood",
@@ -151,8 +151,8 @@ PLAIN_WORDS = frozenset({
 "bedside lamp", "night light") names a device."""
 OTHER_THINGS = frozenset({
     "screen", "screens", "display", "monitor", "phone", "phones", "iphone", "ipad", "tablet",
-    "laptop", "computer", "pc", "app", "apps", "car", "notification", "notifications",
-    "bluetooth", "wifi", "keyboard", "watch", "camera", "flashlight", "torch", "theme",
+    "laptop", "computer", "pc", "app", "apps", "car",
+    "bluetooth", "wifi", "keyboard", "watch", "camera", "flashlight", "torch",
     "kindle", "font", "oven", "dishwasher", "microwave",
 })
 """Things with a brightness, a colour or an on/off that are not the home's devices ("dim the
@@ -174,7 +174,7 @@ def _plain(word: str, known: set[str]) -> bool:
 
 
 _AWAY = re.compile(r"\b(?:in|on|at|outside|around|of) (?:the |my |our |your )?(car|truck|garden|yard|"
-                   r"backyard|porch|patio|balcony|terrace|basement|attic|closet|shed|driveway|"
+                   r"backyard|porch|patio|balcony|terrace|basement|attic|closet|driveway|"
                    r"cellar|loft|office building|work)\b")
 """Places a request may name that are not rooms: unknown unless this home has such an area."""
 
@@ -466,7 +466,7 @@ class CommandSpace:
 # Words that say which way a request goes. A 135M model weighs "turn on" and "turn off"
 # almost alike, so when the words are explicit, the choice is not left to it.
 _CUES: dict[str, frozenset[str]] = {
-    "on": frozenset({"on", "activate", "illuminate", "start", "enable"}),
+    "on": frozenset({"on", "activate", "illuminate", "start"}),
     "off": frozenset({"off", "out", "kill", "deactivate", "shut", "stop", "disable"}),
     "up": frozenset({"brighter", "brighten", "bright", "lighter", "increase", "raise", "up",
                      "boost", "more"}),
@@ -475,7 +475,7 @@ _CUES: dict[str, frozenset[str]] = {
     "start": frozenset({"start", "begin", "clean", "cleaning", "vacuum", "hoover", "run", "go",
                         "on", "activate"}),
     "dock": frozenset({"stop", "dock", "return", "home", "base", "pause", "halt", "end", "finish",
-                       "cancel", "quit", "enough", "off"}),
+                       "cancel", "quit", "off"}),
     "open": frozenset({"open", "raise", "up"}),
     "close": frozenset({"close", "shut", "lower", "down"}),
     "lock": frozenset({"lock", "secure"}),
@@ -553,7 +553,7 @@ _NOT_A_REQUEST_START = frozenset({
 """How a statement starts ("my mom turned off the lights", "i wish i could ..."): a
 request starts with its verb ("turn"), its device ("lights off") or "the" ("the lights need
 to be off"), after "please", "can you", "i want"..."""
-_PAST = frozenset({"turned", "switched", "dimmed", "brightened", "left", "was", "were", "had",
+_PAST = frozenset({"turned", "switched", "brightened", "left", "was", "were", "had",
                    "did", "got", "went", "forgot", "used"})
 
 
