@@ -29,6 +29,7 @@ from assistant.understand.context import (
     alternatives_for,
     snapshot,
 )
+from assistant.understand.direction import DirectionCheck
 from assistant.understand.intents import IntentHandlers
 from assistant.understand.result import Action, Decision
 from assistant.understand.templates import TemplateMatcher
@@ -95,6 +96,8 @@ class Understander:
         self.memory = memory or ConversationMemory(None)
         self.space = CommandSpace(home)
         self.follow_ups = FollowUps(home, self.space, self._match_slots)
+        self.direction = DirectionCheck(home)
+        """The last check: every action's direction and values against the words said."""
         self._names = (tuple(home.entities()), tuple(home.areas()))
         self._home_changed = threading.Event()
         self._refreshing = threading.Lock()
@@ -152,15 +155,16 @@ class Understander:
         text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript
         memory = self.memory.load()
         match = self.templates.match(text, area=area)
+        check = self.direction.check
         if self.skills is not None and (answer := self.skills.interrupt(text, match)) is not None:
-            return self._remember(answer, now, memory, area)  # "stop" while a timer rings
+            return self._remember(check(answer, text), now, memory, area)  # "stop" while a timer rings
         if match is not None and match.intent in ("HearthConfirm", "HearthDeny"):
             return self._answer_confirmation(match.intent == "HearthConfirm", now, memory)
         self.conversation.pending = ()
         self.conversation.follow_up = None
         resolved = self._follow_up(text, area, memory, match is not None)
         if resolved is not None:
-            return self._remember(self._resolved(resolved, area), now, memory, area)
+            return self._remember(check(self._resolved(resolved, area), text), now, memory, area)
         if match is None:
             decision = Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
                                 reason="no template matched")
@@ -170,9 +174,12 @@ class Understander:
                     decision = proposed
                     if proposed.handled_by != "unhandled":
                         break  # an "unhandled" proposal passes on, saying why
-            return self._remember(decision, now, memory, area)
+            asked = self.conversation.follow_up
+            if asked is not None:  # "shall I ask the cloud?": its answer is checked against these words
+                self.conversation.follow_up = lambda yes: check(asked(yes), text)
+            return self._remember(check(decision, text), now, memory, area)
         if self.skills is not None and self.skills.owns(match.intent):
-            return self._remember(self.skills.decide(text, match, area), now, memory, area)
+            return self._remember(check(self.skills.decide(text, match, area), text), now, memory, area)
         if not self.handlers.supports(match.intent):
             return Decision("unhandled", "Sorry, I can't do that yet.", intent=match.intent,
                             slots=match.slots, reason=f"no handler for {match.intent}")
@@ -183,7 +190,7 @@ class Understander:
                        "score": 1.0},)
         decision = replace(decision, candidates=candidates,
                            reason=decision.reason or "a sentence template matched")
-        return self._remember(decision, now, memory, area)
+        return self._remember(check(decision, text), now, memory, area)
 
     def _follow_up(self, text: str, area: str | None, memory: Memory, matched: bool) -> Resolved | None:
         """An answer to the last question, or a follow-up on the last turn ("turn it off")."""

@@ -1,0 +1,352 @@
+"""The last check before acting: every proposed action's direction against the words said.
+
+Whoever proposed the actions (templates, the local LLM, a follow-up, a skill, the cloud),
+each service's direction (registry: ``does``, a level's rise or fall, what "toggle" means
+in the current state) is held against the directions the words say (:mod:`said`):
+
+* the words say the opposite ("kitchen light on" -> ``light.turn_off``), or negate it
+  ("don't turn it off") -> replaced by the one the words say when that is unambiguous for
+  that device, else a clarifying question; an inverted action is never executed;
+* the words say something this kind of device cannot do ("mute" -> a lock), or another
+  thing it can ("activate" -> skip a track) -> a clarifying question;
+* values said are the values done ("eighteen degrees" -> 18, "full brightness" -> 100);
+* a sensitive device's action waits for a spoken yes whoever proposed it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from assistant.errors import HomeError
+from assistant.home.base import Entity, EntityState, HomeBackend
+from assistant.understand.registry import Domain, Level, Registry, Service, load
+from assistant.understand.result import Action, Decision
+from assistant.understand.said import Said, Words
+
+log = logging.getLogger(__name__)
+
+RISES = frozenset({"on", "open", "up", "start", "play", "unmute"})
+FALLS = frozenset({"off", "close", "down", "stop", "pause", "dock", "mute"})
+"""Which way a direction moves a device: "turn down the lights" agrees with "off"."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Action
+    agrees: bool
+    replacement: Action | None = None
+    why: str = ""
+
+
+def _polarity(directions: set[str]) -> int:
+    up, down = bool(directions & RISES), bool(directions & FALLS)
+    return 0 if up == down else (1 if up else -1)
+
+
+class DirectionCheck:
+    """Holds decisions against the words said, for one home."""
+
+    def __init__(self, home: HomeBackend, registry: Registry | None = None) -> None:
+        self.home = home
+        self.registry = registry or load()
+        self.words = Words(self.registry.vocab, self.registry.opposites)
+
+    # --- one decision -------------------------------------------------------------
+
+    def check(self, decision: Decision, text: str) -> Decision:
+        """``decision`` with every action agreeing with ``text``, or a question instead."""
+        if not decision.actions and not decision.pending:
+            return decision
+        said = self.words(text)
+        if said.question:
+            return self._clarify(decision, [*decision.actions, *decision.pending],
+                                 "the words ask a question; nothing is changed for a question")
+        changed = False
+        out: dict[str, list[Action]] = {"actions": [], "pending": []}
+        unsure: list[Action] = []
+        reasons: list[str] = []
+        for where, actions in (("actions", decision.actions), ("pending", decision.pending)):
+            for action in actions:
+                valued = self._values(action, said)
+                verdict = self._judge(valued, said)
+                if verdict.agrees:
+                    out[where].append(valued)
+                    changed |= valued != action
+                elif verdict.replacement is not None:
+                    out[where].append(verdict.replacement)
+                    reasons.append(verdict.why)
+                    changed = True
+                else:
+                    unsure.append(action)
+                    reasons.append(verdict.why)
+        if unsure:
+            log.info("direction check: %s", "; ".join(reasons))
+            return self._clarify(decision, unsure, "; ".join(reasons))
+        sensitive = [a for a in out["actions"] if self._sensitive(a)]
+        if sensitive:
+            out["actions"] = [a for a in out["actions"] if a not in sensitive]
+            out["pending"] = [*out["pending"], *sensitive]
+            changed = True
+            reasons.append("a sensitive device waits for a spoken yes")
+        if not changed:
+            return decision
+        if reasons:
+            log.info("direction check: %s", "; ".join(reasons))
+        return self._rebuilt(decision, tuple(out["actions"]), tuple(out["pending"]), reasons)
+
+    # --- one action ---------------------------------------------------------------
+
+    def _judge(self, action: Action, said: Said) -> Verdict:
+        found = self.registry.service(action.service)
+        entity = self._entity(action.entity_id)
+        if found is None or entity is None:
+            return Verdict(action, True)
+        domain, service = found
+        state = self._state(entity)
+        does = self._does(action, domain, service, state, said)
+        aff = self._resolve(said.affirmed(domain.name), domain, state)
+        neg = self._resolve(said.negated(domain.name), domain, state)
+        name = f"{action.service} on {entity.name}"
+        if does & neg and not does & aff:
+            return self._replace(action, domain, service, entity, state, aff,
+                                 f"{name}: the words say not {'/'.join(sorted(does & neg))}")
+        if not aff or does & aff:
+            return Verdict(action, True)
+        if any(self.registry.opposite(d, x) for d in aff for x in does):
+            return self._replace(action, domain, service, entity, state, aff,
+                                 f"{name} goes {'/'.join(sorted(does))}, "
+                                 f"the words say {'/'.join(sorted(aff))}")
+        if aff <= {"up", "down"} and _polarity(does):
+            if _polarity(aff) == _polarity(does):
+                return Verdict(action, True)  # "turn down the lights" -> off
+            return self._replace(action, domain, service, entity, state, aff,
+                                 f"{name} goes {'/'.join(sorted(does))}, the words say "
+                                 f"{'/'.join(sorted(aff))}")
+        understood = {d for d in aff if domain.understands(d)}
+        if not understood:
+            return Verdict(action, False, why=f"{name}: a {domain.name.replace('_', ' ')} cannot "
+                           f"{'/'.join(sorted(aff))}")
+        if does:
+            return Verdict(action, False, why=f"{name} goes {'/'.join(sorted(does))}, "
+                           f"the words say {'/'.join(sorted(understood))}")
+        return Verdict(action, True)
+
+    def _does(self, action: Action, domain: Domain, service: Service, state: EntityState | None,
+              said: Said) -> set[str]:
+        """The directions this action goes, in the device's current state."""
+        does = set(service.does)
+        if "toggle" in does and state is not None and state.state in domain.toggle:
+            does.add(domain.toggle[state.state])
+        for key, (yes, no) in service.flags.items():
+            if key in action.data:
+                does.add(yes if action.data[key] else no)
+        for key, modes in service.modes.items():
+            if key in action.data:
+                mode = str(action.data[key])
+                does.add(modes.get(mode, modes.get("*", "")))
+        for key, value in action.data.items():
+            level = domain.levels.get(key)
+            if level is None or not isinstance(value, (int, float)):
+                continue
+            if self._said_value(level, said) is not None:
+                does |= {level.up, level.down, "up", "down"}  # set to the value said: either way
+                continue
+            current = self._current(level, state)
+            if current is not None and value > current:
+                does |= {level.up, "up"}
+            elif current is not None and value < current:
+                does |= {level.down, "down"}
+        does.discard("")
+        return does
+
+    def _resolve(self, directions: set[str], domain: Domain, state: EntityState | None) -> set[str]:
+        """What "toggle" means for this device now (an off light toggles on)."""
+        if "toggle" in directions and state is not None and state.state in domain.toggle:
+            return directions | {domain.toggle[state.state]}
+        return directions
+
+    def _replace(self, action: Action, domain: Domain, service: Service, entity: Entity,
+                 state: EntityState | None, aff: set[str], why: str) -> Verdict:
+        """The one action the words say for this device, if there is exactly one."""
+        level_keys = [k for k in action.data if k in domain.levels]
+        if level_keys and aff & {"up", "down"} and not set(service.does) - {"on"}:
+            mirrored = self._mirror(action, domain, state, level_keys)
+            if mirrored is not None:
+                return Verdict(action, False, mirrored, why + "; the change mirrored")
+        wanted = {d for d in aff if d != "toggle"}
+        supported = self._supported(entity)
+        chosen = {name for name, s in domain.services.items()
+                  if s.does and s.does[0] in wanted and name in supported}
+        if len(chosen) != 1:
+            return Verdict(action, False, why=why)
+        name = chosen.pop()
+        target = domain.services[name]
+        data = {k: v for k, v in action.data.items() if k in target.data}
+        return Verdict(action, False, Action(f"{domain.name}.{name}", action.entity_id, data),
+                       f"{why}; did {domain.name}.{name}")
+
+    def _mirror(self, action: Action, domain: Domain, state: EntityState | None,
+                keys: list[str]) -> Action | None:
+        data = dict(action.data)
+        for key in keys:
+            level = domain.levels[key]
+            current = self._current(level, state)
+            if current is None:
+                return None
+            value = 2 * current - float(data[key])
+            value = max(level.low, min(level.high, value))
+            data[key] = round(value, 2) if level.unit == "fraction" else round(value)
+        return replace(action, data=data)
+
+    # --- values said --------------------------------------------------------------
+
+    def _said_value(self, level: Level, said: Said) -> float | None:
+        """The value ``said`` gives this level, in its own unit, or None."""
+        if level.unit in ("percent", "fraction"):
+            value = said.value(("percent", "share", "bare"))
+            if value is None:
+                return None
+            pct = value.number
+            if value.unit == "bare" and ((level.unit == "fraction" and pct <= 10) or pct > 100):
+                return None
+            if value.unit == "share":
+                pct = level.low if pct == 0 and level.unit == "percent" else pct
+            if not 0 <= pct <= 100:
+                return None
+            return pct / 100 if level.unit == "fraction" else max(level.low, pct)
+        if level.unit == "degrees":
+            value = said.value(("degrees", "bare"))
+            if value is not None and level.low <= value.number <= level.high:
+                return value.number
+        return None
+
+    def _values(self, action: Action, said: Said) -> Action:
+        """The action with the values the words said ("eighteen degrees" -> 18)."""
+        found = self.registry.service(action.service)
+        entity = self._entity(action.entity_id)
+        if found is None or entity is None or not said.values:
+            return action
+        domain, service = found
+        for key, level in domain.levels.items():
+            value = self._said_value(level, said)
+            if value is None or (level.feature and level.feature not in entity.features):
+                continue
+            number = round(value) if level.unit == "percent" else value
+            if key in action.data:
+                if action.data[key] != number:
+                    action = replace(action, data={**action.data, key: number})
+                continue
+            if service.does and service.does[0] in FALLS - {"down", "close"}:
+                continue  # "turn off the light at full" says two things: leave it be
+            if key in service.data:
+                action = replace(action, data={**action.data, key: number})
+                continue
+            setter = domain.setter(key)
+            if setter is not None and setter.name in self._supported(entity):
+                data = {k: v for k, v in action.data.items() if k in setter.data}
+                action = Action(f"{domain.name}.{setter.name}", action.entity_id, {**data, key: number})
+        return action
+
+    # --- the decision told back ---------------------------------------------------
+
+    def _rebuilt(self, decision: Decision, actions: tuple[Action, ...], pending: tuple[Action, ...],
+                 reasons: list[str]) -> Decision:
+        parts = []
+        if actions:
+            parts.append(self.describe(actions, done=True) + ".")
+        if pending:
+            parts.append(f"Do you really want me to {self.describe(pending, done=False)}?")
+        first = (actions or pending)[0]
+        found = self.registry.service(first.service)
+        intent = found[1].intent if found and found[1].intent else decision.intent
+        why = "; ".join(reasons)
+        return replace(decision, actions=actions, pending=pending, reply=" ".join(parts),
+                       intent=intent,
+                       handled_by="confirm" if pending else decision.handled_by,
+                       expects_reply=bool(pending) or decision.expects_reply,
+                       reason=f"{decision.reason}; direction check: {why}" if why else decision.reason)
+
+    def describe(self, actions: tuple[Action, ...], *, done: bool) -> str:
+        """'Turned on the Kitchen Light and set the Thermostat to 18 degrees'."""
+        groups: dict[str, list[str]] = {}
+        for a in actions:
+            entity = self._entity(a.entity_id)
+            name = f"the {entity.name}" if entity else a.entity_id
+            groups.setdefault(self._phrase(a, done), []).append(name)
+        said = []
+        for phrase, names in groups.items():
+            target = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            said.append(phrase.replace("{}", target))
+        text = "; ".join(said)
+        return text[:1].upper() + text[1:] if done else text
+
+    def _phrase(self, action: Action, done: bool) -> str:
+        vocab = self.registry.vocab
+        found = self.registry.service(action.service)
+        if found is None:
+            return f"{'did' if done else 'do'} {action.service} on {{}}"
+        domain, service = found
+        for key, value in action.data.items():
+            level = domain.levels.get(key)
+            if level is not None and isinstance(value, (int, float)):
+                shown = value * 100 if level.unit == "fraction" else value
+                said = vocab.units_said.get(level.unit, "{:g}").format(shown)
+                return vocab.phrases["set"][1 if done else 0].replace("{value}", said)
+        direction = next((d for d in service.does if d in vocab.phrases), None)
+        for key, (yes, no) in service.flags.items():
+            if key in action.data:
+                direction = yes if action.data[key] else no
+        if direction is None:
+            return f"{'did' if done else 'do'} {action.service} on {{}}"
+        return vocab.phrases[direction][1 if done else 0]
+
+    def _clarify(self, decision: Decision, unsure: list[Action], why: str) -> Decision:
+        names = []
+        for a in unsure:
+            entity = self._entity(a.entity_id)
+            name = f"the {entity.name}" if entity else a.entity_id
+            if name not in names:
+                names.append(name)
+        target = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return replace(decision, handled_by="clarify", actions=(), pending=(), candidates=(),
+                       reply=f"Sorry, I'm not sure what you want me to do with {target}. "
+                       "Could you say it again?",
+                       expects_reply=False, confidence=0.0,
+                       reason=f"{decision.reason}; direction check: {why}".lstrip("; "))
+
+    # --- the home -----------------------------------------------------------------
+
+    def _entity(self, entity_id: str) -> Entity | None:
+        try:
+            return self.home.entity(entity_id)
+        except (HomeError, KeyError, ValueError):
+            return None
+
+    def _state(self, entity: Entity) -> EntityState | None:
+        try:
+            return self.home.get_state(entity.entity_id)
+        except (HomeError, KeyError, ValueError):
+            return None
+
+    @staticmethod
+    def _current(level: Level, state: EntityState | None) -> float | None:
+        if state is None:
+            return None
+        if level.when_off is not None and state.state == "off":
+            return level.when_off
+        value: Any = state.attributes.get(level.current)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def _supported(self, entity: Entity) -> set[str]:
+        from assistant.home.services import SERVICES
+
+        table = SERVICES.get(entity.domain)
+        domain = self.registry.domain(entity.domain)
+        names = set(domain.services) if domain else set()
+        return names & set(table) if table is not None else names
+
+    def _sensitive(self, action: Action) -> bool:
+        entity = self._entity(action.entity_id)
+        return entity is not None and self.registry.sensitive(entity)

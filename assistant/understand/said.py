@@ -1,0 +1,273 @@
+"""What the words of an utterance say, read with the registry's vocabulary: the
+directions said (negation-aware: "don't turn it off", "not on, off"), whether it asks
+rather than commands, and the values said ("eighteen degrees", "full brightness").
+
+Nothing here knows a device; :mod:`assistant.understand.direction` holds actions
+against it. Cost is linear in the input (phrases are indexed by their first word) and
+capped at :data:`MAX_TOKENS` words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from assistant.understand.registry import Vocabulary
+
+MAX_TOKENS = 400
+GAP = 3
+"""How many words ``*`` in a phrase stands for at most."""
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[%°,;.!?]")
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    return tuple(_TOKEN.findall(text.lower().replace("’", "'")))[:MAX_TOKENS]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A direction said by the words ``start:end``."""
+
+    direction: str
+    start: int
+    end: int
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value said: a number with its unit (``percent``, ``degrees``, ``share`` — a share of
+    a level's range, from "full" or "half" — or ``bare`` after "to"/"at")."""
+
+    number: float
+    unit: str
+
+
+Pattern = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Phrases:
+    """Phrases by their first word, longest first (a phrase is a direction's words)."""
+
+    by_first: dict[str, tuple[tuple[Pattern, str, bool], ...]]
+    """first word -> (phrase, direction, is a condition word)"""
+
+
+def _compile(table: dict[str, tuple[str, ...]], *,
+             condition: bool = False) -> dict[str, list[tuple[Pattern, str, bool]]]:
+    out: dict[str, list[tuple[Pattern, str, bool]]] = {}
+    for direction, phrases in table.items():
+        for phrase in phrases:
+            pattern = tuple(phrase.lower().split()) if "*" in phrase else tokens(phrase)
+            if pattern:
+                out.setdefault(pattern[0], []).append((pattern, direction, condition))
+    return out
+
+
+@cache
+def _phrases(vocab: Vocabulary, domain: str | None) -> _Phrases:
+    merged = _compile(vocab.directions)
+    if domain is not None:
+        own = _compile(vocab.domain_directions.get(domain, {}))
+        for first, pats in _compile(vocab.conditions.get(domain, {}), condition=True).items():
+            own[first] = own.get(first, []) + pats
+        for first, pats in own.items():
+            merged[first] = pats + merged.get(first, [])  # the kind's own words win ties
+    ranked = {first: tuple(sorted(pats, key=lambda p: -sum(t != "*" for t in p[0])))
+              for first, pats in merged.items()}
+    return _Phrases(ranked)
+
+
+def _match(pattern: Pattern, toks: tuple[str, ...], i: int) -> int | None:
+    """The end of ``pattern`` matched at ``toks[i]``, or None."""
+    j = i
+    for k, p in enumerate(pattern):
+        if p == "*":
+            rest = pattern[k + 1:]
+            for gap in range(GAP + 1):
+                end = _match(rest, toks, j + gap) if rest else j + gap
+                if end is not None and end <= len(toks):
+                    return end
+            return None
+        if j >= len(toks) or toks[j] != p:
+            return None
+        j += 1
+    return j
+
+
+def _starts(toks: tuple[str, ...], i: int, phrase: str) -> bool:
+    words = phrase.split()
+    return tuple(toks[i:i + len(words)]) == tuple(words)
+
+
+def _ends(toks: tuple[str, ...], end: int, phrase: str) -> bool:
+    words = phrase.split()
+    return end - len(words) >= 0 and tuple(toks[end - len(words):end]) == tuple(words)
+
+
+class Said:
+    """The words of one utterance, read for directions and values."""
+
+    def __init__(self, text: str, vocab: Vocabulary,
+                 opposites: dict[str, frozenset[str]] | None = None) -> None:
+        self.text = text
+        self.vocab = vocab
+        self.opposites = opposites or {}
+        """A complaint says the opposite ("too dim" wants it brighter) when there is one."""
+        self.tokens = tokens(text)
+        self._hits: dict[str | None, tuple[Hit, ...]] = {}
+        self.values = self._values()
+
+    # --- directions ---------------------------------------------------------------
+
+    def hits(self, domain: str | None = None) -> tuple[Hit, ...]:
+        """The directions said, read with the shared words and those of ``domain``."""
+        if domain not in self._hits:
+            self._hits[domain] = self._find(domain)
+        return self._hits[domain]
+
+    def affirmed(self, domain: str | None = None) -> set[str]:
+        return {h.direction for h in self.hits(domain) if not h.negated}
+
+    def negated(self, domain: str | None = None) -> set[str]:
+        return {h.direction for h in self.hits(domain) if h.negated}
+
+    def _find(self, domain: str | None) -> tuple[Hit, ...]:
+        toks = self.tokens
+        table = _phrases(self.vocab, domain).by_first
+        used = [False] * len(toks)
+        found: list[Hit] = []
+        for i, tok in enumerate(toks):
+            if used[i]:
+                continue
+            for pattern, direction, condition in table.get(tok, ()):
+                end = _match(pattern, toks, i)
+                if end is None or any(used[i:end]) or not self._particle_ok(pattern, i, end):
+                    continue
+                used[i:end] = [True] * (end - i)
+                flipped = self.opposites.get(direction, frozenset())
+                if not condition and i and toks[i - 1] in self.vocab.complaints and len(flipped) == 1:
+                    found.append(Hit(next(iter(flipped)), i, end))  # "too dim": brighter
+                else:
+                    found.append(Hit(direction, i, end, self._is_negated(i, condition)))
+                break
+        return tuple(found)
+
+    def _particle_ok(self, pattern: Pattern, i: int, end: int) -> bool:
+        """A bare "on"/"up"/"down" is a direction, not a preposition or a place."""
+        if len(pattern) != 1 or pattern[0] not in self.vocab.particles:
+            return True
+        rules = self.vocab.particles[pattern[0]]
+        toks = self.tokens
+        if any(_starts(toks, end, p) for p in rules.get("not_before", ())):
+            return False
+        return not (i and toks[i - 1] in rules.get("not_after", ()))
+
+    def _is_negated(self, start: int, condition: bool = False) -> bool:
+        toks = self.tokens
+        if not condition and start and toks[start - 1] in self.vocab.complaints:
+            return True
+        for end in range(start, max(0, start - self.vocab.negation_window) - 1, -1):
+            if any(_ends(toks, end, n) for n in self.vocab.negators):
+                return True
+            if end and toks[end - 1] in self.vocab.negation_breaks:
+                return False
+        return False
+
+    @property
+    def question(self) -> bool:
+        """Asked about ("is the front door locked?"), not a request ("is it possible to...")."""
+        text = " ".join(t for t in self.tokens if t.isalnum() or "'" in t)
+        if not any(text == s or text.startswith(s + " ") for s in self.vocab.question_starts):
+            return False
+        return not any(f" {r} " in f" {text} " for r in self.vocab.question_requests)
+
+    # --- values -------------------------------------------------------------------
+
+    def _number(self, i: int) -> tuple[float, int] | None:
+        """A number said at ``tokens[i]`` ("18", "eighteen", "twenty one", "21.5",
+        "eighteen and a half", "a hundred") and where it ends."""
+        toks, vocab = self.tokens, self.vocab
+        value: float | None = None
+        end = i
+        for phrase, n in sorted(vocab.numbers.items(), key=lambda kv: -len(kv[0].split())):
+            if _starts(toks, i, phrase):
+                value, end = float(n), i + len(phrase.split())
+                break
+        if value is None and i < len(toks) and re.fullmatch(r"\d+(?:\.\d+)?", toks[i]):
+            value, end = float(toks[i]), i + 1
+        if value is None:
+            return None
+        if 20 <= value < 100 and value % 10 == 0 and end < len(toks):  # "twenty one"
+            unit = vocab.numbers.get(toks[end])
+            if unit is not None and 0 < unit < 10:
+                value, end = value + unit, end + 1
+        if end < len(toks) and toks[end] == "hundred" and value < 10:
+            value, end = value * 100, end + 1
+        for half in vocab.and_a_half:
+            if _starts(toks, end, half):
+                value, end = value + 0.5, end + len(half.split())
+        if end + 1 < len(toks) and toks[end] in vocab.point:
+            digit = vocab.numbers.get(toks[end + 1])
+            if digit is not None and digit < 10:
+                value, end = value + digit / 10, end + 2
+        return value, end
+
+    def _values(self) -> tuple[Value, ...]:
+        toks, vocab = self.tokens, self.vocab
+        out: list[Value] = []
+        i = 0
+        while i < len(toks):
+            share = self._share(i)
+            if share is not None:
+                out.append(Value(float(share[0]), "share"))
+                i = share[1]
+                continue
+            number = self._number(i)
+            if number is None:
+                i += 1
+                continue
+            value, end = number
+            unit = next((u for u, phrases in vocab.units.items()
+                         for p in phrases if _starts(toks, end, p)), None)
+            if unit is not None:
+                out.append(Value(value, unit))
+            elif i and toks[i - 1] in vocab.value_after:
+                out.append(Value(value, "bare"))
+            i = end
+        return tuple(out)
+
+    def _share(self, i: int) -> tuple[int, int] | None:
+        toks = self.tokens
+        for share, phrases in self.vocab.shares.items():
+            for phrase in sorted(phrases, key=lambda p: -len(p.split())):
+                if _starts(toks, i, phrase):
+                    end = i + len(phrase.split())
+                    if end < len(toks) and toks[end] in self.vocab.share_not_before:
+                        return None
+                    return share, end
+        return None
+
+    def value(self, units: tuple[str, ...]) -> Value | None:
+        """The last value said in one of ``units`` ("from 20 to 50 percent" -> 50)."""
+        chosen = [v for v in self.values if v.unit in units]
+        return chosen[-1] if chosen else None
+
+
+@dataclass(frozen=True)
+class Words:
+    """Cached readings of utterances (a turn reads the same words more than once)."""
+
+    vocab: Vocabulary
+    opposites: dict[str, frozenset[str]] = field(default_factory=dict, hash=False, compare=False)
+    _cache: dict[str, Said] = field(default_factory=dict, hash=False, compare=False)
+
+    def __call__(self, text: str) -> Said:
+        said = self._cache.get(text)
+        if said is None:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            said = self._cache[text] = Said(text, self.vocab, self.opposites)
+        return said
