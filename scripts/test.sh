@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup_hass.sh  # Home Assistant and wyoming-satellite, each in its own venv
 export HEARTH_EVAL_DATA=${HEARTH_EVAL_DATA:-$(cd .. && pwd)/shared/eval-data}
 .venv/bin/python -m pytest -q "$@"
 # The whole suite also checks that the built wheel is the whole program, outside the

@@ -1,6 +1,8 @@
-"""The Home Assistant backend against a test server on 127.0.0.1 that follows Home
-Assistant's documented REST and WebSocket message formats (tests/hass_test_server.py);
-a real Home Assistant needs a newer Python than Hearth's."""
+"""The Home Assistant backend's unit tests, against a small test server on 127.0.0.1
+(tests/hass_test_server.py) for what a real Home Assistant cannot easily be made to
+do: a fan, a cover, a climate and a media player without their integrations, a
+refused service, an unavailable entity, a server that lacks the optional registry
+commands. tests/test_hass_real.py runs the backend against Home Assistant itself."""
 
 from __future__ import annotations
 

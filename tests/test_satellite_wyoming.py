@@ -2,8 +2,8 @@
 
 `wyoming-satellite` waits to be called, as Home Assistant does; Hearth calls the
 satellites configured with a ``uri``. It pins an older `wyoming`, so it lives in its
-own virtual environment: set ``HEARTH_WYOMING_SATELLITE`` to the command that runs it,
-e.g. ``/opt/wyoming-satellite/bin/python -m wyoming_satellite`` (docs/server.md).
+own virtual environment, ``.venv-satellite`` (built by scripts/setup_hass.sh);
+``HEARTH_WYOMING_SATELLITE`` names another command that runs it (docs/server.md).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import pytest
 from server_helpers import Server, free_port, speech_file
 
 pytestmark = pytest.mark.real
+VENV_SATELLITE = Path(__file__).resolve().parents[1] / ".venv-satellite" / "bin" / "python"
 
 MIC_FEED = '''
 import sys, time
@@ -45,9 +46,12 @@ def test_home_assistants_wyoming_satellite_called_by_hearth(
         tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
         say: Callable[[str], np.ndarray]) -> None:
     command = os.environ.get("HEARTH_WYOMING_SATELLITE")
+    if not command and VENV_SATELLITE.exists():
+        command = f"{VENV_SATELLITE} -m wyoming_satellite"
     if not command:
-        pytest.skip("set HEARTH_WYOMING_SATELLITE to the command that runs wyoming-satellite "
-                    "(it needs its own venv: it pins an older wyoming); see docs/server.md")
+        pytest.skip(f"wyoming-satellite's venv is missing ({VENV_SATELLITE}): run "
+                    "scripts/setup_hass.sh, or set HEARTH_WYOMING_SATELLITE to the command "
+                    "that runs it; see docs/server.md")
     wav = speech_file(tmp_path_factory.mktemp("speech"), say, "Hey Jarvis, turn on the light.")
     feed = tmp_path / "mic_feed.py"
     feed.write_text(MIC_FEED)

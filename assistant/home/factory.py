@@ -1,8 +1,9 @@
 """Pick the home backend the settings ask for.
 
-``$HEARTH_MQTT_URL`` selects the MQTT backend without editing a config file;
-``$HEARTH_HASS_URL`` / ``$HEARTH_HASS_TOKEN`` fill in Home Assistant's address and
-token. The listening device's area always exists, even before any entity is in it.
+``$HEARTH_MQTT_URL`` selects the MQTT backend and ``$HEARTH_HASS_URL`` the Home
+Assistant one without editing a config file (``$HEARTH_HASS_TOKEN`` gives its token);
+either wins over ``[home] backend``, and both at once is an error, not a guess. The
+listening device's area always exists, even before any entity is in it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from assistant.errors import HomeError
 from assistant.home.base import Area, HomeBackend
 
 if TYPE_CHECKING:  # config imports home.settings, which imports this package
@@ -28,7 +30,11 @@ def open_home(settings: Settings) -> HomeBackend:
     """Open the configured backend (the demo home unless told otherwise)."""
     home = settings.home
     mqtt_url = os.environ.get("HEARTH_MQTT_URL", "").strip()
-    backend = "mqtt" if mqtt_url else home.backend
+    hass_url = os.environ.get("HEARTH_HASS_URL", "").strip()
+    if mqtt_url and hass_url:
+        raise HomeError("both $HEARTH_MQTT_URL and $HEARTH_HASS_URL are set; set the one "
+                        "for the home to use", code="config_invalid")
+    backend = "mqtt" if mqtt_url else "homeassistant" if hass_url else home.backend
     if backend == "mqtt":
         from assistant.home.mqtt import MqttHome
 
@@ -38,11 +44,9 @@ def open_home(settings: Settings) -> HomeBackend:
         from assistant.home.hass import HassHome
 
         hass = home.homeassistant
-        updates = {k: v for k, v in (("url", os.environ.get("HEARTH_HASS_URL", "").strip()),
+        updates = {k: v for k, v in (("url", hass_url.rstrip("/")),
                                      ("token", os.environ.get("HEARTH_HASS_TOKEN", "").strip()))
                    if v}
-        if "url" in updates:
-            updates["url"] = updates["url"].rstrip("/")
         return HassHome(hass.model_copy(update=updates), extra_areas=[device_area(settings)])
     from assistant.home.demo import DemoHome
     from assistant.resources import configs_dir

@@ -1,12 +1,13 @@
 """The Home Assistant backend: its REST API for states and services, its WebSocket API
-for registries (areas) and live state changes.
+for the registries (areas, aliases, what is exposed to Assist) and live changes.
 
-Start-up reads ``/api/states`` over REST and the area, device and entity registries
-over the WebSocket, then subscribes to ``state_changed`` so turns read states from
-memory. The WebSocket reconnects with backoff and re-reads every state when it comes
-back (re-sync). Service calls are ``POST /api/services/<domain>/<service>`` with the
-long-lived token as a Bearer header; Hearth validates them first (services.py), so a
-wrong value is refused the same way on every backend.
+Start-up reads ``/api/states`` over REST and the registries over the WebSocket, then
+subscribes to ``state_changed`` so turns read states from memory, and to the registry
+events so a rename, a new area or alias, or a change of what Assist may see is read
+again at once. The WebSocket reconnects with backoff and re-reads every state when it
+comes back (re-sync). Service calls are ``POST /api/services/<domain>/<service>`` with
+the long-lived token as a Bearer header; Hearth validates them first (services.py), so
+a wrong value is refused the same way on every backend.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,118 +26,13 @@ from websockets.sync.client import ClientConnection, connect
 from assistant.errors import HomeError
 from assistant.home import services
 from assistant.home.base import Area, Entity, EntityState, HomeBackend
-from assistant.home.exposure import apply_exposure
-from assistant.home.settings import HomeAssistantSettings
+from assistant.home.hass_api import WS_MAX_MESSAGE, HassRest, features_of, naming, normalise
+from assistant.home.hass_registry import Registries, choose, read_registries, with_aliases
+from assistant.settings import HomeAssistantSettings
 
 log = logging.getLogger(__name__)
-
-COLOR_MODES = frozenset({"hs", "xy", "rgb", "rgbw", "rgbww"})
-# Home Assistant's supported_features bits Hearth cares about.
-FAN_SET_SPEED = 1
-COVER_SET_POSITION = 4
-MEDIA_VOLUME_SET = 4
-LIGHT_LEGACY_BRIGHTNESS = 1
-LIGHT_LEGACY_COLOR = 16
-WS_MAX_MESSAGE = 32 * 1024 * 1024
-
-
-def features_of(entity_id: str, attributes: Mapping[str, Any]) -> frozenset[str]:
-    """Hearth's feature names from a Home Assistant state's attributes."""
-    domain = entity_id.split(".", 1)[0]
-    bits = attributes.get("supported_features", 0)
-    bits = bits if isinstance(bits, int) else 0
-    out: set[str] = set()
-    if domain == "light":
-        modes = attributes.get("supported_color_modes") or []
-        modes = set(modes) if isinstance(modes, list) else set()
-        if (modes - {"onoff"}) or bits & LIGHT_LEGACY_BRIGHTNESS:
-            out.add("dimmable")
-        if modes & COLOR_MODES or bits & LIGHT_LEGACY_COLOR:
-            out.add("color")
-    elif domain == "fan" and bits & FAN_SET_SPEED:
-        out.add("speed")
-    elif domain == "cover" and bits & COVER_SET_POSITION:
-        out.add("position")
-    elif domain == "media_player" and bits & MEDIA_VOLUME_SET:
-        out.add("volume")
-    return frozenset(out)
-
-
-def normalise(raw: Mapping[str, Any]) -> EntityState:
-    """A Home Assistant state object -> EntityState (brightness 0-255 -> brightness_pct)."""
-    entity_id = str(raw["entity_id"])
-    attrs = dict(raw.get("attributes") or {})
-    brightness = attrs.get("brightness")
-    if isinstance(brightness, (int, float)) and not isinstance(brightness, bool):
-        attrs["brightness_pct"] = round(brightness * 100 / 255)
-    state = str(raw.get("state", "unknown"))
-    return EntityState(entity_id, state, attrs, available=state != "unavailable")
-
-
-def _naming(state: EntityState) -> tuple[Any, ...]:
-    """What an entity's name and capabilities are read from (a change rebuilds the list)."""
-    a = state.attributes
-    return (a.get("friendly_name"), a.get("device_class"), a.get("supported_features"),
-            a.get("supported_color_modes"))
-
-
-class _Rest:
-    """The REST API with the token; every failure becomes one HomeError."""
-
-    def __init__(self, settings: HomeAssistantSettings, token: str) -> None:
-        self.base = settings.url
-        self.timeout = settings.timeout_s
-        self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        context: ssl.SSLContext | None = None
-        if self.base.startswith("https://"):
-            context = ssl.create_default_context(
-                cafile=str(settings.ca_certs) if settings.ca_certs else None)
-            if not settings.verify_tls:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-        self.ssl = context
-        # No proxies: Home Assistant is on the home network.
-        self._opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers=self._headers)
-        try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                text = resp.read().decode("utf-8")
-        except urllib.error.HTTPError as exc:
-            detail = _error_message(exc)
-            if exc.code in (401, 403):
-                raise HomeError(f"Home Assistant at {self.base} refused the access token "
-                                f"({exc.code})", code="unauthorized") from None
-            if exc.code == 404:
-                raise HomeError(f"Home Assistant has no {path} ({detail})",
-                                code="unknown_entity") from None
-            code = "invalid_value" if exc.code == 400 else "home_failed"
-            raise HomeError(f"Home Assistant said {exc.code}: {detail}", code=code) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise HomeError(f"Home Assistant at {self.base} did not answer ({reason})",
-                            code="unreachable") from None
-        try:
-            return json.loads(text) if text else None
-        except ValueError:
-            raise HomeError(f"Home Assistant sent something that is not JSON for {path}",
-                            code="home_failed") from None
-
-
-def _error_message(exc: urllib.error.HTTPError) -> str:
-    try:
-        body = exc.read().decode("utf-8", "replace")
-        obj = json.loads(body)
-        if isinstance(obj, dict) and isinstance(obj.get("message"), str):
-            return str(obj["message"])
-        return body[:200]
-    except (ValueError, OSError):
-        return str(exc.reason)
-
+REGISTRY_EVENTS = ("area_registry_updated", "device_registry_updated",
+                   "entity_registry_updated")
 
 class HassHome(HomeBackend):
     """A Home Assistant server, as a Hearth home."""
@@ -155,12 +48,13 @@ class HassHome(HomeBackend):
                             code="config_invalid")
         self.settings = settings
         self._token = settings.token
-        self._rest = _Rest(settings, settings.token)
+        self._rest = HassRest(settings, settings.token)
         self._extra_areas = list(extra_areas)
         self._lock = threading.Lock()
         self._states: dict[str, EntityState] = {}
-        self._areas: dict[str, Area] = {}
-        self._entity_area: dict[str, str] = {}
+        self._registries = Registries()
+        self._backlog: list[str | bytes] = []
+        self._next_id = 0
         self._exposed: tuple[list[Entity], list[Area]] | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -261,99 +155,120 @@ class HassHome(HomeBackend):
         if auth.get("type") != "auth_ok":
             raise HomeError(f"Home Assistant refused the access token on the WebSocket "
                             f"({auth.get('message', auth.get('type'))})", code="unauthorized")
-        areas = self._command(ws, 1, {"type": "config/area_registry/list"})
-        devices = self._command(ws, 2, {"type": "config/device_registry/list"})
-        registry = self._command(ws, 3, {"type": "config/entity_registry/list"})
-        self._command(ws, 4, {"type": "subscribe_events", "event_type": "state_changed"})
-        self._apply_registries(areas, devices, registry)
+        self._backlog, self._next_id = [], 0
+        self._read_registries(ws)
+        self._command(ws, {"type": "subscribe_events", "event_type": "state_changed"})
+        for event_type in REGISTRY_EVENTS:  # without them, registries are read on reconnect
+            self._ask(ws, {"type": "subscribe_events", "event_type": event_type})
         if resync:
             self._load_states()
             log.info("Home Assistant WebSocket back; %d states re-read", len(self._states))
         self.ws_connected = True
         self._ready.set()
         while not self._stop.is_set():
-            try:
-                text = ws.recv(timeout=0.5)
-            except TimeoutError:
-                continue
-            self._event(text)
+            if self._backlog:
+                text = self._backlog.pop(0)
+            else:
+                try:
+                    text = ws.recv(timeout=0.5)
+                except TimeoutError:
+                    continue
+            if self._event(text) in REGISTRY_EVENTS:
+                self._read_registries(ws)
+                self._notify("")
 
-    def _command(self, ws: ClientConnection, msg_id: int, msg: dict[str, Any]) -> Any:
+    def _ask(self, ws: ClientConnection, msg: dict[str, Any]) -> tuple[bool, Any]:
+        """Send a command; (True, result) or (False, error). Events that arrive before the
+        reply wait in the backlog, so none is lost."""
+        self._next_id += 1
+        msg_id = self._next_id
         ws.send(json.dumps({"id": msg_id, **msg}))
         end = time.monotonic() + self.settings.timeout_s
         while True:
-            reply = json.loads(ws.recv(timeout=max(0.01, end - time.monotonic())))
+            text = ws.recv(timeout=max(0.01, end - time.monotonic()))
+            reply = json.loads(text)
             if reply.get("id") != msg_id or reply.get("type") != "result":
-                continue  # an event that raced the reply; the subscription is not active yet
-            if not reply.get("success"):
-                err = reply.get("error") or {}
-                raise HomeError(f"Home Assistant refused {msg['type']}: "
-                                f"{err.get('message', 'no reason given')}", code="home_failed")
-            return reply.get("result")
-
-    def _apply_registries(self, areas: Any, devices: Any, registry: Any) -> None:
-        area_map: dict[str, Area] = {}
-        for a in areas or []:
-            if isinstance(a, dict) and a.get("area_id") and a.get("name"):
-                area_map[a["area_id"]] = Area(str(a["area_id"]), str(a["name"]),
-                                              tuple(str(x) for x in a.get("aliases") or ()))
-        device_area = {d["id"]: d.get("area_id") for d in devices or []
-                       if isinstance(d, dict) and d.get("id")}
-        entity_area: dict[str, str] = {}
-        for e in registry or []:
-            if not isinstance(e, dict) or not e.get("entity_id"):
+                if reply.get("type") == "event":
+                    self._backlog.append(text)
                 continue
-            where = e.get("area_id") or device_area.get(e.get("device_id"))
-            if where in area_map:
-                entity_area[str(e["entity_id"])] = str(where)
+            if reply.get("success"):
+                return True, reply.get("result")
+            return False, reply.get("error") or {}
+
+    def _command(self, ws: ClientConnection, msg: dict[str, Any]) -> Any:
+        ok, result = self._ask(ws, msg)
+        if not ok:
+            raise HomeError(f"Home Assistant refused {msg['type']}: "
+                            f"{result.get('message', 'no reason given')}", code="home_failed")
+        return result
+
+    def _read_registries(self, ws: ClientConnection) -> None:
+        """Areas, entity areas and aliases, and Assist's exposure; the last two are
+        optional (a server without the commands keeps Hearth's defaults)."""
+        areas = self._command(ws, {"type": "config/area_registry/list"})
+        devices = self._command(ws, {"type": "config/device_registry/list"})
+        entities = self._command(ws, {"type": "config/entity_registry/list"})
+        ids = [e["entity_id"] for e in entities or [] if isinstance(e, dict)
+               and isinstance(e.get("entity_id"), str)]
+        ok, details = self._ask(ws, {"type": "config/entity_registry/get_entries",
+                                     "entity_ids": ids})
+        shown, exposed = self._ask(ws, {"type": "homeassistant/expose_entity/list"})
+        registries = read_registries(areas, devices, entities, details if ok else None,
+                                     exposed if shown else None)
         with self._lock:
-            self._areas, self._entity_area = area_map, entity_area
+            self._registries = registries
             self._exposed = None
 
-    def _event(self, text: str | bytes) -> None:
+    def _event(self, text: str | bytes) -> str | None:
+        """Apply one WebSocket message; the type of the event it was."""
         try:
             msg = json.loads(text)
             if msg.get("type") != "event":
-                return
+                return None
+            event_type = msg["event"].get("event_type", "state_changed")
+            if event_type in REGISTRY_EVENTS:
+                return str(event_type)
             data = msg["event"]["data"]
             entity_id = str(data["entity_id"])
             new = data.get("new_state")
             state = normalise(new) if new is not None else None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("Home Assistant WebSocket: ignoring a malformed event (%s)", exc)
-            return
+            return None
         with self._lock:
             before = self._states.get(entity_id)
             if state is None:
                 self._states.pop(entity_id, None)
             else:
                 self._states[entity_id] = state
-            if before is None or state is None or _naming(before) != _naming(state):
+            if before is None or state is None or naming(before) != naming(state):
                 self._exposed = None  # the entity list or a name changed
         self._notify(entity_id)
+        return "state_changed"
 
     # -- HomeBackend ------------------------------------------------------------------
 
     def _exposure(self) -> tuple[list[Entity], list[Area]]:
         with self._lock:
             if self._exposed is None:
-                raw = [
+                reg = self._registries
+                raw = [with_aliases(
                     Entity(
                         entity_id=s.entity_id,
                         name=str(s.attributes.get("friendly_name")
                                  or s.entity_id.split(".", 1)[1].replace("_", " ").title()),
-                        area=self._entity_area.get(s.entity_id),
+                        area=reg.entity_area.get(s.entity_id),
                         features=features_of(s.entity_id, s.attributes),
                         device_class=dc if isinstance(dc := s.attributes.get("device_class"),
                                                       str) else None,
                         unit=u if isinstance(u := s.attributes.get("unit_of_measurement"),
                                              str) else None,
-                    )
+                    ), reg.aliases)
                     for s in self._states.values()
                 ]
-                entities, extra = apply_exposure(raw, self.settings.exposure)
+                entities, extra = choose(raw, self.settings.exposure, reg.assist)
                 areas = {a.id: a for a in self._extra_areas}
-                areas.update({a.id: a for a in self._areas.values()})
+                areas.update({a.id: a for a in reg.areas.values()})
                 for a in extra:
                     areas.setdefault(a.id, a)
                 entities.sort(key=lambda e: e.entity_id)
