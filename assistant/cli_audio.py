@@ -7,12 +7,15 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.config import Settings, wake_model
+from assistant.config import Settings
 from assistant.errors import HearthError
 from assistant.events import Event, to_dict, to_json
-from assistant.settings import WAKE_ENGINES
+from assistant.settings import WAKE_ENGINES, WakeModelSettings
+
+if TYPE_CHECKING:
+    from assistant.models import ModelEntry
 
 
 def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -120,37 +123,51 @@ def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from assistant import models
+    from assistant.licences import engine_rows
 
     rows = []
     failed = 0
     for m in models.registry():
-        row: dict[str, Any] = {"name": m.name, "kind": m.kind, "package": m.package, "licence": m.licence}
+        row: dict[str, Any] = {"name": m.name, "kind": m.kind, "package": m.package, "licence": m.licence,
+                               "engine": m.engine, "commercial_use": m.commercial_use}
         try:
             row["path"] = str(models.check(m.name))
             if not args.no_load:
-                _load(m.kind, m.name, settings)
+                _load(m, settings)
             row["status"] = "ok"
         except HearthError as exc:
             row["status"] = f"error: {exc}"
             failed += 1
         rows.append(row)
+    engines = [{**e, "kind": "engine"} for e in engine_rows()]
     if args.json:
-        for row in rows:
+        for row in [*rows, *engines]:
             sys.stdout.write(json.dumps(row) + "\n")
     else:
         for row in rows:
             sys.stdout.write(f"{row['name']:28} {row['kind']:13} {row['status']:6}  {row['licence']}\n")
+        sys.stdout.write("\nengines (licences as their installed packages state them):\n")
+        for e in engines:
+            note = f"  ({e['note']})" if e["note"] else ""
+            sys.stdout.write(f"{e['name']:28} {e['stage']:13} {e['version'] or '-':9} {e['licence']}{note}\n")
+        if settings.licences.commercial_use:
+            sys.stdout.write("\n[licences] commercial_use = true: non-commercial models are not used\n")
     if failed:
         raise HearthError(f"{failed} model(s) failed to load", code="model_unavailable")
     return 0
 
 
-def _load(kind: str, name: str, settings: Settings) -> None:
+def _load(m: ModelEntry, settings: Settings) -> None:
     """Load a registry model the way the loop does, to prove it works."""
-    if kind == "wake":
+    kind, name = m.kind, m.name
+    if kind == "wake" and m.engine == "microwakeword":
+        from assistant.wake.microwakeword import MicroWakeWord
+
+        MicroWakeWord([WakeModelSettings(name=name.removeprefix("mww_"))])
+    elif kind == "wake":
         from assistant.wake.openwakeword import OpenWakeWord
 
-        OpenWakeWord([wake_model(settings, name)])
+        OpenWakeWord([WakeModelSettings(name=name)])
     elif kind == "vad":
         from assistant.vad.silero import SileroVad
 

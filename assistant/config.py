@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from assistant.errors import ConfigError
+from assistant.licences import for_commercial_use
 from assistant.resources import configs_dir
 from assistant.settings import *  # noqa: F403 -- the models, re-exported
 from assistant.settings import PrivacySettings, Settings, WakeModelSettings, model_name_is_bundled
@@ -89,7 +90,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(source))) from None
-    return _resolve_paths(settings, source.parent)
+    return for_commercial_use(_resolve_paths(settings, source.parent))
 
 
 def _resolve_paths(settings: Settings, base: Path) -> Settings:

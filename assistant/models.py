@@ -27,6 +27,10 @@ class ModelEntry:
     file: str
     sha256: str
     licence: str
+    engine: str | None = None
+    """For a wake model: the engine that runs it."""
+    commercial_use: bool = True
+    """False: its terms forbid commercial use (refused by ``[licences] commercial_use``)."""
 
 
 @functools.cache

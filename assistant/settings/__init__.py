@@ -16,6 +16,9 @@ from assistant.settings.home import (
     HomeSettings,
     MqttSettings,
 )
+from assistant.settings.licences import (
+    LicenceSettings,
+)
 from assistant.settings.privacy import (
     DEFAULT_REDACT,
     REDACT_KINDS,
@@ -70,6 +73,7 @@ __all__ = [
     "Frozen",
     "HomeAssistantSettings",
     "HomeSettings",
+    "LicenceSettings",
     "LocalLlmSettings",
     "MqttSettings",
     "PolicyRule",

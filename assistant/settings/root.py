@@ -9,6 +9,7 @@ from pydantic import Field
 
 from assistant.settings.base import Frozen
 from assistant.settings.home import HomeSettings
+from assistant.settings.licences import LicenceSettings
 from assistant.settings.privacy import CloudSettings, PrivacySettings
 from assistant.settings.server import ServerSettings
 from assistant.settings.skills import SkillsSettings
@@ -53,3 +54,5 @@ class Settings(Frozen):
     """`hearth serve`: HTTP API, dashboard, Wyoming satellites (assistant/settings/server.py)."""
     skills: SkillsSettings = SkillsSettings()
     """Which skills load, their settings, the handler timeout (assistant/settings/skills.py)."""
+    licences: LicenceSettings = LicenceSettings()
+    """Whether models with non-commercial terms may run (assistant/settings/licences.py)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from assistant.config import Settings, WakeModelSettings, wake_model
+from assistant.licences import check_wake_models
 from assistant.wake.base import WakeDetector
 from assistant.wake.verify import Verifier
 
@@ -57,6 +58,7 @@ def build_wake_detector(
     ``whisper`` shares an already loaded faster-whisper model with the second stage.
     """
     models = wake_models(settings, names)
+    check_wake_models(settings, models)
     if first_stage is None:
         first_stage = ENGINES[settings.wake.engine]
     enabled = settings.wake.verifier.enabled if second_stage is None else second_stage
