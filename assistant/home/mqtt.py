@@ -33,6 +33,7 @@ from assistant.home.base import Area, Entity, EntityState, HomeBackend
 from assistant.home.exposure import apply_exposure, area_id
 from assistant.home.mqtt_entities import Discovered, DiscoveryError, parse_discovery, suggested_area
 from assistant.home.settings import MqttSettings
+from assistant.limits import MQTT_PAYLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -362,6 +363,10 @@ class MqttHome(HomeBackend):
         self._outbox.on_publish(mid)
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
+        if len(msg.payload) > MQTT_PAYLOAD_BYTES:
+            log.warning("MQTT: ignoring a payload of %d bytes on %s (the limit is %d)",
+                        len(msg.payload), msg.topic, MQTT_PAYLOAD_BYTES)
+            return
         try:
             payload = msg.payload.decode("utf-8")
         except UnicodeDecodeError:
@@ -396,7 +401,7 @@ class MqttHome(HomeBackend):
             return
         try:
             found = parse_discovery(component, node, object_id, payload)
-        except (DiscoveryError, ValueError, TypeError) as exc:
+        except (DiscoveryError, ValueError, TypeError, RecursionError) as exc:  # deep JSON too
             log.warning("MQTT: ignoring discovery on %s: %s", topic, exc)
             return
         with self._lock:
@@ -476,7 +481,7 @@ class MqttHome(HomeBackend):
                             continue
                         record.state = new
                         record.version += 1
-                except (ValueError, TypeError, KeyError) as exc:
+                except (ValueError, TypeError, KeyError, RecursionError) as exc:
                     log.warning("MQTT: ignoring state for %s on %s: %s", name, topic, exc)
                     continue
                 changed.append(name)
