@@ -4,12 +4,14 @@ answered on its own (issue 17)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from assistant.cli_batch import LineError, Utterance, parse_line
 from assistant.limits import (
     BATCH_LINE_BYTES,
+    CLOUD_REPLY_CHARS,
     TEXT_CHARS,
     UNDERSTAND_WORDS,
     too_long_for_text,
@@ -107,3 +109,29 @@ def test_understanding_answers_a_long_text_without_matching_it() -> None:
         assert result.decision.actions == ()
         # and the turn after it is understood as usual
         assert a.ask("turn on the kitchen light", dry_run=True).decision.intent == "HassTurnOn"
+
+
+def test_a_cloud_reply_that_ignores_max_tokens_is_cut(tmp_path: Path) -> None:
+    from cloud_helpers import chunk, fault_server, scripted
+
+    from assistant.app import TextAssistant
+    from assistant.config import load_settings
+    from assistant.privacy.audit import AuditLog
+
+    base = load_settings(data_dir=str(tmp_path))
+    settings = base.model_copy(update={
+        "llm": base.llm.model_copy(update={"enabled": False}),
+        "privacy": base.privacy.model_copy(update={"mode": "allow"}),
+        "cloud": base.cloud.model_copy(update={"url": None, "model": "flood", "total_timeout_s": 20.0,
+                                               "first_token_timeout_s": 5.0})})
+    flood = [chunk("All work and no play makes Jack a dull boy. " * 20) for _ in range(200)]
+    with fault_server(scripted(flood)) as server:
+        settings = settings.model_copy(update={"cloud": settings.cloud.model_copy(
+            update={"url": server.url})})
+        with TextAssistant(settings) as a:
+            result = a.ask("who wrote Middlemarch?")
+    assert result.decision.handled_by == "cloud"
+    assert 0 < len(result.reply) <= CLOUD_REPLY_CHARS
+    with AuditLog(tmp_path / "audit.sqlite") as log:
+        (row,) = log.entries()
+    assert row.outcome == "truncated" and str(CLOUD_REPLY_CHARS) in (row.detail or "")

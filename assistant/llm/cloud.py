@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import CloudError
+from assistant.limits import CLOUD_REPLY_CHARS
 from assistant.privacy.audit import AuditLog
 from assistant.privacy.minimise import CloudPayload
 from assistant.privacy.settings import CloudSettings
@@ -347,6 +348,7 @@ class CloudStream(Iterator[str]):
         self._ready: list[str] = []
         self._parts: list[str] = []
         self._calls: dict[int, ToolCall] = {}
+        self._chars = 0
         self._finished = False
         self._stream: Any = None
         self.t_start = time.monotonic()
@@ -450,6 +452,10 @@ class CloudStream(Iterator[str]):
             content, calls = value
             if self.ttft_ms is None:
                 self.ttft_ms = (time.monotonic() - self.t_start) * 1000
+            self._chars += len(content) + sum(len(c[3] or "") for c in calls)
+            if self._chars > CLOUD_REPLY_CHARS:  # a server that ignores max_tokens
+                self._end("truncated", detail=f"reply over {CLOUD_REPLY_CHARS} characters")
+                return
             if content:
                 self._parts.append(content)
                 self._ready.extend(self._splitter.feed(content))
