@@ -43,9 +43,10 @@ configs are a few KB; a bigger message is ignored and logged."""
 CLOUD_REPLY_CHARS = 8000
 """What Hearth reads of a cloud LLM's reply; the rest is cut (and never spoken)."""
 
-TURN_BUDGET_S = 20.0
-"""The wall time one turn may take before its later stages are skipped and it is
-answered "that took too long"."""
+TURN_BUDGET_S = 10.0
+"""Understanding time after which a turn's later stages (the local LLM, the cloud) are
+skipped and it is answered "that took me too long". The cloud stage, once started, is
+bounded by its own timeouts (``[cloud] total_timeout_s``)."""
 
 _WORD = re.compile(r"\S+")
 

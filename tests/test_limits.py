@@ -135,3 +135,39 @@ def test_a_cloud_reply_that_ignores_max_tokens_is_cut(tmp_path: Path) -> None:
     with AuditLog(tmp_path / "audit.sqlite") as log:
         (row,) = log.entries()
     assert row.outcome == "truncated" and str(CLOUD_REPLY_CHARS) in (row.detail or "")
+
+
+def test_a_turn_past_its_budget_skips_the_later_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from assistant import limits
+    from assistant.config import load_settings
+    from assistant.home import open_home
+    from assistant.understand.context import ConversationMemory
+    from assistant.understand.result import Decision
+    from assistant.understand.router import Understander
+
+    asked: list[str] = []
+
+    class Slow:
+        name = "slow"
+
+        def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
+            asked.append(self.name)
+            time.sleep(0.3)  # a stage that hangs past the budget
+            return Decision("unhandled", "No idea.", confidence=0.0, reason="slow passed")
+
+    class Later(Slow):
+        name = "later"
+
+    monkeypatch.setattr(limits, "TURN_BUDGET_S", 0.2)
+    home = open_home(load_settings())
+    try:
+        u = Understander(home, fallbacks=[Slow(), Later()], memory=ConversationMemory(None))
+        decision = u.decide("sing me a song about ducks", area=None)
+        assert asked == ["slow"]
+        assert decision.reply == "Sorry, that took me too long."
+        assert "budget of 0.2 s before later" in decision.reason
+        assert u.decide("turn on the kitchen light", area=None).actions  # the next turn is fine
+    finally:
+        home.close()

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
+from assistant import limits
 from assistant.home.base import HomeBackend
-from assistant.limits import too_long_to_understand
 from assistant.understand.candidates import CommandSpace, strip_address, words
 from assistant.understand.context import (
     ConversationMemory,
@@ -146,7 +146,7 @@ class Understander:
 
     def decide(self, text: str, *, area: str | None) -> Decision:
         """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
-        if (too_long := too_long_to_understand(text)) is not None:  # no matcher sees it
+        if (too_long := limits.too_long_to_understand(text)) is not None:  # no matcher sees it
             return Decision("unhandled", "Sorry, that's too long for me to take in as one request.",
                             confidence=0.0, reason=f"too long to understand: {too_long}")
         self._refresh_names()
@@ -169,6 +169,11 @@ class Understander:
             decision = Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
                                 reason="no template matched")
             for fallback in self.fallbacks:
+                if time.monotonic() - now > limits.TURN_BUDGET_S:  # stopped, and answered
+                    decision = Decision("unhandled", "Sorry, that took me too long.", confidence=0.0,
+                                        reason=f"{decision.reason}; over the turn's budget of "
+                                        f"{limits.TURN_BUDGET_S:g} s before {fallback.name}")
+                    break
                 proposed = fallback.decide(text, area, decision)
                 if proposed is not None:
                     decision = proposed
