@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from assistant import __version__
-from assistant.config import Settings, load_settings
+from assistant.config import Settings, find_config, load_settings
 from assistant.errors import HearthError
 from assistant.events import Event, to_json
 from assistant.limits import too_long_for_text
@@ -27,7 +27,8 @@ Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, help="settings file (TOML or YAML); default: the packaged configs")
+    p.add_argument("--config", type=Path, help="settings file (TOML or YAML); default: $HEARTH_CONFIG, "
+                   "~/.config/hearth/config.toml, /etc/hearth/config.toml, the packaged one")
     p.add_argument("-v", "--verbose", action="store_true", help="log what each stage does to stderr")
 
 
@@ -58,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(home)
     home.set_defaults(run=_cmd_home)
 
-    from assistant import cli_audio, cli_server, cli_skills, cli_wake
+    from assistant import cli_audio, cli_config, cli_server, cli_skills, cli_wake
 
     cli_audio.add_commands(sub, _add_common)
+    cli_config.add_commands(sub, _add_common)
     cli_skills.add_commands(sub, _add_common)
     cli_wake.add_commands(sub, _add_common)
     cli_server.add_commands(sub, _add_common)
@@ -163,7 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        settings = load_settings(args.config)
+        if not getattr(args, "needs_settings", True):  # `hearth config`: a broken config is its input
+            return int(args.run(args, None))
+        settings = load_settings(find_config(args.config))
         return int(args.run(args, settings))
     except HearthError as exc:
         sys.stderr.write(f"hearth: {exc}\n")

@@ -7,6 +7,7 @@ The models are re-exported here, so ``from assistant.config import Settings`` ke
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -22,6 +23,31 @@ from assistant.settings import *  # noqa: F403 -- the models, re-exported
 from assistant.settings import PrivacySettings, Settings, WakeModelSettings, model_name_is_bundled
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def user_config() -> Path:
+    """The user's own config file: ``$XDG_CONFIG_HOME/hearth/config.toml`` (~/.config/...)."""
+    base = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".config") / "hearth" / "config.toml"
+
+
+def search_path() -> list[Path]:
+    """Where ``hearth`` looks for its config when no ``--config`` is given, first found wins:
+    ``$HEARTH_CONFIG``, the user's file, the machine's file, then the packaged default."""
+    env = os.environ.get("HEARTH_CONFIG", "").strip()
+    return [*([Path(env).expanduser()] if env else []), user_config(),
+            Path("/etc/hearth/config.toml"), configs_dir() / "default.toml"]
+
+
+def find_config(explicit: Path | None = None) -> Path:
+    """``--config`` if given, else the first file of :func:`search_path` that exists
+    (``$HEARTH_CONFIG`` must exist when set: a typo there should not fall back silently)."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("HEARTH_CONFIG", "").strip()
+    if env:
+        return Path(env).expanduser()
+    return next(p for p in search_path() if p.is_file() or p.parent == configs_dir())
 
 
 def packaged_config_text() -> str:

@@ -15,6 +15,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see assistant.stt.whisper.quiet_openmp
+# `hearth` without --config reads the packaged config in tests, whatever ~/.config/hearth or
+# /etc/hearth hold on the machine (tests of the search path set HEARTH_CONFIG themselves).
+os.environ["HEARTH_CONFIG"] = str(REPO / "assistant" / "configs" / "default.toml")
 
 
 def eval_data_dir() -> Path:
