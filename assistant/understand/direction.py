@@ -118,9 +118,10 @@ class DirectionCheck:
             return self._replace(action, domain, service, entity, state, aff,
                                  f"{name} goes {'/'.join(sorted(does))}, "
                                  f"the words say {'/'.join(sorted(aff))}")
-        if aff <= {"up", "down"} and _polarity(does):
-            if _polarity(aff) == _polarity(does):
-                return Verdict(action, True)  # "turn down the lights" -> off
+        rise, goes = _polarity(aff), _polarity(does)
+        if rise and goes:  # "turn down the lights" -> off; "pause the vacuum" -> dock
+            if rise == goes:
+                return Verdict(action, True)
             return self._replace(action, domain, service, entity, state, aff,
                                  f"{name} goes {'/'.join(sorted(does))}, the words say "
                                  f"{'/'.join(sorted(aff))}")

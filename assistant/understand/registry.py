@@ -104,6 +104,7 @@ class Vocabulary:
     joins: tuple[str, ...]
     command_verbs: frozenset[str]
     pronouns: frozenset[str]
+    filler: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         joins=_strs(compound.get("joins")),
         command_verbs=frozenset(_strs(compound.get("verbs"))),
         pronouns=frozenset(_strs(compound.get("pronouns"))),
+        filler=frozenset(_strs(compound.get("filler"))),
     )
 
 

@@ -51,3 +51,5 @@ class Decision:
     """The assistant asked a question: listen for the answer without the wake word."""
     escalation: Escalation | None = None
     """Set when text was sent to the cloud for this decision (the ``escalated`` event)."""
+    parts: tuple[Decision, ...] = ()
+    """Several commands in one sentence: the decision for each, in order."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from assistant import limits
 from assistant.home.base import HomeBackend
 from assistant.understand.candidates import CommandSpace, strip_address, words
+from assistant.understand.compound import Splitter, combine
 from assistant.understand.context import (
     ConversationMemory,
     FollowUps,
@@ -98,6 +99,7 @@ class Understander:
         self.follow_ups = FollowUps(home, self.space, self._match_slots)
         self.direction = DirectionCheck(home)
         """The last check: every action's direction and values against the words said."""
+        self.splitter = Splitter(self.space, self.direction.registry)
         self._names = (tuple(home.entities()), tuple(home.areas()))
         self._home_changed = threading.Event()
         self._refreshing = threading.Lock()
@@ -153,6 +155,13 @@ class Understander:
         now = time.monotonic()
         self.conversation.utterance = text
         text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript
+        parts = self.splitter.split(text)
+        if len(parts) > 1:  # "turn on the hallway light and open the garage": each is decided
+            decisions = [self._decide(part, area, now) for part in parts]
+            return self._remember(combine(parts, decisions), now, None, area)
+        return self._decide(text, area, now)
+
+    def _decide(self, text: str, area: str | None, now: float) -> Decision:
         memory = self.memory.load()
         match = self.templates.match(text, area=area)
         check = self.direction.check
