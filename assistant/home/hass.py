@@ -62,7 +62,7 @@ class HassHome(HomeBackend):
         self._ws: ClientConnection | None = None
         self._ws_thread: threading.Thread | None = None
         self.ws_connected = False
-        """Called with an entity id after each state change seen on the WebSocket."""
+        """True while the WebSocket follows live changes (states are then read from memory)."""
         self._start()
 
     # -- start-up and sync ----------------------------------------------------------
@@ -72,13 +72,13 @@ class HassHome(HomeBackend):
         if not isinstance(answer, dict) or "message" not in answer:
             raise HomeError(f"{self.settings.url} does not look like Home Assistant's API",
                             code="home_failed")
-        self._load_states()
         if not self.settings.websocket:
+            self._load_states()
             return
         self._ws_thread = threading.Thread(target=self._ws_loop, name="hearth-hass-ws",
                                            daemon=True)
         self._ws_thread.start()
-        if not self._ready.wait(self.settings.timeout_s + 1):
+        if not self._ready.wait(2 * self.settings.timeout_s + 1):  # several requests
             self.close()
             raise HomeError(f"Home Assistant's WebSocket API at {self.settings.url} did not "
                             "answer", code="unreachable")
@@ -160,8 +160,8 @@ class HassHome(HomeBackend):
         self._command(ws, {"type": "subscribe_events", "event_type": "state_changed"})
         for event_type in REGISTRY_EVENTS:  # without them, registries are read on reconnect
             self._ask(ws, {"type": "subscribe_events", "event_type": event_type})
+        self._load_states()  # after subscribing, so no change falls in between
         if resync:
-            self._load_states()
             log.info("Home Assistant WebSocket back; %d states re-read", len(self._states))
         self.ws_connected = True
         self._ready.set()
