@@ -112,8 +112,14 @@ class DirectionCheck:
         if does & neg and not does & aff:
             return self._replace(action, domain, service, entity, state, aff,
                                  f"{name}: the words say not {'/'.join(sorted(does & neg))}")
-        if not aff or does & aff:
+        if not aff:
             return Verdict(action, True)
+        stepped = self._level_step(action, domain, entity, state, aff, said)
+        if stepped is not None:  # "turn the telly down": the volume, not a pause
+            return Verdict(action, False, stepped, f"{name}: the words say {'/'.join(sorted(aff))}; "
+                           f"a step on the level instead")
+        if does & aff:
+            return self._sharpen(action, domain, service, entity, aff, said)
         if any(self.registry.opposite(d, x) for d in aff for x in does):
             return self._replace(action, domain, service, entity, state, aff,
                                  f"{name} goes {'/'.join(sorted(does))}, "
@@ -121,7 +127,7 @@ class DirectionCheck:
         rise, goes = _polarity(aff), _polarity(does)
         if rise and goes:  # "turn down the lights" -> off; "pause the vacuum" -> dock
             if rise == goes:
-                return Verdict(action, True)
+                return self._sharpen(action, domain, service, entity, aff, said)
             return self._replace(action, domain, service, entity, state, aff,
                                  f"{name} goes {'/'.join(sorted(does))}, the words say "
                                  f"{'/'.join(sorted(aff))}")
@@ -133,6 +139,56 @@ class DirectionCheck:
             return Verdict(action, False, why=f"{name} goes {'/'.join(sorted(does))}, "
                            f"the words say {'/'.join(sorted(understood))}")
         return Verdict(action, True)
+
+    def _sharpen(self, action: Action, domain: Domain, service: Service, entity: Entity,
+                 aff: set[str], said: Said) -> Verdict:
+        """Agreeing, but the words name another service of this device exactly ("pause the
+        hoover": pause, not back to its dock; "turn on the tv": on, not play) -> that one."""
+        wanted = {d for d in aff if d != "toggle"}
+        if len(wanted) != 1 or (service.does and service.does[0] in wanted):
+            return Verdict(action, True)
+        levels = [k for k in action.data if k in domain.levels]
+        if any(self._said_value(domain.levels[k], said) is None for k in levels) and levels \
+                and wanted <= {"up", "down"}:
+            return Verdict(action, True)  # a level already moved the way the words say
+        supported = self._supported(entity)
+        exact = [n for n, s in domain.services.items() if s.does[:1] == tuple(wanted) and n in supported]
+        if len(exact) != 1:
+            return Verdict(action, True)
+        target = domain.services[exact[0]]
+        data = {k: v for k, v in action.data.items() if k in target.data
+                and (k not in domain.levels or self._said_value(domain.levels[k], said) is not None)}
+        sharper = Action(f"{domain.name}.{target.name}", action.entity_id, data)
+        return Verdict(action, False, sharper, f"{action.service} on {entity.name}: the words say "
+                       f"{next(iter(wanted))}; did {sharper.service}")
+
+    def _level_step(self, action: Action, domain: Domain, entity: Entity, state: EntityState | None,
+                    aff: set[str], said: Said) -> Action | None:
+        """'Up'/'down' alone, for a device with a level the action leaves alone: a step on it."""
+        if not aff or not aff <= {"up", "down"} or len(aff) != 1:
+            return None
+        if any(k in domain.levels for k in action.data):
+            return None
+        found = self.registry.service(action.service)
+        if found is not None and set(found[1].does) & {"up", "down", "open", "close"}:
+            return None  # it already moves that way ("lower the blinds" closes them)
+        off = state is not None and state.state == "off"
+        if off and (found is None or found[1].does[:1] == ("on",)):
+            return None  # "it's dark in here" with the light off: turning it on is the rise
+        for key, level in domain.levels.items():
+            if not level.step or (level.feature and level.feature not in entity.features):
+                continue
+            setter = domain.setter(key)
+            current = self._current(level, state)
+            if setter is None or current is None or setter.name not in self._supported(entity):
+                continue
+            if "down" in aff and off:
+                return None  # nothing to turn down on a device that is off
+            value = current + (level.step if "up" in aff else -level.step)
+            value = max(level.low, min(level.high, value))
+            number = round(value, 2) if level.unit == "fraction" else round(value)
+            return Action(f"{domain.name}.{setter.name}", action.entity_id, {key: number})
+        return None
 
     def _does(self, action: Action, domain: Domain, service: Service, state: EntityState | None,
               said: Said) -> set[str]:

@@ -36,6 +36,8 @@ class Level:
     up: str = "up"
     down: str = "down"
     """The directions a rise and a fall are (a cover that rises opens)."""
+    step: float = 0.0
+    """How far "turn it up" goes."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def _domain(name: str, raw: dict[str, Any]) -> Domain:
         lname: Level(lname, float(lv["range"][0]), float(lv["range"][1]), str(lv["unit"]),
                      lv.get("feature"), str(lv.get("current", lname)),
                      None if lv.get("when_off") is None else float(lv["when_off"]),
-                     str(lv.get("up", "up")), str(lv.get("down", "down")))
+                     str(lv.get("up", "up")), str(lv.get("down", "down")), float(lv.get("step", 0)))
         for lname, lv in (raw.get("levels") or {}).items()
     }
     return Domain(name, services, levels, _strs(raw.get("states")),
