@@ -60,4 +60,19 @@ state=$("$hearth" home --entity light.kitchen)
 echo "$state"
 grep -Eq "^light\.kitchen +on " <<<"$state" || { echo "wheel_check: the demo did not turn the kitchen light on" >&2; exit 1; }
 [ -s reply.wav ] || { echo "wheel_check: no spoken reply" >&2; exit 1; }
+step "hearth serve as the unit runs it (the installed config and token), the dashboard from the wheel"
+port=$("$work/root/opt/hearth/venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+set -a && . "$work/root/etc/hearth/hearth.env" && set +a
+"$hearth" serve --config "$work/root/etc/hearth/config.toml" --host 127.0.0.1 --port "$port" \
+  --wyoming-port 0 --log-format text >serve.log 2>&1 &
+server=$!
+for _ in $(seq 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/login" && break; sleep 0.5; done
+fetch() { curl -sf -H "Authorization: Bearer $HEARTH_TOKEN" "http://127.0.0.1:$port$1"; }
+ok=1
+fetch / | grep -qi "<html" || ok=0
+fetch /static/app.js >/dev/null || ok=0
+fetch /api/health | grep -q '"status"' || ok=0
+kill -TERM "$server"; wait "$server" || ok=0  # SIGTERM: a clean exit 0
+[ "$ok" = 1 ] || { echo "wheel_check: the installed server failed (its log: $run/serve.log)" >&2; tail -5 serve.log >&2; exit 1; }
+echo "served the dashboard, its static files and /api/health on 127.0.0.1:$port; stopped cleanly"
 step "wheel check passed"
