@@ -1,8 +1,9 @@
 """A stand-in for Home Assistant that follows its documented REST and WebSocket APIs.
 
-Home Assistant itself needs a newer Python than Hearth's, so the Home Assistant backend
-is tested against this server instead. It implements what Hearth uses, with Home
-Assistant's message shapes:
+For unit tests only: tests/test_hass_real*.py run a real Home Assistant. This server
+gives what a real one cannot easily be made to do (device kinds without their
+integrations, refusals, unavailable entities, no optional registry commands). It
+implements the part of the API Hearth needs, with Home Assistant's message shapes:
 
 REST (``Authorization: Bearer <token>``; 401 otherwise)
     GET  /api/                      -> {"message": "API running."}
@@ -12,7 +13,9 @@ REST (``Authorization: Bearer <token>``; 401 otherwise)
 WebSocket /api/websocket
     auth_required -> auth -> auth_ok | auth_invalid; then commands with an ``id``:
     config/area_registry/list, config/device_registry/list, config/entity_registry/list,
-    subscribe_events (state_changed), ping -> result / event / pong messages.
+    subscribe_events (state_changed), ping -> result / event / pong messages; other
+    commands (the registry events, entity aliases, Assist exposure) are refused, as an
+    older Home Assistant would.
 
 A state is ``{"entity_id", "state", "attributes", "last_changed", "last_updated",
 "context"}``; services change it the way Home Assistant's integrations do (light
