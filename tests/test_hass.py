@@ -6,10 +6,8 @@ commands. tests/test_hass_real.py runs the backend against Home Assistant itself
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,6 @@ from assistant.errors import HomeError
 from assistant.home.hass import HassHome
 from assistant.home.settings import ExposureSettings, HomeAssistantSettings
 from assistant.understand.router import Understander
-from tests.conftest import run_hearth
 from tests.hass_test_server import FakeHomeAssistant, ServerThread
 from tests.mqtt_fleet import free_port
 
@@ -221,47 +218,3 @@ def test_websocket_reconnects_and_resyncs(home: HassHome, server: ServerThread) 
     assert home.get_state("cover.blinds").attributes["current_position"] == 64
     server.fake.set_state("switch.kettle", "on")
     eventually(lambda: home.get_state("switch.kettle").state == "on")
-
-
-def test_server_down_during_a_call_is_not_delivered(home: HassHome, server: ServerThread) -> None:
-    server.stop()
-    with pytest.raises(HomeError) as err:
-        home.call_service("switch.turn_on", "switch.kettle", {})
-    assert err.value.code == "not_delivered"
-    assert str(err.value).startswith("the command for the Kettle could not be delivered")
-
-
-def test_bad_token(server: ServerThread) -> None:
-    with pytest.raises(HomeError) as err:
-        HassHome(HomeAssistantSettings(url=server.url, token="wrong"))
-    assert err.value.code == "unauthorized"
-
-
-def test_hearth_ask_through_home_assistant(server: ServerThread, tmp_path: Path) -> None:
-    config = tmp_path / "hearth.toml"
-    config.write_text('[home]\nbackend = "homeassistant"\n')
-    env = {
-        "HEARTH_HASS_URL": server.url,
-        "HEARTH_HASS_TOKEN": TOKEN,
-        "HEARTH_DATA_DIR": str(tmp_path),
-    }
-    proc = run_hearth(
-        "ask", "turn on the kettle", "--json", "--config", str(config), env=env, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr.decode()
-    turn = json.loads(proc.stdout)
-    assert turn["actions"] == [
-        {"service": "switch.turn_on", "entity_id": "switch.kettle", "data": {}}
-    ]
-    assert server.fake.states["switch.kettle"]["state"] == "on"
-    bad = run_hearth(
-        "ask",
-        "turn on the kettle",
-        "--config",
-        str(config),
-        env={**env, "HEARTH_HASS_TOKEN": "nope"},
-        timeout=60,
-    )
-    assert bad.returncode == 2
-    assert bad.stderr.decode().strip().startswith("hearth: Home Assistant at ")
-    assert len(bad.stderr.decode().strip().splitlines()) == 1

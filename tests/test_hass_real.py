@@ -195,6 +195,27 @@ def test_hass_url_and_token_alone_switch_hearth_to_home_assistant(
     assert "light.kitchen" not in listing.stdout.decode()  # the demo home's
 
 
+def test_a_config_file_selects_home_assistant_and_a_refused_token_is_one_line(
+        hass: RealHass, tmp_path: Path) -> None:
+    config = tmp_path / "hearth.toml"
+    config.write_text(f'[home]\nbackend = "homeassistant"\n\n'
+                      f'[home.homeassistant]\nurl = "{hass.url}"\n')
+    env = {"HEARTH_HASS_TOKEN": hass.token, "HEARTH_DATA_DIR": str(tmp_path)}
+    proc = run_hearth("ask", "switch on the kettle", "--json", "--config", str(config),
+                      env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert hass.state("switch.kettle")["state"] == "on"
+    call(hass, "switch.turn_off", "switch.kettle")
+    bad = run_hearth("ask", "switch on the kettle", "--config", str(config),
+                     env={**env, "HEARTH_HASS_TOKEN": "not-a-token"}, timeout=120)
+    err = bad.stderr.decode().strip()
+    assert bad.returncode == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith(f"hearth: Home Assistant at {hass.url} refused the access token")
+    with pytest.raises(HomeError) as refused:
+        HassHome(HomeAssistantSettings(url=hass.url, token="not-a-token"))
+    assert refused.value.code == "unauthorized"
+
+
 @pytest.mark.parametrize("env", [
     {"HEARTH_HASS_URL": "http://127.0.0.1:{port}", "HEARTH_HASS_TOKEN": "some-token"},
     {"HEARTH_HASS_URL": "http://127.0.0.1:{port}"},
