@@ -39,7 +39,7 @@ DOMAIN_WORDS: dict[str, str] = {
     **dict.fromkeys(["plug", "plugs", "socket", "sockets", "outlet", "outlets", "wemo"], "switch"),
     **dict.fromkeys(["fan", "fans"], "fan"),
     **dict.fromkeys(["blind", "blinds", "curtain", "curtains", "shade", "shades", "shutter",
-                     "shutters"], "cover"),
+                     "shutters", "awning", "awnings", "skylight", "skylights", "drapes"], "cover"),
     **dict.fromkeys(["lock", "unlock", "locked", "unlocked"], "lock"),
     **dict.fromkeys(["vacuum", "hoover", "roomba", "hoovering", "vacuuming", "clean",
                      "cleaning", "cleanup", "dust", "dusty", "dirty", "mop"], "vacuum"),
@@ -195,6 +195,8 @@ class Retrieval:
     degrees: float | None = None
     unknown: list[str] = field(default_factory=list)
     """Devices named by a word this home does not know ("closet light", "bedside lamp")."""
+    partial: list[Entity] = field(default_factory=list)
+    """Entities named by one word of their name, not the whole name ("the stove" fan)."""
 
     @property
     def empty(self) -> bool:
@@ -236,6 +238,14 @@ class CommandSpace:
                     self._by_thing[thing].append(e)
         self._max_name = max((len(k) for k in (*self._names, *self._area_names)), default=1)
         self._known_words = {w for n in (*self._names, *self._area_names) for w in n}
+        area_words = {w for n in self._area_names for w in n}
+        # A word only some names have ("stove" of "Stove Fan", "pendants" of "Island
+        # Pendants") names those devices when the whole name is not said.
+        self._name_words: dict[str, list[Entity]] = defaultdict(list)
+        for e in self.entities:
+            for w in sorted({w for n in e.names for w in words(n)}):
+                if w not in area_words and _distinctive(w):
+                    self._name_words[w].append(e)
 
     # --- what the utterance refers to -------------------------------------------------
 
@@ -259,6 +269,14 @@ class CommandSpace:
                     if area not in found.areas:
                         found.areas.append(area)
                     used[i:i + n] = [True] * n
+        for i, tok in enumerate(toks):
+            if used[i]:
+                continue
+            ents = self._name_words.get(tok) or self._name_words.get(tok.removesuffix("s"))
+            if ents:
+                found.entities.extend(e for e in ents if e not in found.entities)
+                found.partial.extend(e for e in ents if e not in found.partial)
+                used[i] = True
         for tok in toks:
             domain = DOMAIN_WORDS.get(tok)
             if domain and domain not in found.domains:
@@ -266,6 +284,11 @@ class CommandSpace:
             thing = THING_WORDS.get(tok)
             if thing and thing not in found.things and self._by_thing.get(thing):
                 found.things.append(thing)
+        if found.partial and found.domains:
+            # "the fan by the stove": of the devices a word names, those of the kind said
+            kinds = [e for e in found.partial if e.domain in found.domains]
+            if kinds:
+                found.entities = [e for e in found.entities if e not in found.partial or e in kinds]
         known = self._known_words
         area_starts = {i for i in range(len(toks)) if used[i] and (i == 0 or not used[i - 1])}
         for i, tok in enumerate(toks):
@@ -321,6 +344,10 @@ class CommandSpace:
         out: list[Target] = []
         named = [e for e in found.entities if not found.areas or e.area in found.areas
                  or len(found.entities) == 1]
+        here = [e for e in named if e.area == area]
+        if not found.areas and here and len({e.area for e in named}) > 1:
+            # the same name in several rooms: the one in the speaker's room
+            named = here
         if named:
             by_domain: dict[str, list[Entity]] = defaultdict(list)
             for e in named:
@@ -332,6 +359,8 @@ class CommandSpace:
                     out.append(self._group_target(ents))
         for thing in found.things:
             ents = [e for e in self._by_thing[thing] if e not in named]
+            ents = [e for e in ents if e.area in found.areas] or ents if found.areas else \
+                [e for e in ents if e.area == area] or ents  # "the tv": the one here
             if ents:
                 out.extend(self._entity_target(e) for e in ents)
         domains = [d for d in found.domains if not any(t.domain == d for t in out)]
@@ -352,40 +381,49 @@ class CommandSpace:
     def _domain_targets(self, domain: str, found: Retrieval, area: str | None) -> list[Target]:
         plain = domain.replace("_", " ")
         noun = _NOUNS.get(domain, (plain, plain + "s"))
+        pool = _narrow(self._by_domain.get(domain, []), found.text)
+
+        def at(where: str | None) -> list[Entity]:
+            return [e for e in pool if e.area == where] if where else []
+
         if domain == "switch":
             # A plug is known by what is plugged into it: "the smart plug" -> ask which.
-            ents = [e for a in found.areas for e in self._by_domain_area.get((domain, a), [])] \
-                if found.areas else self._by_domain.get(domain, [])
+            ents = [e for a in found.areas for e in at(a)] if found.areas else pool
             return [self._entity_target(e) for e in ents][:6]
-        if domain == "vacuum":  # "clean the kitchen": the place is where to clean, not which vacuum
-            return [self._group_target(self._by_domain[domain])] if self._by_domain.get(domain) else []
+        if domain == "vacuum":
+            # "clean the kitchen": the place says where to clean, and which vacuum only when one
+            # is there; never all of them at once (one "start the vacuum" is one vacuum)
+            if len(pool) <= 1:
+                return [self._entity_target(e) for e in pool]
+            for where in (*found.areas, area):
+                if at(where):
+                    return [self._entity_target(e) for e in at(where)]
+            return [self._entity_target(e) for e in pool][:6]
         if found.areas:
-            return [self._area_target(domain, a, noun) for a in found.areas
-                    if self._by_domain_area.get((domain, a))]
+            return [self._area_target(domain, a, noun, at(a)) for a in found.areas if at(a)]
         if found.whole_home and domain in ("light", "switch", "fan", "cover"):
-            ents = self._by_domain.get(domain, [])
-            if ents:
+            if pool:
                 return [Target(f"{domain}@home", domain, f"all the {noun[1]}",
-                               {"domain": domain, "scope": "home"}, tuple(ents))]
+                               {"domain": domain, "scope": "home"}, tuple(pool))]
             return []
-        local = self._by_domain_area.get((domain, area), []) if area else []
-        if local:  # "the lights" said here: the ones here, phrased as said (fewer tokens to score)
-            return [self._area_target(domain, area, noun, here=True)] if area else []
-        anywhere = self._by_domain.get(domain, [])
-        if domain == "climate" or len(anywhere) == 1:
-            return [self._group_target(anywhere[:1])] if anywhere else []
+        if area and at(area):  # "the lights" said here: the ones here, phrased as said
+            return [self._area_target(domain, area, noun, at(area), here=True)]
+        if domain == "climate" or len(pool) == 1:
+            return [self._group_target(pool[:1])] if pool else []
         # Nothing of that kind here: one target per area that has one ("which one?").
-        areas = sorted({e.area for e in anywhere if e.area}, key=str)
-        return [self._area_target(domain, a, noun) for a in areas][:6]
+        areas = sorted({e.area for e in pool if e.area}, key=str)
+        return [self._area_target(domain, a, noun, at(a)) for a in areas][:6]
 
-    def _area_target(self, domain: str, area: str, noun: tuple[str, str], *,
+    def _area_target(self, domain: str, area: str, noun: tuple[str, str], ents: list[Entity], *,
                      here: bool = False) -> Target:
-        ents = self._by_domain_area[(domain, area)]
         name = self.areas[area].name
         if len(ents) == 1:
             e = ents[0]
             return Target(e.entity_id, domain, f"the {e.name}", {"name": e.entity_id}, (e,))
         phrase = f"the {noun[1]}" if here else f"the {noun[1]} in the {name}"
+        if len(ents) < len(self._by_domain_area[(domain, area)]):  # some of that kind there
+            return Target("+".join(e.entity_id for e in ents), domain, phrase,
+                          {"name": [e.entity_id for e in ents]}, tuple(ents))
         return Target(f"{domain}@{area}", domain, phrase, {"area": area, "domain": domain}, tuple(ents))
 
     # --- what can be done to them ------------------------------------------------------
@@ -590,6 +628,42 @@ _NOUNS: dict[str, tuple[str, str]] = {
     "cover": ("blind", "blinds"), "lock": ("lock", "locks"), "vacuum": ("vacuum", "vacuums"),
     "media_player": ("speaker", "speakers"), "climate": ("thermostat", "thermostats"),
 }
+
+
+CLASS_WORDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(["blind", "blinds"], ("blind", "shade")),
+    **dict.fromkeys(["shade", "shades"], ("shade", "blind")),
+    **dict.fromkeys(["curtain", "curtains", "drapes"], ("curtain",)),
+    **dict.fromkeys(["shutter", "shutters"], ("shutter",)),
+    **dict.fromkeys(["awning", "awnings"], ("awning",)),
+    **dict.fromkeys(["skylight", "skylights", "window", "windows"], ("window",)),
+    **dict.fromkeys(["garage"], ("garage",)),
+    **dict.fromkeys(["gate", "gates"], ("gate",)),
+    **dict.fromkeys(["tv", "television", "telly"], ("tv",)),
+}
+"""Words that say which sort of a kind ("the shutters" of the covers): Home Assistant's
+device classes, matched against each entity's class and the words of its names."""
+
+
+def _narrow(pool: list[Entity], text: str) -> list[Entity]:
+    """The devices of ``pool`` of the sort the words say ("close the curtains": the curtains,
+    not every cover); all of them when the words say no sort, or none of that sort exists."""
+    said = set(words(text))
+    classes = {c for w in said for c in CLASS_WORDS.get(w, ())}
+    if not classes:
+        return pool
+    sorts = {w for w in said if w in CLASS_WORDS} | {w.removesuffix("s") for w in said if w in CLASS_WORDS}
+    narrowed = [e for e in pool if e.device_class in classes
+                or any(sorts & set(words(n)) or sorts & {x.removesuffix("s") for x in words(n)}
+                       for n in e.names)]
+    return narrowed or pool
+
+
+def _distinctive(word: str) -> bool:
+    """A word of a name that can name the device alone: not a kind ("light"), a function or
+    state word ("the", "main"), a colour or a number."""
+    return not (word in PLAIN_WORDS or word in DOMAIN_WORDS or word in DEVICE_NOUNS or word in COLORS
+                or word in _CUE_WORDS or word.isdigit() or len(word) < 3)
 
 
 def _controllable(e: Entity) -> bool:

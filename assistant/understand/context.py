@@ -264,7 +264,7 @@ class FollowUps:
         raw = " ".join(words(text))
         marked = bool(re.match(r"^(?:and|also|what about|how about)\b", raw)) or bool(
             re.search(r"\b(?:too|as well|also)$", raw))
-        leftover = set(said.split()) - {"the", "in", "on", "one", "a", "my", "of"}
+        leftover = set(said.split()) - {"the", "in", "one", "a", "my", "of"}  # "X on" is no ellipsis
         for e in found.entities:
             leftover -= {w for n in e.names for w in words(n)}
         for a in found.areas:

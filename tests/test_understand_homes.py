@@ -1,0 +1,84 @@
+"""Resolution in a home that is not the demo home (built here): names said in part, the
+sort of a kind ("the curtains"), the speaker's room, one vacuum per request, and a whole
+command after another is not taken for a follow-up of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.home.demo import DemoHome
+from assistant.understand.candidates import CommandSpace
+from assistant.understand.context import ConversationMemory
+from assistant.understand.router import Understander
+
+HOME = {
+    "areas": [{"id": "scullery", "name": "Scullery"}, {"id": "snug", "name": "Snug"},
+              {"id": "loft", "name": "Loft"}, {"id": "porch", "name": "Porch"}],
+    "entities": [
+        {"entity_id": "light.strip", "name": "Strip Light", "area": "scullery", "state": "off"},
+        {"entity_id": "light.snug_lamp", "name": "Reading Lamp", "area": "snug", "state": "off"},
+        {"entity_id": "light.snug_ceiling", "name": "Ceiling Light", "area": "snug", "state": "off"},
+        {"entity_id": "light.loft_ceiling", "name": "Ceiling Light", "area": "loft", "state": "off"},
+        {"entity_id": "light.lantern", "name": "Porch Lantern", "area": "porch", "state": "off"},
+        {"entity_id": "fan.stove", "name": "Stove Fan", "area": "snug", "state": "off"},
+        {"entity_id": "fan.loft", "name": "Loft Fan", "area": "loft", "state": "off"},
+        {"entity_id": "cover.snug_curtains", "name": "Velvet Curtains", "area": "snug",
+         "device_class": "curtain", "state": "open"},
+        {"entity_id": "cover.snug_blind", "name": "Roller Blind", "area": "snug",
+         "device_class": "blind", "state": "open"},
+        {"entity_id": "vacuum.henry", "name": "Henry", "area": "snug", "state": "docked"},
+        {"entity_id": "vacuum.upstairs", "name": "Upstairs Bot", "area": "loft", "state": "docked"},
+    ],
+}
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Iterator[DemoHome]:
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(HOME), encoding="utf-8")
+    h = DemoHome(path, tmp_path / "home.sqlite")
+    yield h
+    h.close()
+
+
+def _keys(space: CommandSpace, text: str, area: str) -> list[str]:
+    return [t.key for t in space.targets(space.retrieve(text), area)]
+
+
+def test_one_word_of_a_name_names_the_device(home: DemoHome) -> None:
+    space = CommandSpace(home)
+    assert _keys(space, "turn the fan by the stove off", "scullery") == ["fan.stove"]
+    assert _keys(space, "the lantern on", "scullery") == ["light.lantern"]
+
+
+def test_the_sort_of_a_kind_narrows_it(home: DemoHome) -> None:
+    space = CommandSpace(home)
+    assert _keys(space, "close the curtains", "snug") == ["cover.snug_curtains"]
+    assert _keys(space, "lower the blind", "snug") == ["cover.snug_blind"]
+
+
+def test_the_same_name_in_two_rooms_is_the_one_here(home: DemoHome) -> None:
+    space = CommandSpace(home)
+    assert _keys(space, "ceiling light on", "loft") == ["light.loft_ceiling"]
+    assert sorted(_keys(space, "ceiling light on", "scullery")) == ["light.loft_ceiling",
+                                                                     "light.snug_ceiling"]
+
+
+def test_one_request_starts_one_vacuum(home: DemoHome) -> None:
+    space = CommandSpace(home)
+    assert _keys(space, "start the vacuum", "loft") == ["vacuum.upstairs"]
+    assert sorted(_keys(space, "start the vacuum", "porch")) == ["vacuum.henry", "vacuum.upstairs"]
+    for target in space.targets(space.retrieve("start the vacuum"), "porch"):
+        assert len(target.entities) == 1  # ask which, never both
+
+
+def test_a_whole_command_after_another_is_not_its_follow_up(home: DemoHome, tmp_path: Path) -> None:
+    u = Understander(home, memory=ConversationMemory(tmp_path / "conversation.sqlite"))
+    first = u.decide("turn off the strip light", area="scullery")
+    assert [(a.service, a.entity_id) for a in first.actions] == [("light.turn_off", "light.strip")]
+    second = u.decide("porch lantern on", area="scullery")
+    assert [(a.service, a.entity_id) for a in second.actions] == [("light.turn_on", "light.lantern")]
