@@ -319,7 +319,7 @@ def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
     assert kept("shut the lights down") == {"off"}
     assert kept("increase the brightness it is hard to see down here") == {"up"}  # where, not which way
     assert kept("turn my lights to some random colour") == {"colour"}
-    assert kept("pause the vacuum") == {"dock"}  # "the vacuum" is the device, not the verb
+    assert kept("pause the vacuum") == {"pause"}  # "the vacuum" is the device, not the verb
     assert kept("please turn on the robot vacuum") == {"start"}
     assert kept("lights to max") == {"pct100"}
     assert kept("make it green in here") == {"colour:green"}  # only lights have a colour

@@ -426,6 +426,11 @@ class CommandSpace:
                           {"name": [e.entity_id for e in ents]}, tuple(ents))
         return Target(f"{domain}@{area}", domain, phrase, {"area": area, "domain": domain}, tuple(ents))
 
+    def _level(self, entity: Entity, attribute: str) -> int:
+        """An entity's level now (a fan's percentage; 0 while it is off)."""
+        state = self.home.get_state(entity.entity_id)
+        return 0 if state.state == "off" else int(state.attributes.get(attribute, 50))
+
     # --- what can be done to them ------------------------------------------------------
 
     def commands(self, found: Retrieval, targets: Iterable[Target]) -> list[Command]:
@@ -444,7 +449,8 @@ class CommandSpace:
 
         if d == "light":
             out = [cmd(f"turn on {p}", "HassTurnOn", "on"),
-                   cmd(f"turn off {p}", "HassTurnOff", "off")]
+                   cmd(f"turn off {p}", "HassTurnOff", "off"),
+                   cmd(f"toggle {p}", "HearthService", "toggle", service="light.toggle")]
             if t.has("dimmable"):
                 out += [cmd(f"make {p} brighter", "HearthLightStep", "up", step="up"),
                         cmd(f"dim {p}", "HearthLightStep", "down", step="down")]
@@ -461,12 +467,19 @@ class CommandSpace:
             return out
         if d in ("switch", "fan"):
             out = [cmd(f"turn on {p}", "HassTurnOn", "on"), cmd(f"turn off {p}", "HassTurnOff", "off")]
+            if d == "switch":
+                out.append(cmd(f"toggle {p}", "HearthService", "toggle", service="switch.toggle"))
             if d == "fan" and found.percent is not None:
                 out.append(cmd(f"set {p} to {found.percent} percent", "HassFanSetSpeed",
                                f"pct{found.percent}", percentage=found.percent))
+            elif d == "fan" and len(t.entities) == 1 and t.has("speed"):
+                now = self._level(t.entities[0], "percentage")
+                out += [cmd(f"speed up {p}", "HassFanSetSpeed", "up", percentage=min(100, now + 25)),
+                        cmd(f"slow down {p}", "HassFanSetSpeed", "down", percentage=max(0, now - 25))]
             return out
         if d == "cover":
-            out = [cmd(f"open {p}", "HassTurnOn", "open"), cmd(f"close {p}", "HassTurnOff", "close")]
+            out = [cmd(f"open {p}", "HassTurnOn", "open"), cmd(f"close {p}", "HassTurnOff", "close"),
+                   cmd(f"stop {p}", "HearthService", "halt", service="cover.stop_cover")]
             if found.percent is not None and t.has("position"):
                 out.append(cmd(f"open {p} to {found.percent} percent", "HassSetPosition",
                                f"pos{found.percent}", position=found.percent))
@@ -475,11 +488,14 @@ class CommandSpace:
             return [cmd(f"lock {p}", "HassTurnOn", "lock"), cmd(f"unlock {p}", "HassTurnOff", "unlock")]
         if d == "vacuum":
             return [cmd(f"start {p}", "HassVacuumStart", "start"),
-                    cmd(f"send {p} back to its dock", "HassVacuumReturnToBase", "dock")]
+                    cmd(f"send {p} back to its dock", "HassVacuumReturnToBase", "dock"),
+                    cmd(f"pause {p}", "HearthService", "pause", service="vacuum.pause"),
+                    cmd(f"stop {p}", "HearthService", "halt", service="vacuum.stop")]
         if d == "media_player":
             out = [cmd(f"play music on {p}", "HassMediaUnpause", "play"),
                    cmd(f"pause {p}", "HassMediaPause", "pause"),
                    cmd(f"skip to the next song on {p}", "HassMediaNext", "next"),
+                   cmd(f"go back to the previous song on {p}", "HassMediaPrevious", "previous"),
                    cmd(f"turn up the volume of {p}", "HassSetVolumeRelative", "louder",
                        volume_step="up"),
                    cmd(f"turn down the volume of {p}", "HassSetVolumeRelative", "quieter",
@@ -512,14 +528,17 @@ _CUES: dict[str, frozenset[str]] = {
                        "reduce", "less", "low", "minimize", "minimise", "soften"}),
     "start": frozenset({"start", "begin", "clean", "cleaning", "vacuum", "hoover", "run", "go",
                         "on", "activate"}),
-    "dock": frozenset({"stop", "dock", "return", "home", "base", "pause", "halt", "end", "finish",
-                       "cancel", "quit", "off"}),
+    "dock": frozenset({"dock", "return", "home", "base", "recharge", "charge", "charging"}),
+    "halt": frozenset({"stop", "halt", "end", "finish", "cancel", "quit", "off"}),
+    "toggle": frozenset({"toggle", "flip"}),
+    "next": frozenset({"next", "skip", "forward"}),
+    "previous": frozenset({"previous", "back", "rewind", "last"}),
     "open": frozenset({"open", "raise", "up"}),
     "close": frozenset({"close", "shut", "lower", "down"}),
     "lock": frozenset({"lock", "secure"}),
     "unlock": frozenset({"unlock", "unlocked"}),
     "play": frozenset({"play", "resume", "unpause", "music"}),
-    "pause": frozenset({"pause", "stop", "quiet", "silence"}),
+    "pause": frozenset({"pause", "stop", "quiet", "silence", "halt"}),
     "louder": frozenset({"louder", "up", "increase", "raise"}),
     "quieter": frozenset({"quieter", "down", "lower", "decrease", "softer"}),
     "warmer": frozenset({"warmer", "hotter", "warm", "heat", "up", "increase", "raise", "cold",
@@ -528,6 +547,7 @@ _CUES: dict[str, frozenset[str]] = {
 }
 _CUE_WORDS = frozenset().union(*_CUES.values())
 _OPPOSITE = {"on": "off", "off": "on", "up": "down", "down": "up", "start": "dock", "dock": "start",
+             "halt": "start", "toggle": "toggle", "next": "previous", "previous": "next",
              "open": "close", "close": "open", "lock": "unlock", "unlock": "lock",
              "louder": "quieter", "quieter": "louder", "warmer": "cooler", "cooler": "warmer",
              "play": "pause", "pause": "play"}
@@ -569,6 +589,9 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
         kept = [c for c in kept if c.action not in ("on", "off")] or kept  # "dim" is not "off"
     if switching and not stepping:
         kept = [c for c in kept if c.action not in ("up", "down")] or kept  # "off" is not "dim"
+    cued = {c.action for c in kept if said & _CUES.get(c.action, frozenset())}
+    if len(cued) == 1:  # the words name one of the things left to do ("toggle", "pause")
+        kept = [c for c in kept if c.action in cued]
     return kept or commands
 
 

@@ -94,6 +94,7 @@ class IntentHandlers:
             "HassGetCurrentTime": self._time,
             "HassGetCurrentDate": self._date,
             "HassNevermind": lambda s, a: Decision("local", "Okay.", intent="HassNevermind"),
+            "HearthService": self._service,
         }
 
     @property
@@ -342,6 +343,18 @@ class IntentHandlers:
             return self._act(entities, calls, do, done)
 
         return handler
+
+    def _service(self, slots: dict[str, Any], area: str | None) -> Decision:
+        """One service of the home's table on the named entities: the local LLM's commands
+        for what no intent covers ("pause the vacuum", "stop the blinds", "toggle ...")."""
+        service = str(slots.get("service", ""))
+        domain, _, verb = service.partition(".")
+        entities = self.targets({k: v for k, v in slots.items() if k != "service"}, area, [domain])
+        if not entities:
+            return self._nothing(f"a {domain.replace('_', ' ')}", slots, area)
+        calls = [Action(service, e.entity_id) for e in entities]
+        verb = verb.replace("_", " ").removesuffix(" cover")
+        return self._act(entities, calls, f"{verb} {{}}", f"Okay: {verb} {{}}")
 
     def _set_volume(self, slots: dict[str, Any], area: str | None) -> Decision:
         players = self.targets(slots, area, ["media_player"])

@@ -259,7 +259,8 @@ class LocalLlmFallback:
 
 _VERBS = {"on": "turn on", "off": "turn off", "up": "brighten", "down": "dim", "open": "open",
           "close": "close", "lock": "lock", "unlock": "unlock", "start": "start",
-          "dock": "send home", "play": "play music on", "pause": "pause", "colour": "change"}
+          "dock": "send home", "play": "play music on", "pause": "pause", "colour": "change",
+          "halt": "stop", "toggle": "toggle", "next": "skip a track on", "previous": "go back a track on"}
 
 
 def _question_noun(targets: Sequence[Target]) -> str:
