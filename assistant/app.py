@@ -107,13 +107,15 @@ class VoiceAssistant(TextAssistant):
         sink: AudioSink | None = None,
         progress: bool = False,
     ) -> None:
+        from assistant.stt.whisper import WhisperStt, quiet_openmp
+
+        quiet_openmp()  # before CTranslate2's OpenMP loads (a library user has no CLI to do it)
         # Import the model runtimes here, once: two loader threads importing one package
         # at the same time see it half-initialised.
         import faster_whisper  # noqa: F401
         import openwakeword.model
         import openwakeword.vad  # noqa: F401
 
-        from assistant.stt.whisper import WhisperStt
         from assistant.tts.piper import PiperTts
         from assistant.vad.silero import FRAME_MS, SileroVad
         from assistant.wake.factory import build_wake_detector

@@ -96,6 +96,14 @@ class TtsStarted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TtsStopped(Event):
+    """The reply was cut short (barge-in: the wake word was said while it played)."""
+
+    type: ClassVar[str] = "tts_stop"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Escalated(Event):
     type: ClassVar[str] = "escalated"
     rule: str

@@ -32,6 +32,7 @@ from assistant.events import (
     Transcript,
     TranscriptPartial,
     TtsStarted,
+    TtsStopped,
     WakeDetected,
 )
 from assistant.pipeline import Pipeline, TurnResult
@@ -52,7 +53,7 @@ COMMAND_LEAD_MS = 80
 on. Whisper hears the wake phrase's tail; :func:`assistant.stt.whisper.strip_wake_phrase`
 removes it."""
 REPLY_ECHO_MS = 400
-"""After the assistant stops speaking, keep ignoring the wake word a little longer."""
+"""Without barge-in: after the assistant stops speaking, ignore the wake word a little longer."""
 
 
 def _unspoken(reply: str, streamed: list[str]) -> str:
@@ -146,7 +147,7 @@ class VoiceLoop:
         self.emit = emit
         self.clock = clock
         self.endpointer = Endpointer(settings.vad, frame_ms)
-        self.heard = BackgroundTranscriber(stt.transcribe, threaded=background)
+        self.heard = BackgroundTranscriber(stt.transcribe, threaded=background, clock=clock)
         """Transcribes while the person speaks (``background=False``: inline, for tests)."""
         self.results: list[TurnResult] = []
         self._origin = 0.0
@@ -156,6 +157,8 @@ class VoiceLoop:
             maxlen=int(max(PREROLL_MS, self._heard_window_ms + 160) // 80) + 1)
         self._command: _Command | None = None
         self._mute_until_ms = -1.0
+        self._reply_until_ms = -1.0   # the reply plays until here (audio time)
+        self._now_ms = 0.0            # the end of the last chunk read
         self._streamed: list[str] = []
         self._turn_end_ms: float | None = None
 
@@ -180,7 +183,7 @@ class VoiceLoop:
                 self._new_stream()
                 if not wake_required or self.wake is None:
                     self._begin_command(chunk.t_audio_ms, [])
-            last_end = chunk.end_ms
+            last_end = self._now_ms = chunk.end_ms
             try:
                 self._step(chunk, wake_required)
             except HearthError as exc:
@@ -188,6 +191,9 @@ class VoiceLoop:
                 self._back_to_waiting(chunk.end_ms)
         if self._command is not None and self.endpointer.started:
             self._finish("end_of_input", last_end)
+        drain = getattr(self.sink, "drain", None)
+        if drain is not None:
+            drain()  # the last reply is heard before the stream's end returns
         return self.results
 
     def _step(self, chunk: AudioChunk, wake_required: bool) -> None:
@@ -199,10 +205,15 @@ class VoiceLoop:
             if hit is not None and chunk.t_audio_ms >= self._mute_until_ms:
                 self._send(WakeDetected(t_audio_ms=hit.t_audio_ms, t_wall_ms=self._wall(),
                                         wake_word=hit.name, score=round(hit.score, 4)))
+                barged_in = chunk.t_audio_ms < self._reply_until_ms
+                if barged_in:
+                    self._stop_reply(chunk.end_ms)
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
-                start = command_start_ms(hit, self._heard_window_ms)
+                # over its own reply, the second stage's window holds the reply's words
+                window = 0.0 if barged_in else self._heard_window_ms
+                start = command_start_ms(hit, window)
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms, [c.samples for c in heard])
                 return
@@ -259,9 +270,10 @@ class VoiceLoop:
         for heard in self.heard.take_new():
             if heard.text and heard.text != cmd.said:
                 cmd.said = heard.text
-                self._send(TranscriptPartial(
+                self._send(TranscriptPartial(  # stamped when the words were ready
                     t_audio_ms=cmd.start_ms + heard.samples * 1000.0 / SAMPLE_RATE,
-                    t_wall_ms=self._wall(), text=heard.text, stt_ms=round(heard.stt_ms, 1)))
+                    t_wall_ms=(heard.done_at - self._origin) * 1000.0, text=heard.text,
+                    stt_ms=round(heard.stt_ms, 1)))
 
     def _speech_started(self) -> None:
         assert self._command is not None
@@ -277,7 +289,9 @@ class VoiceLoop:
         when the speech stopped, else a new one (e.g. the input ended mid-word)."""
         cmd = self._command
         assert cmd is not None
-        spoken = int(self.endpointer.last_speech_end_ms * SAMPLE_RATE / 1000)
+        # the VAD's last speech frame ends 30-50 ms after the sound does: a decode asked for
+        # one frame earlier holds all the words (and is often running already)
+        spoken = int((self.endpointer.last_speech_end_ms - self.endpointer.frame_ms) * SAMPLE_RATE / 1000)
         if not self.endpointer.started:
             spoken = cmd.samples
         heard = self.heard.covering(min(spoken, cmd.samples))
@@ -321,6 +335,8 @@ class VoiceLoop:
             text, area=self.pipeline.resolve_area(self.area))
 
     def _complete(self, text: str, stt_ms: float, reason: str, end_ms: float) -> None:
+        if self._command is not None:
+            self._say_partials(self._command)
         self._send(SpeechEnded(t_audio_ms=end_ms, t_wall_ms=self._wall(), reason=reason))
         self._send(Transcript(t_audio_ms=end_ms, t_wall_ms=self._wall(), text=text,
                               stt_ms=round(stt_ms, 1)))
@@ -365,8 +381,18 @@ class VoiceLoop:
             self.sink.finish()
         except HearthError as exc:
             self._fail(exc.stage, exc.code, str(exc), at_ms)
-        # Don't let the assistant's own voice wake it (relevant when mic and speaker share a room).
-        self._mute_until_ms = at_ms + spoken * 1000.0 / self.tts.sample_rate + REPLY_ECHO_MS
+        start = max(at_ms, self._now_ms, self._reply_until_ms)  # after what still plays
+        self._reply_until_ms = start + spoken * 1000.0 / self.tts.sample_rate
+        if not self.settings.wake.barge_in:  # its own voice must not wake it: don't listen
+            self._mute_until_ms = self._reply_until_ms + REPLY_ECHO_MS
+
+    def _stop_reply(self, at_ms: float) -> None:
+        """Barge-in: the wake word was said while the reply plays; stop it and listen."""
+        stop = getattr(self.sink, "stop", None)
+        if stop is not None:
+            stop()
+        self._reply_until_ms = -1.0
+        self._send(TtsStopped(t_audio_ms=at_ms, t_wall_ms=self._wall(), reason="wake_word"))
 
     def _announce(self, at_ms: float) -> None:
         if self.announcements is None:
@@ -378,7 +404,7 @@ class VoiceLoop:
     def _new_stream(self) -> None:
         self._command = None
         self._preroll.clear()
-        self._mute_until_ms = -1.0
+        self._mute_until_ms = self._reply_until_ms = -1.0
         if self.wake is not None:
             self.wake.new_stream()
 

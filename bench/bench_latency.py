@@ -34,6 +34,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `hearth` sets it, before any runtime loads
 
 COMMANDS = [
     "turn on the kitchen light",

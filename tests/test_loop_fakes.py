@@ -281,3 +281,51 @@ def test_the_command_starts_at_the_phrase_end_unless_the_second_stage_heard_it_r
     # the score peaked inside "turn on the light": the command takes the heard window whole
     ran_on = WakeHit("hey_jarvis", 0.2, 3000, heard="Hey Jarvis, turn on the lock.", t_detect_ms=2440)
     assert command_start_ms(ran_on, 2000) == 1000
+
+
+class StopSink:
+    """A speaker that records when it was told to stop."""
+
+    def __init__(self) -> None:
+        self.played = 0
+        self.stops = 0
+
+    def play(self, samples: Samples, rate: int) -> None:
+        self.played += len(samples)
+
+    def finish(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.stops += 1
+
+
+class LongReply:
+    """Every reply lasts 2 s."""
+
+    sample_rate = 16000
+
+    def synthesize(self, text: str) -> list[Samples]:
+        return [np.zeros(32000, np.int16)]
+
+
+@pytest.mark.parametrize("barge_in", [True, False])
+def test_the_wake_word_stops_the_reply_and_listens(text_assistant: TextAssistant, barge_in: bool) -> None:
+    settings = load_settings()
+    settings = settings.model_copy(update={"wake": settings.wake.model_copy(update={"barge_in": barge_in})})
+    stt = ScriptedStt({1: "turn on the kitchen light"})
+    sink = StopSink()
+    events: list[Event] = []
+    text_assistant.pipeline.emit = events.append
+    loop = VoiceLoop(settings, pipeline=text_assistant.pipeline, stt=stt, vad=LoudnessVad(), frame_ms=80.0,
+                     wake=MarkerWake(), tts=LongReply(), sink=sink, emit=events.append, background=False)
+    # the command, its 2 s reply starts ~0.3 s later; 1.2 s into the reply the wake word again
+    loop.run(signal(("wake", 1), ("speech", 8), ("silence", 18), ("wake", 1), ("speech", 8),
+                    ("silence", 30)))
+    kinds = types([to_dict(e) for e in events])
+    if barge_in:
+        assert sink.stops == 1 and kinds.count("tts_stop") == 1
+        assert kinds.index("tts_stop") == kinds.index("wake", 1) + 1
+        assert kinds.count("action") == 2  # the second command was heard
+    else:
+        assert sink.stops == 0 and "tts_stop" not in kinds and kinds.count("wake") == 1

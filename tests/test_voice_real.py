@@ -184,3 +184,98 @@ def test_missing_and_corrupt_models_are_one_line(tmp_path: Path) -> None:
     cfg.write_text(f'[stt]\nmodel = "{tmp_path / "no-whisper"}"\n')
     proc = run_hearth("listen", "--input", str(wav), "--config", str(cfg), "--no-wake", "--json")
     assert proc.returncode != 0 and "speech-to-text model not found" in proc.stderr.decode()
+
+
+def _reply_echo(voice: Any, text: str) -> np.ndarray:
+    """The assistant's reply as its microphone hears it (a little quieter than it plays)."""
+    import soxr
+
+    from assistant.audio.chunk import to_int16
+
+    raw = voice.tts.speak_all(text).astype(np.float32) / 32768.0
+    return to_int16(0.7 * soxr.resample(raw, voice.tts.sample_rate, 16000))
+
+
+def _mix_at(base: np.ndarray, part: np.ndarray, at_ms: float) -> np.ndarray:
+    start = int(at_ms * 16)
+    out = np.concatenate([base, np.zeros(max(0, start + len(part) - len(base)), np.int16)]).astype(np.int32)
+    out[start:start + len(part)] += part
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
+def test_its_own_reply_fed_back_does_not_wake_it(voice: Any, say: Any) -> None:
+    reset(voice, "light.kitchen")
+    command = np.concatenate([silence(500), say("Hey Jarvis, turn on the kitchen light.")])
+    first = listen(voice, command)
+    end = next(e for e in first if e["type"] == "speech_end")["t_audio_ms"]
+    reply = next(e for e in first if e["type"] == "reply")["text"]
+    reset(voice, "light.kitchen")
+    # the reply plays from the end of the turn; the microphone hears all of it
+    events = listen(voice, _mix_at(command, _reply_echo(voice, reply), end + 300))
+    kinds = [e["type"] for e in events]
+    assert kinds.count("wake") == 1 and "tts_stop" not in kinds, kinds
+    assert kinds.count("transcript") == 1
+
+
+class Room:
+    """A microphone that hears the person and, at ``echo_gain``, whatever the speaker plays
+    while it plays (a reply that is stopped stops being heard)."""
+
+    def __init__(self, person: np.ndarray, echo_gain: float) -> None:
+        self.person, self.gain = person, echo_gain
+        self.echo = np.zeros(len(person), np.float32)
+        self.pos = 0  # samples delivered so far
+        self.playing_until = 0
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        import soxr
+
+        part = soxr.resample(samples.astype(np.float32), rate, 16000) * self.gain
+        start = max(self.pos, self.playing_until)
+        end = min(len(self.echo), start + len(part))
+        self.echo[start:end] += part[: end - start]
+        self.playing_until = start + len(part)
+
+    def finish(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.echo[self.pos:] = 0.0
+        self.playing_until = self.pos
+
+    def chunks(self) -> Any:
+        from assistant.audio.chunk import AudioChunk
+
+        for pos in range(0, len(self.person) - 1279, 1280):
+            self.pos = pos
+            mixed = self.person[pos:pos + 1280] + self.echo[pos:pos + 1280]
+            yield AudioChunk(np.clip(mixed, -32768, 32767).astype(np.int16), pos / 16.0)
+        self.pos = len(self.person)
+
+
+@pytest.mark.parametrize("echo_gain", [0.3, 0.6])
+def test_the_wake_word_during_the_reply_stops_it_and_is_heard(voice: Any, say: Any,
+                                                               echo_gain: float) -> None:
+    from assistant.loop import VoiceLoop
+    from assistant.skills.announce import Announcement
+
+    voice.home.call_service("light.turn_on", "light.kitchen", {})
+    text = "Your pasta timer is done. It has been ringing for a while, so the water may be boiling over."
+    voice.skills.announcements.put(Announcement(text=text, skill="timers", area=None))
+    # the timer's announcement plays from the first chunk; 1 s in, the person talks over it
+    room = Room(np.concatenate([silence(1000), say("Hey Jarvis, turn off the kitchen light."),
+                                silence(2500)]), echo_gain)
+    old = voice.loop
+    voice.loop = VoiceLoop(voice.settings, pipeline=voice.pipeline, stt=voice.stt, vad=voice.vad,
+                           frame_ms=old.endpointer.frame_ms, wake=voice.wake, tts=voice.tts, sink=room,
+                           emit=voice.events.append, announcements=voice.skills.announcements)
+    try:
+        voice.events.clear()
+        voice.loop.run(room.chunks())
+    finally:
+        voice.loop = old
+    events = [to_dict(e) for e in voice.events]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("wake") == 1 and kinds.count("tts_stop") == 1, kinds
+    assert kinds.index("tts_stop") == kinds.index("wake") + 1
+    assert voice.home.get_state("light.kitchen").state == "off"

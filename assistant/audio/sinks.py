@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -48,16 +49,42 @@ class WavSink:
 
 
 class SpeakerSink:
-    """Plays through sounddevice on a thread, so synthesis and playback overlap."""
+    """Plays through sounddevice on its own thread: the loop goes on listening while the
+    reply plays, so the wake word can stop it (:meth:`stop`, barge-in)."""
 
     def __init__(self, device: str | int | None = None) -> None:
         self._sd = import_sounddevice()
         self._device = find_device(self._sd, device, "output")
-        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[Samples, int]] = queue.Queue()
+        self._idle = threading.Event()
+        self._idle.set()
+        threading.Thread(target=self._play_queued, name="speaker", daemon=True).start()
 
     def play(self, samples: Samples, rate: int) -> None:
-        with self._lock:
-            self._sd.play(samples, rate, device=self._device, blocking=True)
+        self._idle.clear()
+        self._queue.put((samples, rate))
 
     def finish(self) -> None:
         pass
+
+    def stop(self) -> None:
+        """Stop the reply now: what is queued is dropped, what plays is cut."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._sd.stop()
+
+    def drain(self) -> None:
+        """Wait until everything queued has been played (before the process exits)."""
+        self._idle.wait()
+
+    def _play_queued(self) -> None:
+        while True:
+            try:
+                samples, rate = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                self._idle.set()
+                continue
+            self._sd.play(samples, rate, device=self._device, blocking=True)

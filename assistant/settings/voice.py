@@ -85,6 +85,9 @@ class WakeSettings(Frozen):
     refractory_s: float = Field(2.0, ge=0.0)
     """After a detection, ignore the model for this long (one phrase, one wake)."""
     verifier: WakeVerifierSettings = WakeVerifierSettings()
+    barge_in: bool = True
+    """The wake word stops a reply that is playing and listens (off: it is not heard
+    until the reply has ended)."""
 
 
 class VadSettings(Frozen):
@@ -92,7 +95,7 @@ class VadSettings(Frozen):
     """Silero speech probability above which a 32 ms frame counts as speech."""
     silence_ms: int = Field(700, ge=100, le=5000)
     """Silence that ends an open-ended request (Home Assistant's default)."""
-    early_silence_ms: int = Field(240, ge=0, le=5000)
+    early_silence_ms: int = Field(160, ge=0, le=5000)
     """A shorter pause that ends the turn early when the transcript so far is already
     a complete command; 0 disables early ending."""
     incomplete_silence_ms: int = Field(1500, ge=100, le=10000)

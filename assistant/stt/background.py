@@ -27,13 +27,16 @@ class Heard:
     text: str
     stt_ms: float
     error: HearthError | None = None
+    done_at: float = 0.0     # the clock's time when the text was ready
 
 
 class BackgroundTranscriber:
     """Decodes requests on a worker thread (``threaded=False``: at once, for tests)."""
 
-    def __init__(self, transcribe: Callable[[Samples], str], *, threaded: bool = True) -> None:
+    def __init__(self, transcribe: Callable[[Samples], str], *, threaded: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._transcribe = transcribe
+        self._clock = clock
         self._threaded = threaded
         self._cv = threading.Condition()
         self._pending: tuple[int, Samples] | None = None   # (generation, audio)
@@ -94,12 +97,13 @@ class BackgroundTranscriber:
                 self._cv.wait()
 
     def _decode(self, audio: Samples) -> Heard:
-        t0 = time.monotonic()
+        t0 = self._clock()
         try:
             text = self._transcribe(audio)
         except HearthError as exc:
-            return Heard(len(audio), "", 0.0, exc)
-        return Heard(len(audio), text, (time.monotonic() - t0) * 1000.0)
+            return Heard(len(audio), "", 0.0, exc, self._clock())
+        done = self._clock()
+        return Heard(len(audio), text, (done - t0) * 1000.0, None, done)
 
     def _work(self) -> None:
         while True:
