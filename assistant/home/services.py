@@ -1,9 +1,10 @@
 """The service vocabulary (Home Assistant's names), its validation and its effect.
 
-One table says which services each domain has, which data each accepts and what it
-does to a state. Backends validate every call here, so a wrong value is refused the
-same way whoever proposed it (templates, the local LLM, the cloud, a skill). The demo
-home also uses :func:`apply` to simulate the device.
+The table is built from the device kinds (:mod:`assistant.home.kinds`, ``kinds.yaml``):
+which services each domain has, which data each accepts and what it does to a state.
+Backends validate every call here, so a wrong value is refused the same way whoever
+proposed it (templates, the local LLM, the cloud, a skill). The demo home also uses
+:func:`apply` to simulate the device.
 """
 
 from __future__ import annotations
@@ -14,98 +15,85 @@ from typing import Any
 
 from assistant.errors import HomeError
 from assistant.home.base import Entity, EntityState
+from assistant.home.kinds import Domain, Service, load_kinds
 
 Attrs = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Param:
-    """One accepted data field: a number in a range, or an RGB triple."""
+    """One accepted data field: a number in a range, an RGB triple, a flag or a choice."""
 
-    kind: str  # "number" | "rgb"
+    kind: str  # "number" | "rgb" | "bool" | "choice"
     low: float = 0.0
     high: float = 0.0
     feature: str | None = None
+    choices: tuple[str, ...] = ()
 
 
-def _set(state: str, **attrs: Any) -> Callable[[EntityState, Mapping[str, Any]], tuple[str, Attrs]]:
+Effect = Callable[[EntityState, Mapping[str, Any]], tuple[str, Attrs]]
+
+
+def _effect(domain: Domain, service: Service) -> Effect:
+    """What the service does to a simulated device (kinds.yaml: state, sets, effect)."""
+    level = next((domain.levels[k] for k in service.data if k in domain.levels), None)
+    if service.effect in ("step", "level") and level is None:
+        level = next(iter(domain.levels.values()), None)
+
     def effect(old: EntityState, data: Mapping[str, Any]) -> tuple[str, Attrs]:
         new = dict(old.attributes)
-        new.update(attrs)
+        state = old.state if service.state is None else service.state
+        if service.effect == "toggle":  # what toggle means in this state, done
+            way = domain.toggle.get(old.state)
+            done = next((s for s in domain.services.values() if way and s.does[:1] == (way,)), None)
+            if done is None:
+                return old.state, new
+            new.update(done.sets)
+            return (old.state if done.state is None else done.state), new
+        if service.effect == "mode" and data:
+            state = str(next(iter(data.values())))
+        elif service.effect == "step" and level is not None:
+            current = float(new.get(level.current, level.low) or 0)
+            up = "up" in service.does
+            value = max(level.low, min(level.high, current + (level.step if up else -level.step)))
+            new[level.current] = round(value, 2) if level.unit == "fraction" else round(value)
+            return state, new
+        new.update(service.sets)
         new.update(data)
+        if service.effect == "level" and level is not None and level.name in data:
+            value = data[level.name]
+            new.pop(level.name, None)
+            new[level.current] = value
+            ways = (level.up, "open", "on") if value > 0 else (level.down, "close", "off")
+            state = _state_after(domain, ways) or state  # a cover at 40 % is open, a fan at 0 off
         return state, new
 
     return effect
 
 
-def _keep_state(old: EntityState, data: Mapping[str, Any]) -> tuple[str, Attrs]:
-    new = dict(old.attributes)
-    new.update(data)
-    return old.state, new
+def _state_after(domain: Domain, ways: tuple[str, ...]) -> str | None:
+    for way in ways:
+        for s in domain.services.values():
+            if s.does[:1] == (way,) and s.state is not None:
+                return s.state
+    return None
 
 
-def _cover_position(old: EntityState, data: Mapping[str, Any]) -> tuple[str, Attrs]:
-    pos = int(data["position"])
-    return ("open" if pos > 0 else "closed"), {**old.attributes, "current_position": pos}
+def _params(domain: Domain, service: Service) -> dict[str, Param]:
+    out: dict[str, Param] = {}
+    for key in service.data:
+        if key in domain.levels:
+            lv = domain.levels[key]
+            out[key] = Param("number", lv.low, lv.high, feature=lv.feature)
+        elif key in domain.attributes:
+            at = domain.attributes[key]
+            out[key] = Param(at.kind, feature=at.feature, choices=at.choices)
+    return out
 
-
-def _fan_percentage(old: EntityState, data: Mapping[str, Any]) -> tuple[str, Attrs]:
-    pct = int(data["percentage"])
-    return ("on" if pct > 0 else "off"), {**old.attributes, "percentage": pct}
-
-
-def _toggle(old: EntityState, data: Mapping[str, Any]) -> tuple[str, Attrs]:
-    return ("off" if old.state == "on" else "on"), dict(old.attributes)
-
-
-Effect = Callable[[EntityState, Mapping[str, Any]], tuple[str, Attrs]]
 
 SERVICES: dict[str, dict[str, tuple[dict[str, Param], Effect]]] = {
-    "light": {
-        "turn_on": (
-            {
-                "brightness_pct": Param("number", 1, 100, feature="dimmable"),
-                "rgb_color": Param("rgb", feature="color"),
-            },
-            _set("on"),
-        ),
-        "turn_off": ({}, _set("off")),
-        "toggle": ({}, _toggle),
-    },
-    "switch": {"turn_on": ({}, _set("on")), "turn_off": ({}, _set("off")), "toggle": ({}, _toggle)},
-    "fan": {
-        "turn_on": ({"percentage": Param("number", 1, 100, feature="speed")}, _set("on")),
-        "turn_off": ({}, _set("off")),
-        "set_percentage": ({"percentage": Param("number", 0, 100, feature="speed")}, _fan_percentage),
-    },
-    "climate": {
-        "set_temperature": ({"temperature": Param("number", 10, 30)}, _keep_state),
-        "turn_on": ({}, _set("heat")),
-        "turn_off": ({}, _set("off")),
-    },
-    "cover": {
-        "open_cover": ({}, _set("open", current_position=100)),
-        "close_cover": ({}, _set("closed", current_position=0)),
-        "set_cover_position": ({"position": Param("number", 0, 100, feature="position")}, _cover_position),
-        "stop_cover": ({}, _keep_state),
-    },
-    "lock": {"lock": ({}, _set("locked")), "unlock": ({}, _set("unlocked"))},
-    "vacuum": {
-        "start": ({}, _set("cleaning")),
-        "stop": ({}, _set("idle")),
-        "pause": ({}, _set("paused")),
-        "return_to_base": ({}, _set("returning")),
-    },
-    "media_player": {
-        "media_play": ({}, _set("playing")),
-        "media_pause": ({}, _set("paused")),
-        "media_stop": ({}, _set("idle")),
-        "media_next_track": ({}, _keep_state),
-        "media_previous_track": ({}, _keep_state),
-        "volume_set": ({"volume_level": Param("number", 0.0, 1.0, feature="volume")}, _keep_state),
-        "volume_mute": ({}, _keep_state),
-    },
-    "sensor": {},
+    name: {sname: (_params(domain, s), _effect(domain, s)) for sname, s in domain.services.items()}
+    for name, domain in load_kinds().domains.items()
 }
 
 
@@ -135,6 +123,14 @@ def validate(entity: Entity, service: str, data: Mapping[str, Any]) -> dict[str,
 
 
 def _check(param: Param, key: str, value: Any) -> Any:
+    if param.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise HomeError(f"{key} must be true or false", code="invalid_value")
+    if param.kind == "choice":
+        if isinstance(value, str) and value in param.choices:
+            return value
+        raise HomeError(f"{key} must be one of {', '.join(param.choices)}", code="invalid_value")
     if param.kind == "rgb":
         if (
             isinstance(value, (list, tuple))

@@ -148,8 +148,9 @@ class DirectionCheck:
         if len(wanted) != 1 or (service.does and service.does[0] in wanted):
             return Verdict(action, True)
         levels = [k for k in action.data if k in domain.levels]
-        if any(self._said_value(domain.levels[k], said) is None for k in levels) and levels \
-                and wanted <= {"up", "down"}:
+        if any(self._said_value(domain.levels[k], said) is not None for k in levels):
+            return Verdict(action, True)  # the value said is the most exact ("open to 30 %")
+        if levels and wanted <= {"up", "down"}:
             return Verdict(action, True)  # a level already moved the way the words say
         supported = self._supported(entity)
         exact = [n for n, s in domain.services.items() if s.does[:1] == tuple(wanted) and n in supported]
@@ -297,13 +298,12 @@ class DirectionCheck:
                 continue
             if service.does and service.does[0] in FALLS - {"down", "close"}:
                 continue  # "turn off the light at full" says two things: leave it be
-            if key in service.data:
-                action = replace(action, data={**action.data, key: number})
-                continue
-            setter = domain.setter(key)
+            setter = domain.setter(key)  # the service that sets it ("on full" -> set_percentage 100)
             if setter is not None and setter.name in self._supported(entity):
                 data = {k: v for k, v in action.data.items() if k in setter.data}
                 action = Action(f"{domain.name}.{setter.name}", action.entity_id, {**data, key: number})
+            elif key in service.data:
+                action = replace(action, data={**action.data, key: number})
         return action
 
     # --- the decision told back ---------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
+from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
 
 COLORS: dict[str, tuple[int, int, int]] = {
@@ -34,15 +35,6 @@ SHIFTS: dict[str, tuple[int, int, int]] = {
 }
 """Relative colour words: "make it redder" moves the colour halfway toward red."""
 
-ON_SERVICE = {"cover": "open_cover", "lock": "lock", "vacuum": "start", "media_player": "media_play"}
-OFF_SERVICE = {"cover": "close_cover", "lock": "unlock", "vacuum": "return_to_base",
-               "media_player": "media_pause"}
-ON_WORDS = {"open_cover": "open", "close_cover": "close", "lock": "lock", "unlock": "unlock",
-            "start": "start", "return_to_base": "send home", "media_play": "play",
-            "media_pause": "pause", "turn_on": "turn on", "turn_off": "turn off"}
-DONE_WORDS = {"open": "Opened", "close": "Closed", "lock": "Locked", "unlock": "Unlocked",
-              "start": "Started", "send home": "Sent home", "play": "Playing",
-              "pause": "Paused", "turn on": "Turned on", "turn off": "Turned off"}
 BRIGHTNESS_STEP = 25
 STEP_SIZES = {"a little": 10, "a bit": 10, "slightly": 10, "a lot": 40, "much": 40}
 CLIMATE_STEP = 1.0
@@ -64,8 +56,10 @@ def describe(entities: list[Entity]) -> str:
 class IntentHandlers:
     """The built-in home intents, against one home."""
 
-    def __init__(self, home: HomeBackend) -> None:
+    def __init__(self, home: HomeBackend, registry: Registry | None = None) -> None:
         self.home = home
+        self.registry = registry or load()
+        """What "turn on" calls for each kind, and how each service is told back."""
         self._handlers: dict[str, Callable[[dict[str, Any], str | None], Decision]] = {
             "HassTurnOn": self._turn_on,
             "HassTurnOff": self._turn_off,
@@ -169,19 +163,26 @@ class IntentHandlers:
     # --- intents -----------------------------------------------------------------
 
     def _switch(self, slots: dict[str, Any], area: str | None, on: bool) -> Decision:
-        domains = ["light", "switch", "fan", "cover", "lock", "vacuum", "media_player", "climate"]
+        way = "on" if on else "off"
+        kinds = self.registry.domains
+        domains = [d for d, k in kinds.items() if way in k.switch]
         entities = self.targets(slots, area, domains)
         if not entities:
             return self._nothing("anything to switch", slots, area)
-        table = ON_SERVICE if on else OFF_SERVICE
-        calls = []
-        verbs = set()
-        for e in entities:
-            service = table.get(e.domain, "turn_on" if on else "turn_off")
-            calls.append(Action(f"{e.domain}.{service}", e.entity_id))
-            verbs.add(ON_WORDS[service])
-        verb = verbs.pop() if len(verbs) == 1 else ("turn on" if on else "turn off")
-        return self._act(entities, calls, verb + " {}", DONE_WORDS[verb] + " {}")
+        calls = [Action(f"{e.domain}.{kinds[e.domain].switch[way]}", e.entity_id) for e in entities]
+        do, done = self._phrases(calls, way)
+        return self._act(entities, calls, do, done)
+
+    def _phrases(self, calls: list[Action], fallback: str) -> tuple[str, str]:
+        """"open {}" / "Opened {}": the words for the calls' one direction (registry)."""
+        ways = set()
+        for call in calls:
+            found = self.registry.service(call.service)
+            ways.add(found[1].does[0] if found and found[1].does else fallback)
+        way = ways.pop() if len(ways) == 1 else fallback
+        phrases = self.registry.vocab.phrases
+        do, done = phrases.get(way, phrases[fallback])
+        return do, done
 
     def _turn_on(self, slots: dict[str, Any], area: str | None) -> Decision:
         return self._switch(slots, area, on=True)
@@ -333,13 +334,7 @@ class IntentHandlers:
             if not entities:
                 return self._nothing(f"a {domain.replace('_', ' ')}", slots, area)
             calls = [Action(f"{domain}.{service}", e.entity_id) for e in entities]
-            do, done = {"start": ("start {}", "Started {}"),
-                        "return_to_base": ("send {} home", "Sent {} home"),
-                        "media_pause": ("pause {}", "Paused {}"),
-                        "media_play": ("resume {}", "Resumed {}"),
-                        "media_next_track": ("skip a track on {}", "Skipped a track on {}"),
-                        "media_previous_track": ("go back a track on {}", "Went back a track on {}"),
-                        }[service]
+            do, done = self._phrases(calls, "on")
             return self._act(entities, calls, do, done)
 
         return handler

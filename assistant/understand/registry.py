@@ -1,6 +1,7 @@
-"""The registry of device kinds, read from data: ``knowledge/domains.yaml`` (services,
-directions, levels, states, sensitivity, what "toggle" means) and
-``knowledge/vocab/<language>.yaml`` (the words for them).
+"""The registry of device kinds for understanding: the kinds themselves
+(:mod:`assistant.home.kinds`, ``home/kinds.yaml``: services, directions, levels, states,
+sensitivity, what "toggle" means) with one language's words for them
+(``knowledge/vocab/<language>.yaml``: directions, negation, numbers, how actions are told).
 
 Adding a device kind or a language is a change to those files, not to code. Loaded once
 per language and frozen: every turn reads the same tables.
@@ -16,67 +17,11 @@ from typing import Any
 import yaml
 
 from assistant.home.base import Entity
+from assistant.home.kinds import Domain, Kinds, Level, Service, load_kinds
+
+__all__ = ["Domain", "Level", "Registry", "Service", "Vocabulary", "load"]
 
 KNOWLEDGE_DIR = Path(__file__).with_name("knowledge")
-
-
-@dataclass(frozen=True)
-class Level:
-    """An attribute that goes up and down (brightness, volume, temperature, position)."""
-
-    name: str
-    low: float
-    high: float
-    unit: str
-    feature: str | None = None
-    current: str = ""
-    """The state attribute that holds the current value."""
-    when_off: float | None = None
-    """The value it has while the device is off (a light that is off is at 0 %)."""
-    up: str = "up"
-    down: str = "down"
-    """The directions a rise and a fall are (a cover that rises opens)."""
-    step: float = 0.0
-    """How far "turn it up" goes."""
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    does: tuple[str, ...]
-    """Directions it goes, its own first."""
-    data: tuple[str, ...] = ()
-    intent: str | None = None
-    flags: dict[str, tuple[str, str]] = field(default_factory=dict, hash=False)
-    """A boolean data field -> the directions of true and false (``is_volume_muted``)."""
-    modes: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
-    """A mode data field -> mode -> direction (``*`` for any other mode)."""
-
-
-@dataclass(frozen=True)
-class Domain:
-    name: str
-    services: dict[str, Service] = field(hash=False)
-    levels: dict[str, Level] = field(default_factory=dict, hash=False)
-    states: tuple[str, ...] = ()
-    toggle: dict[str, str] = field(default_factory=dict, hash=False)
-    sensitive: bool = False
-    sensitive_classes: frozenset[str] = frozenset()
-
-    def understands(self, direction: str) -> bool:
-        """Does any service of this kind go ``direction`` (a level counts for up/down)?"""
-        if any(direction in s.does for s in self.services.values()):
-            return True
-        for lv in self.levels.values():
-            if direction in (lv.up, lv.down, "up", "down"):
-                return True
-        return any(direction in pair for s in self.services.values() for pair in s.flags.values())
-
-    def setter(self, attribute: str) -> Service | None:
-        """The service that sets ``attribute`` to a value, the plainest one first."""
-        takes = [s for s in self.services.values() if attribute in s.data]
-        takes.sort(key=lambda s: (bool(s.does), s.name))
-        return takes[0] if takes else None
 
 
 @dataclass(frozen=True)
@@ -111,52 +56,33 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class Registry:
-    domains: dict[str, Domain] = field(hash=False)
-    opposites: dict[str, frozenset[str]] = field(hash=False)
+    kinds: Kinds
     vocab: Vocabulary
 
+    @property
+    def domains(self) -> dict[str, Domain]:
+        return self.kinds.domains
+
+    @property
+    def opposites(self) -> dict[str, frozenset[str]]:
+        return self.kinds.opposites
+
     def domain(self, name: str) -> Domain | None:
-        return self.domains.get(name)
+        return self.kinds.domains.get(name)
 
     def service(self, full_name: str) -> tuple[Domain, Service] | None:
         """``light.turn_on`` -> its domain and service, or None when the registry has no such."""
-        domain_name, _, name = full_name.partition(".")
-        domain = self.domains.get(domain_name)
-        service = domain.services.get(name) if domain else None
-        return (domain, service) if domain is not None and service is not None else None
+        return self.kinds.service(full_name)
 
     def opposite(self, a: str, b: str) -> bool:
-        return b in self.opposites.get(a, frozenset())
+        return b in self.kinds.opposites.get(a, frozenset())
 
     def sensitive(self, entity: Entity) -> bool:
-        """Needs a spoken yes: marked so, or of a sensitive kind or class (locks, garages)."""
-        domain = self.domains.get(entity.domain)
-        if entity.sensitive or (domain is not None and domain.sensitive):
-            return True
-        return domain is not None and entity.device_class in domain.sensitive_classes
+        return self.kinds.sensitive(entity)
 
 
 def _strs(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in (value or ()))
-
-
-def _domain(name: str, raw: dict[str, Any]) -> Domain:
-    services = {
-        sname: Service(sname, _strs(s.get("does")), _strs(s.get("data")), s.get("intent"),
-                       {k: (str(v[0]), str(v[1])) for k, v in (s.get("flags") or {}).items()},
-                       {k: {str(m): str(d) for m, d in v.items()} for k, v in (s.get("modes") or {}).items()})
-        for sname, s in (raw.get("services") or {}).items()
-    }
-    levels = {
-        lname: Level(lname, float(lv["range"][0]), float(lv["range"][1]), str(lv["unit"]),
-                     lv.get("feature"), str(lv.get("current", lname)),
-                     None if lv.get("when_off") is None else float(lv["when_off"]),
-                     str(lv.get("up", "up")), str(lv.get("down", "down")), float(lv.get("step", 0)))
-        for lname, lv in (raw.get("levels") or {}).items()
-    }
-    return Domain(name, services, levels, _strs(raw.get("states")),
-                  {str(k): str(v) for k, v in (raw.get("toggle") or {}).items()},
-                  bool(raw.get("sensitive", False)), frozenset(_strs(raw.get("sensitive_classes"))))
 
 
 def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
@@ -197,14 +123,8 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
 @functools.cache
 def load(language: str = "en", directory: Path = KNOWLEDGE_DIR) -> Registry:
     """The registry for ``language`` (read once; a missing language is a clear error)."""
-    kinds = yaml.safe_load((directory / "domains.yaml").read_text(encoding="utf-8"))
     vocab_path = directory / "vocab" / f"{language}.yaml"
     if not vocab_path.is_file():
         raise ValueError(f"no vocabulary for language {language!r} in {vocab_path.parent}")
     vocab = _vocabulary(yaml.safe_load(vocab_path.read_text(encoding="utf-8")))
-    opposites: dict[str, set[str]] = {}
-    for a, b in kinds["opposites"]:
-        opposites.setdefault(str(a), set()).add(str(b))
-        opposites.setdefault(str(b), set()).add(str(a))
-    return Registry({name: _domain(name, raw) for name, raw in kinds["domains"].items()},
-                    {k: frozenset(v) for k, v in opposites.items()}, vocab)
+    return Registry(load_kinds(), vocab)
