@@ -58,8 +58,11 @@ def engines(hass: RealHass, hearth: Server) -> Iterator[dict[str, str]]:
 
 
 def test_home_assistant_adds_hearth_with_its_wyoming_integration(
-        engines: dict[str, str]) -> None:
+        hass: RealHass, engines: dict[str, str]) -> None:
     assert {"stt", "tts", "wake_word"} <= set(engines), engines
+    # Adding it loaded nothing that looks for devices beyond 127.0.0.1.
+    loaded = set(hass.http("GET", "/api/config")["components"])
+    assert not loaded & {"zeroconf", "ssdp", "dhcp", "bluetooth", "usb", "cloud"}, loaded
 
 
 def run_pipeline(hass: RealHass, pipeline_id: str, audio: np.ndarray) -> list[dict[str, Any]]:
