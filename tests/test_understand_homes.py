@@ -82,3 +82,19 @@ def test_a_whole_command_after_another_is_not_its_follow_up(home: DemoHome, tmp_
     assert [(a.service, a.entity_id) for a in first.actions] == [("light.turn_off", "light.strip")]
     second = u.decide("porch lantern on", area="scullery")
     assert [(a.service, a.entity_id) for a in second.actions] == [("light.turn_on", "light.lantern")]
+
+
+def test_a_room_the_home_does_not_have_is_unknown(home: DemoHome) -> None:
+    space = CommandSpace(home)
+    assert space.retrieve("turn on the lights in the nursery").unknown
+    assert not space.retrieve("turn on the lights in the snug").unknown
+    assert not space.retrieve("turn the light off in a bit").unknown
+
+
+def test_the_vocabulary_is_data() -> None:
+    from assistant.understand import vocabulary
+
+    words = vocabulary.load("en")
+    assert words.domain_words["lamp"] == "light" and "the" in words.plain_words
+    with pytest.raises(ValueError, match="no vocabulary"):
+        vocabulary.load("xx")

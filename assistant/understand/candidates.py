@@ -21,50 +21,23 @@ from itertools import pairwise
 from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
+from assistant.understand import vocabulary
 from assistant.understand.intents import COLORS
 
-WAKE_NAMES = r"(?:hey |ok |okay |hi )?(?:olly|ollie|alexa|siri|google|jarvis|computer|hearth|assistant)"
-_LEAD = re.compile(rf"^(?:{WAKE_NAMES}[, ]+)+")
-_TRAIL = re.compile(r"[, ]+(?:olly|ollie|alexa|siri|jarvis|hearth)[.!?]*$")
-"""A wake name said after the request ("make me a coffee, olly"); only names that are not
-also things ("turn on the computer" keeps its computer)."""
-_WORD = re.compile(r"[a-z0-9%]+(?:'[a-z]+)?(?:\.[0-9]+)?")
-
-# A word -> the domain it points at. Only words that say "a device of this kind".
-DOMAIN_WORDS: dict[str, str] = {
-    **dict.fromkeys(["light", "lights", "lamp", "lamps", "lighting", "bulb", "bulbs",
-                     "brightness", "bright", "brighter", "dim", "dimmer", "dark", "darker",
-                     "brighten", "lightbulb", "lightbulbs", "illuminate", "illumination",
-                     "colour", "color", "hue"], "light"),
-    **dict.fromkeys(["plug", "plugs", "socket", "sockets", "outlet", "outlets", "wemo"], "switch"),
-    **dict.fromkeys(["fan", "fans"], "fan"),
-    **dict.fromkeys(["blind", "blinds", "curtain", "curtains", "shade", "shades", "shutter",
-                     "shutters", "awning", "awnings", "skylight", "skylights", "drapes"], "cover"),
-    **dict.fromkeys(["lock", "unlock", "locked", "unlocked"], "lock"),
-    **dict.fromkeys(["vacuum", "hoover", "roomba", "hoovering", "vacuuming", "clean",
-                     "cleaning", "cleanup", "dust", "dusty", "dirty", "mop"], "vacuum"),
-    **dict.fromkeys(["volume", "louder", "quieter", "song", "track", "speaker", "speakers",
-                     "music"], "media_player"),
-    **dict.fromkeys(["thermostat", "heating", "heater", "temperature", "warmer", "cooler",
-                     "hotter", "colder", "degrees", "chilly", "freezing"], "climate"),
-}
-# Words that point at a thing by what it does ("make coffee"): matched against entity names.
-THING_WORDS: dict[str, str] = {
-    "coffee": "coffee", "espresso": "coffee", "cappuccino": "coffee", "latte": "coffee",
-    "brew": "coffee", "tv": "tv", "television": "tv", "telly": "tv",
-}
-WHOLE_HOME = re.compile(r"\b(?:house|home|flat|apartment|everywhere|every room|all rooms|"
-                        r"whole place|all (?:the |my |our |of the )?(?:\w+ )?(?:lights|lamps)|"
-                        r"every (?:single )?light)\b")
-HERE = re.compile(r"\b(?:in here|this room|here|(?:in|of|for) (?:the |my |this )?room)\b")
-_WHERE = re.compile(r"\b(?:up|down|over|in|out) (?:here|there)\b")
+VOCABULARY = vocabulary.load("en")
+"""The words retrieval reads (data/en/words.yaml); module names below are views of it."""
+_P = VOCABULARY.patterns
+_LEAD, _TRAIL, _WORD = _P["wake_lead"], _P["wake_trail"], _P["word"]
+"""A wake name before the request, or after it ("make me a coffee, olly": only names that
+are not also things); and what a word is."""
+DOMAIN_WORDS = VOCABULARY.domain_words
+THING_WORDS = VOCABULARY.thing_words
+WHOLE_HOME, HERE, _HOME_WORDS = _P["whole_home"], _P["here"], _P["home_words"]
+_WHERE = _P["where"]
 """'down here', 'up there': where, not which way (not a cue for "down" or "up")."""
-_COLOURISH = re.compile(r"\b(?:colou?rs?|hue|tint|shade of|mood|ambience|ambiance)\b")
-_PERCENT = re.compile(r"\b(\d{1,3})\s*(?:%|percent|per cent)")
-_DEGREES = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:degrees?|°)")
-_FULL = re.compile(r"\b(?:full|max|maximal|brightest|highest)\b")
-_NUMBER_WORDS = {"ten": 10, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-                 "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
+_COLOURISH, _PERCENT, _DEGREES, _FULL = _P["colourish"], _P["percent"], _P["degrees"], _P["full"]
+_NUMBER_WORDS = VOCABULARY.number_words
+_NUMBER_PERCENT = re.compile(r"\b(" + "|".join(map(re.escape, _NUMBER_WORDS)) + r")\s*(?:%|percent)")
 
 
 def strip_address(text: str) -> str:
@@ -118,48 +91,15 @@ class Target:
         return self.entities[0].name if len(self.entities) == 1 else self.phrase
 
 
-DEVICE_NOUNS = frozenset({"light", "lights", "lamp", "lamps", "bulb", "bulbs", "lighting", "plug",
-                          "plugs", "socket", "sockets", "outlet", "outlets", "fan", "fans",
-                          "speaker", "speakers", "blind", "blinds", "curtain", "curtains", "shade",
-                          "shades", "lock", "door", "vacuum", "heater", "thermostat"})
-PLAIN_WORDS = frozenset({
-    "the", "my", "our", "your", "a", "an", "all", "every", "each", "this", "these", "that",
-    "those", "some", "any", "both", "other", "in", "on", "off", "up", "down", "out", "of", "to",
-    "for", "here", "there", "please", "now", "room", "main", "smart", "wemo", "house", "home",
-    "interior", "indoor", "inside", "again", "too", "also", "and", "it", "them", "just", "then",
-    "turn", "switch", "set", "make", "put", "get", "shut", "kill", "dim", "start", "stop",
-    "power", "toggle", "lower", "raise", "increase", "decrease", "brighten", "open", "close",
-    "lock", "unlock", "run", "activate", "deactivate", "bright", "dark", "more", "less", "one",
-    "electric", "wifi", "wireless", "robot", "robotic", "ceiling", "floor", "table", "standing",
-    # function words: determiners, pronouns, prepositions ("from light to dark", "no lights")
-    "no", "its", "his", "her", "their", "whose", "which", "what", "with", "at", "by", "from",
-    "into", "onto", "over", "under", "about", "than", "as", "or", "but", "if", "so", "is", "are",
-    "be", "was", "were", "can", "could", "would", "will", "should", "i", "me", "you", "we", "us",
-    # verbs of changing and wanting ("change light colours", "adjust lamp brightness")
-    "change", "alter", "replace", "control", "use", "want", "need", "like",
-    "give", "let", "have", "keep", "leave", "help", "see", "try", "disable", "reset",
-    "restart", "reduce", "brighter", "dimmer", "darker", "lighter", "full", "half",
-    # describing words that say which state or kind, not which device ("the current light")
-    "current", "existing", "regular", "whole", "entire", "single",
-    "new", "ambient", "led", "little", "big", "small", "low", "high", "soft", "warm",
-    "cool", "nice", "two", "three", "few", "many", "several", "various", "different",
-    "colored", "coloured", "colorful", "colourful", "hue", "philips", "sitting", "living",
-    "master", "mood",
-})
+DEVICE_NOUNS = VOCABULARY.device_nouns
+PLAIN_WORDS = VOCABULARY.plain_words
 """Words that may stand before a device word without naming a device: "the", "smart",
 "all", verbs, prepositions and words of state... Any other word there ("closet light",
 "bedside lamp", "night light") names a device."""
-OTHER_THINGS = frozenset({
-    "screen", "screens", "display", "monitor", "phone", "phones", "iphone", "ipad", "tablet",
-    "laptop", "computer", "pc", "app", "apps", "car",
-    "bluetooth", "wifi", "keyboard", "watch", "camera", "flashlight", "torch",
-    "kindle", "font", "oven", "dishwasher", "microwave",
-})
+OTHER_THINGS = VOCABULARY.other_things
 """Things with a brightness, a colour or an on/off that are not the home's devices ("dim the
 screen", "turn the phone's brightness up"): a request about them is not for the home."""
-
-
-_CHANGE_VERBS = frozenset({"make", "turn", "set", "change", "switch", "put", "go", "show"})
+_CHANGE_VERBS = VOCABULARY.change_verbs
 
 
 def said_verb(toks: list[str]) -> bool:
@@ -173,9 +113,9 @@ def _plain(word: str, known: set[str]) -> bool:
             or word in THING_WORDS or word in COLORS or word.isdigit())
 
 
-_AWAY = re.compile(r"\b(?:in|on|at|outside|around|of) (?:the |my |our |your )?(car|truck|garden|yard|"
-                   r"backyard|porch|patio|balcony|terrace|basement|attic|closet|driveway|"
-                   r"cellar|loft|office building|work)\b")
+_NOT_PLACES = VOCABULARY.not_places
+"""Words after "in" that are not places ("in a bit", "in the evening", "in front of")."""
+_AWAY = _P["away"]
 """Places a request may name that are not rooms: unknown unless this home has such an area."""
 
 
@@ -307,11 +247,19 @@ class CommandSpace:
         for away in _AWAY.finditer(" ".join(toks)):  # "the lights in my car / in the garden"
             if (away.group(1),) not in self._area_names:
                 found.unknown.append(away.group(0))
+        for i, tok in enumerate(toks[:-1]):  # "in the nursery", "in the spare room": no such room
+            if tok not in ("in", "inside") or used[i + 1]:
+                continue
+            rest = [t for t in toks[i + 1:i + 4] if t not in ("the", "my", "our", "your", "this")]
+            place = rest[0] if rest else ""
+            if place and not used[toks.index(place, i + 1)] and not _plain(place, known) \
+                    and place not in DEVICE_NOUNS and place not in _NOT_PLACES:
+                found.unknown.append(f"in the {place}")
         lowered = " ".join(toks)
         found.here = bool(HERE.search(lowered))
         # "every light of the room": the room says where, not the whole home
         found.whole_home = bool(WHOLE_HOME.search(lowered)) and not (
-            found.here and not re.search(r"\b(?:house|home|flat|apartment)\b", lowered))
+            found.here and not _HOME_WORDS.search(lowered))
         for i, tok in enumerate(toks):  # the last colour named: "from blue to white" -> white
             pair = " ".join(toks[i - 1:i + 1]) if i else ""
             if pair in COLORS:
@@ -327,7 +275,7 @@ class CommandSpace:
         if m:
             found.percent = max(0, min(100, int(m.group(1))))
         else:
-            m2 = re.search(r"\b(" + "|".join(_NUMBER_WORDS) + r")\s*(?:%|percent)", lowered)
+            m2 = _NUMBER_PERCENT.search(lowered)
             if m2:
                 found.percent = _NUMBER_WORDS[m2.group(1)]
             elif _FULL.search(lowered) and "light" in found.domains:
@@ -519,38 +467,10 @@ class CommandSpace:
 
 # Words that say which way a request goes. A 135M model weighs "turn on" and "turn off"
 # almost alike, so when the words are explicit, the choice is not left to it.
-_CUES: dict[str, frozenset[str]] = {
-    "on": frozenset({"on", "activate", "illuminate", "start"}),
-    "off": frozenset({"off", "out", "kill", "deactivate", "shut", "stop", "disable"}),
-    "up": frozenset({"brighter", "brighten", "bright", "lighter", "increase", "raise", "up",
-                     "boost", "more"}),
-    "down": frozenset({"dim", "dimmer", "darker", "darken", "lower", "down", "decrease",
-                       "reduce", "less", "low", "minimize", "minimise", "soften"}),
-    "start": frozenset({"start", "begin", "clean", "cleaning", "vacuum", "hoover", "run", "go",
-                        "on", "activate"}),
-    "dock": frozenset({"dock", "return", "home", "base", "recharge", "charge", "charging"}),
-    "halt": frozenset({"stop", "halt", "end", "finish", "cancel", "quit", "off"}),
-    "toggle": frozenset({"toggle", "flip"}),
-    "next": frozenset({"next", "skip", "forward"}),
-    "previous": frozenset({"previous", "back", "rewind", "last"}),
-    "open": frozenset({"open", "raise", "up"}),
-    "close": frozenset({"close", "shut", "lower", "down"}),
-    "lock": frozenset({"lock", "secure"}),
-    "unlock": frozenset({"unlock", "unlocked"}),
-    "play": frozenset({"play", "resume", "unpause", "music"}),
-    "pause": frozenset({"pause", "stop", "quiet", "silence", "halt"}),
-    "louder": frozenset({"louder", "up", "increase", "raise"}),
-    "quieter": frozenset({"quieter", "down", "lower", "decrease", "softer"}),
-    "warmer": frozenset({"warmer", "hotter", "warm", "heat", "up", "increase", "raise", "cold",
-                         "chilly", "freezing"}),
-    "cooler": frozenset({"cooler", "colder", "cool", "down", "lower", "decrease", "hot", "warm"}),
-}
+_CUES = VOCABULARY.cues
 _CUE_WORDS = frozenset().union(*_CUES.values())
-_OPPOSITE = {"on": "off", "off": "on", "up": "down", "down": "up", "start": "dock", "dock": "start",
-             "halt": "start", "toggle": "toggle", "next": "previous", "previous": "next",
-             "open": "close", "close": "open", "lock": "unlock", "unlock": "lock",
-             "louder": "quieter", "quieter": "louder", "warmer": "cooler", "cooler": "warmer",
-             "play": "pause", "pause": "play"}
+_OPPOSITE = VOCABULARY.opposites
+
 
 
 def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[Command]:
@@ -595,27 +515,14 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
     return kept or commands
 
 
-_QUESTION = re.compile(r"^(?:how|what|what's|when|why|which|who|where|is|are|does|do|did|was|"
-                       r"were|should|shall|tell me|(?:has|have) (?:you|i|we|they|he|she|it))\b")
-_DEVICE_WORDS = DEVICE_NOUNS | {"lighting", "brightness", "intensity", "colour", "color", "hue",
-                                "wemo", "roomba", "hoover", "robot", "coffee", "espresso", "tv",
-                                "television"}
-
-
-_POLITE = re.compile(r"^(?:(?:please|kindly|just|now|ok|okay|so|and|then|hey|go ahead and|"
-                     r"(?:can|could|would|will) you(?: please)?|i (?:want|need|would like) you to|"
-                     r"i'd like you to|i want|i need|i'd like|i would like|i'd love|let's|lets|"
-                     r"help me(?: to)?|try to|try and|you can|you could|you should)\s+)*")
-_NOT_A_REQUEST_START = frozenset({
-    "i", "i'm", "im", "i've", "i'll", "my", "he", "she", "they", "we", "we're", "his", "her",
-    "their", "our", "it", "it's", "its", "there", "that", "that's", "this", "you", "you're",
-    "someone", "somebody", "everyone", "nobody",
-})
+_QUESTION = _P["question"]
+_DEVICE_WORDS = VOCABULARY.device_words
+_POLITE = _P["polite"]
+_NOT_A_REQUEST_START = VOCABULARY.not_a_request_start
 """How a statement starts ("my mom turned off the lights", "i wish i could ..."): a
 request starts with its verb ("turn"), its device ("lights off") or "the" ("the lights need
 to be off"), after "please", "can you", "i want"..."""
-_PAST = frozenset({"turned", "switched", "brightened", "left", "was", "were", "had",
-                   "did", "got", "went", "forgot", "used"})
+_PAST = VOCABULARY.past
 
 
 def request_form(text: str) -> bool:
@@ -646,26 +553,11 @@ def explicit(text: str, command: Command, found: Retrieval) -> bool:
     return says_action and names_device
 
 
-_NOUNS: dict[str, tuple[str, str]] = {
-    "light": ("light", "lights"), "switch": ("plug", "plugs"), "fan": ("fan", "fans"),
-    "cover": ("blind", "blinds"), "lock": ("lock", "locks"), "vacuum": ("vacuum", "vacuums"),
-    "media_player": ("speaker", "speakers"), "climate": ("thermostat", "thermostats"),
-}
-
-
-CLASS_WORDS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(["blind", "blinds"], ("blind", "shade")),
-    **dict.fromkeys(["shade", "shades"], ("shade", "blind")),
-    **dict.fromkeys(["curtain", "curtains", "drapes"], ("curtain",)),
-    **dict.fromkeys(["shutter", "shutters"], ("shutter",)),
-    **dict.fromkeys(["awning", "awnings"], ("awning",)),
-    **dict.fromkeys(["skylight", "skylights", "window", "windows"], ("window",)),
-    **dict.fromkeys(["garage"], ("garage",)),
-    **dict.fromkeys(["gate", "gates"], ("gate",)),
-    **dict.fromkeys(["tv", "television", "telly"], ("tv",)),
-}
+_NOUNS = VOCABULARY.nouns
+CLASS_WORDS = VOCABULARY.class_words
 """Words that say which sort of a kind ("the shutters" of the covers): Home Assistant's
 device classes, matched against each entity's class and the words of its names."""
+
 
 
 def _narrow(pool: list[Entity], text: str) -> list[Entity]:

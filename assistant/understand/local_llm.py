@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ from assistant.errors import HearthError
 from assistant.home.base import HomeBackend
 from assistant.understand.candidates import (
     NOT_A_COMMAND,
+    VOCABULARY,
     Command,
     CommandSpace,
     Retrieval,
@@ -60,37 +60,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_MENTION = re.compile(
-    r"\b(?:sister|brother|mum|mom|mother|dad|father|friend|neighbou?r|grandma|grandpa|granny|"
-    r"aunt|uncle|son|daughter|wife|husband|boss|cousin|kid|kids|wife|partner|someone)'s\b"
-    r"|\b(?:his|her|their)\s+(?:\w+\s+)?(?:lamp|light|lights|tv|fan|coffee|door|vacuum)\b"
-    r"|\b(?:is|was|are|were|got|has been)\s+"
-    r"(?:broken|broke|dead|faulty|stolen|missing|cheap|expensive|new|old)\b"
-    r"|\b(?:yesterday|last night|last week|bought|ordered|repair|repaired|fix|fixed)\b"
-    r"|\bhow (?:much|many|long|often)\b|\bwhere (?:can|do|did)\b|\bwhy (?:is|are|does|did)\b"
-    r"|\b(?:recipe|price|cost|buy|shop|store|brand|review|movie|film|song about)\b"
-    r"|^(?:what|who|when|which) (?:is|are|was|were) (?:a|an|the best)\b"
-    r"|\b(?:calendar|email|e-mail|meeting|appointment|reminder|alarm|playlist|podcast|"
-    r"news|weather|recipe|joke|spotify|radio|audiobook|book|chapter|novel|story)s?\b"
-    r"|\breading\b"
-)
+_P = VOCABULARY.patterns
+_MENTION = _P["mention"]
 """Cues that an utterance talks *about* a device rather than asking to use it, or is about
 another assistant topic (calendar, email, alarms) that merely shares a word ("clean")."""
-
-_ASK = re.compile(r"\b(?:(?:can|could|would|will) you|please)\b")
+_ASK = _P["ask"]
 """Where a request starts after its reason ("it's dark, can you turn on the lights")."""
-
-_NOT = re.compile(r"\b(?:don't|dont|do not|never|no need to|doesn't|won't|wouldn't)\b")
+_NOT = _P["negated"]
 """A request not to do something: never acted on by the ranker (whose commands are all positive)."""
-
-_NUM = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-        r"twenty|thirty|half an?)")
-_LATER = re.compile(
-    rf"\b(?:at {_NUM}(?:[: ]\d\d)?(?: ?(?:am|pm|o'clock))?|{_NUM} ?(?:am|pm|o'clock)|"
-    rf"in {_NUM} (?:minutes?|hours?|mins?)|for {_NUM} (?:minutes?|hours?)|"
-    r"tomorrow|tonight|this (?:evening|morning|afternoon)|every (?:day|morning|night|evening|hour)|"
-    r"daily|weekly|when (?:i|we) (?:arrive|get|come|leave|wake)|at (?:noon|midnight|sunset|sunrise)|"
-    r"before (?:i|we) |after (?:i|we) |until |later)\b")
+_LATER = _P["later"]
 """A request for later ("at one pm", "when I arrive home"): Hearth acts now or not at all."""
 
 
@@ -257,16 +235,12 @@ class LocalLlmFallback:
                        reason=f"{previous.reason}; local LLM passed: {why}".lstrip("; "))
 
 
-_VERBS = {"on": "turn on", "off": "turn off", "up": "brighten", "down": "dim", "open": "open",
-          "close": "close", "lock": "lock", "unlock": "unlock", "start": "start",
-          "dock": "send home", "play": "play music on", "pause": "pause", "colour": "change",
-          "halt": "stop", "toggle": "toggle", "next": "skip a track on", "previous": "go back a track on"}
+_VERBS = VOCABULARY.verbs
 
 
 def _question_noun(targets: Sequence[Target]) -> str:
     domains = {t.domain for t in targets}
-    nouns = {"light": "light", "switch": "plug", "fan": "fan", "cover": "blind", "lock": "lock",
-             "vacuum": "vacuum", "media_player": "speaker", "climate": "thermostat"}
+    nouns = VOCABULARY.question_nouns
     return nouns.get(next(iter(domains)), "one") if len(domains) == 1 else "one"
 
 
