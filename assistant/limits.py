@@ -13,6 +13,10 @@ TEXT_CHARS = 2000
 """One utterance given as text: ``hearth ask TEXT``, a ``--batch`` line's text, the HTTP
 API's ``/api/ask``, a Wyoming ``transcript`` or ``synthesize``. More is refused."""
 
+HTTP_BODY_BYTES = 64 * 1024
+"""One HTTP request body (``/api/ask``'s JSON is well under 10 KB). More gets a 413
+before it is read."""
+
 BATCH_LINE_BYTES = 64 * 1024
 """One line of ``hearth ask --batch`` (JSON included). A longer line is an error result."""
 

@@ -150,3 +150,17 @@ def test_a_long_transcript_does_not_hold_up_another_room(server: Server) -> None
                                                         "dry_run": True})
     assert code == 200 and json.loads(body)["actions"][0]["entity_id"] == "light.kitchen"
     assert time.monotonic() - t0 < 30  # a sanity bound for a hung server, not a benchmark
+
+
+def test_an_oversized_http_body_is_refused_before_it_is_read(server: Server) -> None:
+    from assistant.limits import HTTP_BODY_BYTES
+
+    code, _, body = server.request("POST", "/api/ask", {"text": "x" * (HTTP_BODY_BYTES + 1)})
+    assert code == 413 and json.loads(body)["error"] == "too_large"
+    code, _, _ = server.request("POST", "/api/ask", {"text": "turn on the light"}, token="wrong")
+    assert code == 401  # the token is checked first, the body never read
+    code, _, body = server.request("POST", "/api/ask", {"text": "x" * (TEXT_CHARS + 1)})
+    assert code == 422  # within the body limit, over the text limit
+    code, _, body = server.request("POST", "/api/ask", {"text": "turn on the kitchen light",
+                                                        "dry_run": True})
+    assert code == 200

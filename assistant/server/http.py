@@ -18,10 +18,11 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
 from assistant.errors import HearthError
-from assistant.limits import TEXT_CHARS
+from assistant.limits import HTTP_BODY_BYTES, TEXT_CHARS
 from assistant.resources import data_path
 from assistant.server import auth
 from assistant.server.audit import read_audit
@@ -135,6 +136,38 @@ class LoginIn(BaseModel):
     token: str = Field(min_length=1, max_length=4096)
 
 
+class BodyLimit:
+    """Refuse a request body over :data:`~assistant.limits.HTTP_BODY_BYTES` before it is
+    read into memory (413); a chunked body that grows past it is cut off."""
+
+    def __init__(self, app: ASGIApp, limit: int = HTTP_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.limit:
+            body = json.dumps({"error": "too_large", "message": f"the request body is over "
+                               f"{self.limit} bytes"}).encode()
+            await send({"type": "http.response.start", "status": 413, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            return {"type": "http.disconnect"} if seen > self.limit else message
+
+        await self.app(scope, bounded, send)
+
+
 def _hearth_error(exc: HearthError, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": exc.code, "message": str(exc)}, status_code=status)
 
@@ -148,6 +181,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
         "home's state and the audit log. With a token configured, every request needs "
         "`Authorization: Bearer <token>`.",
     )
+    app.add_middleware(BodyLimit)
     app.add_middleware(auth.TokenGate, token=token,
                        on_refused=lambda p: log.warning(
                            "http request refused", extra={"fields": {"path": p,
