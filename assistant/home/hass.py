@@ -33,6 +33,10 @@ from assistant.settings import HomeAssistantSettings
 log = logging.getLogger(__name__)
 REGISTRY_EVENTS = ("area_registry_updated", "device_registry_updated",
                    "entity_registry_updated")
+REGISTRY_QUIET_S = 0.25
+"""After a registry change, re-read once the events pause this long..."""
+REGISTRY_MAX_WAIT_S = 2.0
+"""...or at the latest this long after the first change."""
 
 class HassHome(HomeBackend):
     """A Home Assistant server, as a Hearth home."""
@@ -165,17 +169,21 @@ class HassHome(HomeBackend):
             log.info("Home Assistant WebSocket back; %d states re-read", len(self._states))
         self.ws_connected = True
         self._ready.set()
+        changed = 0.0  # when a registry change was first seen (0: none pending)
         while not self._stop.is_set():
+            text: str | bytes | None = None
             if self._backlog:
                 text = self._backlog.pop(0)
             else:
-                try:
-                    text = ws.recv(timeout=0.5)
-                except TimeoutError:
-                    continue
-            if self._event(text) in REGISTRY_EVENTS:
+                with contextlib.suppress(TimeoutError):
+                    text = ws.recv(timeout=REGISTRY_QUIET_S if changed else 0.5)
+            if text is not None and self._event(text) in REGISTRY_EVENTS:
+                changed = changed or time.monotonic()
+            # Read the registries once per burst (a start-up or a bulk edit sends many).
+            if changed and (text is None or time.monotonic() - changed > REGISTRY_MAX_WAIT_S):
                 self._read_registries(ws)
                 self._notify("")
+                changed = 0.0
 
     def _ask(self, ws: ClientConnection, msg: dict[str, Any]) -> tuple[bool, Any]:
         """Send a command; (True, result) or (False, error). Events that arrive before the
