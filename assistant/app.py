@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, get_args
 
 from assistant.audio.chunk import AudioChunk
 from assistant.audio.sinks import AudioSink
-from assistant.config import Settings, wake_model
+from assistant.config import PrivacyMode, Settings, wake_model
+from assistant.errors import ConfigError
 from assistant.events import EventSink, discard
 from assistant.home import open_home
 from assistant.loop import VoiceLoop
@@ -59,6 +60,15 @@ class TextAssistant:
 
     def ask(self, text: str, *, area: str | None = None, dry_run: bool = False) -> TurnResult:
         return self.pipeline.handle_text(text, area=area, dry_run=dry_run)
+
+    def set_privacy_mode(self, mode: str) -> None:
+        """Switch the privacy mode for the turns that follow, on every path that can send
+        text off the device: the cloud fallback and the skills' cloud checks."""
+        if mode not in get_args(PrivacyMode):
+            raise ConfigError(f"unknown privacy mode {mode!r} (local_only, ask or allow)")
+        privacy = self.cloud.privacy.model_copy(update={"mode": mode})
+        self.cloud.privacy = privacy
+        self.skills.privacy = privacy
 
     def close(self) -> None:
         cloud = getattr(self, "cloud", None)

@@ -111,7 +111,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                                          field="area" if exc.code == "unknown_area" else None)
                     else:
                         _print_turn(result, args.json, sys.stdout, privacy_cli.turn_report(
-                            assistant.cloud, settings, explain=args.explain))
+                            assistant.cloud.take_trace(), settings, explain=args.explain))
                         continue
                 bad += 1
                 if args.json:
@@ -121,7 +121,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         else:
             result = assistant.ask(args.text, area=args.area, dry_run=dry_run)
             _print_turn(result, args.json, sys.stdout,
-                        privacy_cli.turn_report(assistant.cloud, settings, explain=args.explain))
+                        privacy_cli.turn_report(assistant.cloud.take_trace(), settings,
+                                                explain=args.explain))
     return EXIT_USAGE if bad else 0
 
 

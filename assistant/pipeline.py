@@ -74,10 +74,13 @@ class Pipeline:
         device_area: str | None,
         emit: EventSink,
         clock: Callable[[], float] = time.monotonic,
+        room: str = "default",
     ) -> None:
         self.home = home
         self.understander = understander
         self.device_area = device_area
+        self.room = room
+        """Whose conversation the turns continue ("default": the device's own)."""
         self.emit = emit
         self.clock = clock
 
@@ -104,7 +107,7 @@ class Pipeline:
 
         area_id = self.resolve_area(area)
         t0 = self.clock()
-        decision = self.understander.decide(text, area=area_id)
+        decision = self.understander.decide(text, area=area_id, room=self.room)
         t1 = self.clock()
         send(IntentMatched(
             t_audio_ms=t_audio_ms, t_wall_ms=wall(), intent=decision.intent, slots=decision.slots,

@@ -251,7 +251,8 @@ def test_streamed_sentences_are_spoken_as_they_arrive_and_not_twice() -> None:
         name = "cloud"
         loop: VoiceLoop | None = None
 
-        def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
+        def decide(self, text: str, area: str | None, previous: Decision,
+                   conversation: object = None) -> Decision | None:
             for sentence in ("Paris is the capital of France.", "It has about two million people."):
                 arrived.append(sentence)
                 assert self.loop is not None

@@ -9,16 +9,12 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from assistant.config import Settings
 from assistant.privacy.audit import AuditEntry, open_readonly, verify_chain
 
 MODES = ("local_only", "ask", "allow")
-
-
-class _TraceSource(Protocol):
-    def take_trace(self) -> Any: ...
 
 
 def add_ask_options(ask: argparse.ArgumentParser) -> None:
@@ -43,10 +39,10 @@ def with_mode(settings: Settings, mode: str | None) -> Settings:
 
 
 def turn_report(
-    cloud: _TraceSource, settings: Settings, *, explain: bool
+    trace: Any, settings: Settings, *, explain: bool
 ) -> tuple[dict[str, Any], str]:
-    """The ``privacy`` object for a turn's JSON, and (with --explain) lines for humans."""
-    trace = cloud.take_trace()
+    """The ``privacy`` object for a turn's JSON, and (with --explain) lines for humans.
+    ``trace``: what the privacy path did in the turn (a ``PrivacyTrace``), None if nothing."""
     if trace is None:
         report: dict[str, Any] = {
             "mode": settings.privacy.mode,

@@ -3,20 +3,19 @@ microphone, the HTTP API, Wyoming services).
 
 Each source gets its own wake detector, VAD and endpointer (they carry stream state);
 speech-to-text and TTS are shared behind locks (on 2 cores, one transcription at a
-time with both threads is faster than two fighting), and understanding + acting is
-serialized per turn. Each source keeps its own conversation memory, so a "yes" in the
-kitchen never answers a question asked in the bedroom.
+time with both threads is faster than two fighting), so is the local LLM (inside
+``LocalLlm``). Understanding + acting is serialised per room, not for the house: each
+source has its own conversation (a lock, follow-up context, memory), so rooms speak
+side by side and a "yes" in the kitchen never answers a question asked in the bedroom.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.audio.chunk import Samples
 from assistant.config import Settings
@@ -26,6 +25,9 @@ from assistant.loop import Speaker, Transcriber
 from assistant.pipeline import Pipeline, TurnResult
 from assistant.understand.router import Understander
 from assistant.wake.base import WakeDetector
+
+if TYPE_CHECKING:
+    from assistant.app import TextAssistant
 
 log = logging.getLogger(__name__)
 
@@ -81,96 +83,68 @@ class LockedSpeaker:
             yield part
 
 
-def _memory(conversation: Any) -> dict[str, Any]:
-    return {f.name: getattr(conversation, f.name) for f in dataclasses.fields(conversation)}
-
-
-def _restore(conversation: Any, memory: dict[str, Any]) -> None:
-    for name, value in memory.items():
-        setattr(conversation, name, value)
-
-
-class SentenceRouter:
-    """The cloud path streams reply sentences to listeners; there is one cloud path and
-    many rooms, so its one listener is this router, pointed (under the turn lock) at the
-    source whose turn it is."""
-
-    def __init__(self) -> None:
-        self._target: Callable[[str], None] | None = None
-
-    @contextlib.contextmanager
-    def routed_to(self, target: Callable[[str], None] | None) -> Iterator[None]:
-        saved, self._target = self._target, target
-        try:
-            yield
-        finally:
-            self._target = saved
-
-    def __call__(self, sentence: str) -> None:
-        target = self._target
-        if target is not None:
-            target(sentence)
-
-
 class SharedPipeline(Pipeline):
-    """A :class:`Pipeline` for one source over the shared home and understander.
+    """A :class:`Pipeline` for one source over the shared home and understander, in its
+    own room (``memory_key``): its turns wait for its room's lock, never another room's.
 
-    The understander's conversation object stays the same object (fallbacks may hold
-    it); its *fields* are swapped in and out, under the turn lock, for this source's;
-    the persistent conversation memory is keyed by ``memory_key`` for the turn.
-    After each turn the privacy path's trace is taken (so it never leaks into another
-    source's turn): it becomes :attr:`last_privacy`.
+    After each turn the room's privacy trace is taken: it becomes :attr:`last_privacy`.
     """
 
     def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
                  area: str | None, emit: EventSink, memory_key: str = "default",
-                 privacy_report: Callable[[], dict[str, Any]] | None = None,
-                 sentences: SentenceRouter | None = None) -> None:
-        super().__init__(home, understander, device_area=area, emit=emit)
-        self._lock = lock
+                 privacy_report: Callable[[object], dict[str, Any]] | None = None) -> None:
+        super().__init__(home, understander, device_area=area, emit=emit, room=memory_key)
+        self.lock = lock
+        """This room's turn lock (sources that share a room share it)."""
         self.memory_key = memory_key
-        self._sentences = sentences
         self.on_sentence: Callable[[str], None] | None = None
         """Where this source says a streamed cloud sentence (its loop's ``speak_streamed``)."""
         self._privacy_report = privacy_report
         self.last_privacy: dict[str, Any] | None = None
-        conv = understander.conversation
-        self._own: dict[str, Any] | None = (
-            _memory(type(conv)()) if dataclasses.is_dataclass(conv) else None)
 
     def handle_text(self, text: str, **kwargs: Any) -> TurnResult:
-        with self._lock, self._memory_key():
-            conv = self.understander.conversation
-            if self._own is None:
-                return self._turn(text, kwargs)
-            shared = _memory(conv)
-            _restore(conv, self._own)
+        with self.lock:
+            conversation = self.understander.conversations.get(self.room)
+            conversation.on_sentence = self.on_sentence
             try:
-                return self._turn(text, kwargs)
-            finally:
-                self._own = _memory(conv)
-                _restore(conv, shared)
-
-    @contextlib.contextmanager
-    def _memory_key(self) -> Iterator[None]:
-        memory = getattr(self.understander, "memory", None)
-        if memory is None or not hasattr(memory, "key"):
-            yield
-            return
-        saved, memory.key = memory.key, self.memory_key
-        try:
-            yield
-        finally:
-            memory.key = saved
-
-    def _turn(self, text: str, kwargs: dict[str, Any]) -> TurnResult:
-        if self._sentences is None:
-            result = super().handle_text(text, **kwargs)
-        else:
-            with self._sentences.routed_to(self.on_sentence):
                 result = super().handle_text(text, **kwargs)
-        self.last_privacy = self._privacy_report() if self._privacy_report else None
-        return result
+            finally:
+                conversation.on_sentence = None
+            trace, conversation.privacy = conversation.privacy, None
+            self.last_privacy = self._privacy_report(trace) if self._privacy_report else None
+            return result
+
+
+class Rooms:
+    """One pipeline per source over a shared home and understander, one lock per room:
+    a room's turns follow each other, rooms run side by side (the models that need it
+    sit behind their own locks). Needs no audio model, so tests build it from a
+    :class:`~assistant.app.TextAssistant`."""
+
+    def __init__(self, assistant: TextAssistant,
+                 privacy_report: Callable[[object], dict[str, Any]] | None = None) -> None:
+        self.assistant = assistant
+        self.device_area: str = assistant.home.area(assistant.settings.device_area).id
+        self._privacy_report = privacy_report
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_lock = threading.Lock()
+
+    def lock(self, room: str) -> threading.RLock:
+        with self._locks_lock:
+            lock = self._locks.get(room)
+            if lock is None:
+                lock = self._locks[room] = threading.RLock()
+            return lock
+
+    def pipeline_for(self, area: str | None, emit: EventSink, *,
+                     memory_key: str = "default") -> SharedPipeline:
+        """A pipeline for one source. ``memory_key``: its room's conversation ("default" is
+        the device's own, shared with ``hearth ask``; each satellite has its own)."""
+        a = self.assistant
+        return SharedPipeline(a.home, a.understander, self.lock(memory_key),
+                              area=area or self.device_area,
+                              emit=a.skills.observe(emit),  # "system status" sees every turn
+                              memory_key=memory_key, privacy_report=self._privacy_report)
 
 
 class Brain:
@@ -185,17 +159,13 @@ class Brain:
         try:
             self.home = self.voice.home
             self.understander = self.voice.understander
-            self.device_area: str = self.home.area(settings.device_area).id
-            self.turn_lock = threading.RLock()
+            self.rooms = Rooms(self.voice, self._privacy_report)
+            self.device_area = self.rooms.device_area
             assert self.voice.tts is not None
             self.stt = LockedTranscriber(self.voice.stt, threading.Lock())
             self.tts = LockedSpeaker(self.voice.tts, threading.Lock())
             self.new_wake([settings.wake.default])  # prove the wake model loads, now
             self.llm_load_s = self._warm_local_llm()
-            self.sentences = SentenceRouter()
-            cloud = getattr(self.voice, "cloud", None)
-            if cloud is not None and hasattr(cloud, "add_listener"):
-                cloud.add_listener(self.sentences)
         except BaseException:
             self.voice.close()
             raise
@@ -244,21 +214,14 @@ class Brain:
 
     def pipeline_for(self, area: str | None, emit: EventSink, *,
                      memory_key: str = "default") -> SharedPipeline:
-        """A pipeline for one source. ``memory_key``: its conversation ("default" is the
-        device's own, shared with ``hearth ask``; each satellite has its own)."""
-        skills = getattr(self.voice, "skills", None)
-        if skills is not None:  # as the assistant does: "system status" sees every turn
-            emit = skills.observe(emit)
-        return SharedPipeline(self.home, self.understander, self.turn_lock,
-                              area=area or self.device_area, emit=emit,
-                              memory_key=memory_key, privacy_report=self._privacy_report,
-                              sentences=self.sentences)
+        """A pipeline for one source, in its room (see :class:`Rooms`)."""
+        return self.rooms.pipeline_for(area, emit, memory_key=memory_key)
 
-    def _privacy_report(self) -> dict[str, Any]:
+    def _privacy_report(self, trace: object) -> dict[str, Any]:
         """The ``privacy`` object ``hearth ask --json`` prints, for the turn just handled."""
         from assistant.privacy.cli import turn_report
 
-        return turn_report(self.voice.cloud, self._settings_now(), explain=False)[0]
+        return turn_report(trace, self._settings_now(), explain=False)[0]
 
     def _settings_now(self) -> Settings:
         cloud = getattr(self.voice, "cloud", None)
@@ -273,14 +236,10 @@ class Brain:
         return getattr(getattr(self.voice, "cloud", None), "privacy", None) is not None
 
     def set_privacy_mode(self, mode: str) -> None:
-        """Switch the cloud path's privacy mode for the turns that follow (under the turn
-        lock, so no turn sees half a change)."""
-        cloud = getattr(self.voice, "cloud", None)
-        if cloud is None or getattr(cloud, "privacy", None) is None:
-            log.warning("the cloud path has no live privacy mode; mode kept by the server only")
-            return
-        with self.turn_lock:
-            cloud.privacy = cloud.privacy.model_copy(update={"mode": mode})
+        """Switch the privacy mode for the turns that follow, on every path that can leave
+        the house (the cloud fallback and the skills). Each path holds one frozen value,
+        so a turn sees the old mode or the new, never half a change."""
+        self.voice.set_privacy_mode(mode)
 
     def close(self) -> None:
         self.voice.close()

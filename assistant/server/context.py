@@ -30,7 +30,7 @@ class ServerContext:
     """Configured satellites, whether each is connected, its backlog (set by the daemon)."""
     microphone_running: Callable[[], bool] = lambda: False
     api_area: str | None = None
-    """The area of the text turn in progress (set under the turn lock)."""
+    """The area of the text turn in progress (set under the API room's lock)."""
     _api_pipeline: SharedPipeline | None = None
 
     @classmethod

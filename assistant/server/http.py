@@ -224,7 +224,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
               summary="One turn from text (the same result as `hearth ask --json`)")
     def ask(body: AskRequest) -> dict[str, Any]:
         pipeline = ctx.api_pipeline
-        with ctx.brain.turn_lock:
+        with pipeline.lock:
             area_id = pipeline.resolve_area(body.area)
             ctx.api_area = area_id
             ctx.hub.publish({"type": "ask", "source": "api", "area": area_id, "text": body.text,

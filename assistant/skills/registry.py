@@ -87,6 +87,8 @@ class SkillRegistry:
     ) -> None:
         self.settings = settings
         self.config = settings.skills
+        self.privacy = settings.privacy
+        """The privacy policy as it is now (``hearth serve`` switches its mode live)."""
         self.home = home
         self.language = language
         self.clock = clock
@@ -363,7 +365,7 @@ class SkillRegistry:
     def _cloud_verdict(self, skill: str, text: str) -> str:
         from assistant.privacy.policy import CloudRequest, evaluate
 
-        return evaluate(CloudRequest(text=text, skill=skill), self.settings.privacy).verdict
+        return evaluate(CloudRequest(text=text, skill=skill), self.privacy).verdict
 
     def close(self) -> None:
         for name, loaded in list(getattr(self, "skills", {}).items()):

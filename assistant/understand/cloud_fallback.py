@@ -59,12 +59,14 @@ QUESTION_FILE = "cloud_question.json"
 
 
 class _Conversation(Protocol):
-    """The part of the router's conversation this stage uses: a yes/no question it asks,
-    and the utterance as it was said."""
+    """The part of a room's conversation this stage uses: a yes/no question it asks, the
+    utterance as it was said, where streamed sentences go, what the privacy path did."""
 
     follow_up: Callable[[bool], Decision] | None
     follow_up_since: float
     utterance: str
+    on_sentence: Callable[[str], None] | None
+    privacy: Any
 
 
 @dataclass
@@ -189,16 +191,27 @@ class CloudFallback:
             return
         if 0 <= age <= CONFIRM_WINDOW_S:
             self._wait_for_yes(text, area if isinstance(area, str) else None, None, age,
-                               skill if isinstance(skill, str) else None)
+                               skill if isinstance(skill, str) else None, conversation)
 
     def add_listener(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(sentence)`` for each sentence of a cloud reply as it arrives."""
         self._listeners.append(listener)
 
-    def take_trace(self) -> PrivacyTrace | None:
-        """What happened on the privacy path in the last turn (None: not consulted)."""
-        trace, self._trace = self._trace, None
-        return trace
+    def take_trace(self, conversation: _Conversation | None = None) -> PrivacyTrace | None:
+        """What happened on the privacy path in the last turn of ``conversation`` (default:
+        the attached one); None: not consulted."""
+        conv = conversation or self._conversation
+        if conv is None:
+            trace, self._trace = self._trace, None
+            return trace
+        kept, conv.privacy = conv.privacy, None
+        return kept if isinstance(kept, PrivacyTrace) else None
+
+    def _keep(self, trace: PrivacyTrace, conv: _Conversation | None) -> None:
+        if conv is None:
+            self._trace = trace
+        else:
+            conv.privacy = trace
 
     def close(self) -> None:
         if self._cloud is not None:
@@ -210,13 +223,16 @@ class CloudFallback:
 
     # ---------------------------------------------------------------- the stage --------
 
-    def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
-        return self._decide(self._as_said(text), area, previous, skill=None)
+    def decide(self, text: str, area: str | None, previous: Decision,
+               conversation: _Conversation | None = None) -> Decision | None:
+        conv = conversation or self._conversation
+        return self._decide(self._as_said(text, conv), area, previous, skill=None, conv=conv)
 
-    def _as_said(self, text: str) -> str:
+    @staticmethod
+    def _as_said(text: str, conv: _Conversation | None) -> str:
         """``text`` with the capitals it was said with: the router may hand fallbacks a
         normalised (lower-cased) copy, but names and redaction need the original."""
-        said = self._conversation.utterance.strip().replace("’", "'") if self._conversation else ""
+        said = conv.utterance.strip().replace("’", "'") if conv else ""
         n = len(text)
         if n and len(said) >= n and said[len(said) - n:].lower() == text.lower():
             return said[len(said) - n:]
@@ -226,15 +242,15 @@ class CloudFallback:
         """A skill asks the cloud on the user's behalf: the same policy (rules by ``skill``),
         redaction, audit and failure handling as any other request."""
         nothing = Decision("unhandled", "Sorry, I can't answer that here.", confidence=0.0)
-        return self._decide(text, area, nothing, skill=skill)
+        return self._decide(text, area, nothing, skill=skill, conv=self._conversation)
 
     def _decide(self, text: str, area: str | None, previous: Decision, *,
-                skill: str | None) -> Decision:
+                skill: str | None, conv: _Conversation | None) -> Decision:
         t0 = time.perf_counter()
         policy = evaluate(CloudRequest(text=text, intent=previous.intent, skill=skill),
                           self.privacy)
         trace = PrivacyTrace(text=text, policy=policy)
-        self._trace = trace
+        self._keep(trace, conv)
         if policy.verdict == "deny":
             trace.prepare_ms = (time.perf_counter() - t0) * 1000
             trace.note = "nothing sent"
@@ -261,11 +277,12 @@ class CloudFallback:
             return self._explain(prepared, trace, previous)
         if policy.verdict == "ask":
             trace.note = "waiting for a spoken yes; nothing sent"
-            self._wait_for_yes(text, area, previous, 0.0, skill)
-            self._save_question(text, area, skill)
+            self._wait_for_yes(text, area, previous, 0.0, skill, conv)
+            if conv is self._conversation:  # the device's own: the next process may answer
+                self._save_question(text, area, skill)
             return Decision("confirm", ASK_REPLY, expects_reply=True,
                             reason=f"privacy {policy.rule}: {policy.reason}")
-        decision = self._send(prepared, trace, previous, consent="policy", t0=t0)
+        decision = self._send(prepared, trace, previous, consent="policy", t0=t0, conv=conv)
         return replace(decision, escalation=trace.escalation())
 
     def _prepare(self, text: str, area: str | None, policy: PolicyDecision) -> _Prepared:
@@ -294,8 +311,8 @@ class CloudFallback:
         )
 
     def _wait_for_yes(self, text: str, area: str | None, previous: Decision | None,
-                      age: float, skill: str | None) -> None:
-        if self._conversation is None:
+                      age: float, skill: str | None, conv: _Conversation | None) -> None:
+        if conv is None:
             return
 
         def answer(yes: bool) -> Decision:
@@ -303,19 +320,19 @@ class CloudFallback:
             if not yes:
                 return Decision("local", DECLINED_REPLY, intent="HearthDeny",
                                 reason="the user declined sending to the cloud")
-            return self._send_after_yes(text, area, previous, skill)
+            return self._send_after_yes(text, area, previous, skill, conv)
 
-        self._conversation.follow_up = answer
-        self._conversation.follow_up_since = time.monotonic() - age
+        conv.follow_up = answer
+        conv.follow_up_since = time.monotonic() - age
 
     def _send_after_yes(self, text: str, area: str | None, previous: Decision | None,
-                        skill: str | None) -> Decision:
+                        skill: str | None, conv: _Conversation | None) -> Decision:
         """The user said yes: decide again under the policy as it is now (it may have changed
         since the question, e.g. another process runs local_only) and send if it still may."""
         t0 = time.perf_counter()
         policy = evaluate(CloudRequest(text=text, skill=skill), self.privacy)
         trace = PrivacyTrace(text=text, policy=policy)
-        self._trace = trace
+        self._keep(trace, conv)
         if policy.verdict == "deny" or self.endpoint is None:
             trace.note = "the policy no longer allows it; nothing sent"
             return Decision("refused", policy.reply or "I can't send that to the cloud now.",
@@ -325,7 +342,7 @@ class CloudFallback:
         trace.placeholders = dict(prepared.redaction.placeholders)
         trace.endpoint, trace.model = self.endpoint.url, self.endpoint.model
         trace.prepare_ms = (time.perf_counter() - t0) * 1000
-        decision = self._send(prepared, trace, previous, consent="spoken_yes", t0=t0)
+        decision = self._send(prepared, trace, previous, consent="spoken_yes", t0=t0, conv=conv)
         return replace(decision, escalation=trace.escalation())
 
     def _save_question(self, text: str, area: str | None, skill: str | None) -> None:
@@ -353,6 +370,7 @@ class CloudFallback:
         *,
         consent: str,
         t0: float,
+        conv: _Conversation | None = None,
     ) -> Decision:
         policy = prepared.policy
         sentences: list[str] = []
@@ -369,7 +387,7 @@ class CloudFallback:
                 if trace.first_sentence_ms is None:
                     trace.first_sentence_ms = (time.perf_counter() - t0) * 1000
                 sentences.append(spoken)
-                self._tell(spoken)
+                self._tell(spoken, conv)
         except CloudError as exc:
             trace.note = str(exc)
             return self._failed(previous, exc, sent=stream.sent)
@@ -384,8 +402,9 @@ class CloudFallback:
             return self._tool_decision(stream.tool_calls, prepared, reply, why)
         return Decision("cloud", reply, left_device=True, reason=why)
 
-    def _tell(self, sentence: str) -> None:
-        for listener in self._listeners:
+    def _tell(self, sentence: str, conv: _Conversation | None) -> None:
+        own = conv.on_sentence if conv is not None else None
+        for listener in [*self._listeners, *([own] if own else [])]:
             try:
                 listener(sentence)
             except Exception:

@@ -80,7 +80,8 @@ class ConversationMemory:
         self.confirm_s = confirm_s
         self.clock = clock
         self._lock = threading.Lock()
-        self._fallback: Memory | None = None
+        self._fallback: dict[str, Memory] = {}
+        """By key, when SQLite is unavailable."""
         self._db: sqlite3.Connection | None = None
         try:
             if path is not None:
@@ -93,19 +94,19 @@ class ConversationMemory:
             log.warning("conversation memory unavailable (%s); keeping it in this process", exc)
             self._db = None
 
-    def load(self) -> Memory:
-        """The memory, with whatever has expired dropped."""
+    def load(self, key: str | None = None) -> Memory:
+        """``key``'s memory (default: this object's ``key``), with whatever has expired dropped."""
         with self._lock:
             data: dict[str, Any] | None = None
             if self._db is not None:
                 try:
                     row = self._db.execute("SELECT data FROM memory WHERE key = ?",
-                                           (self.key,)).fetchone()
+                                           (key or self.key,)).fetchone()
                     data = json.loads(row[0]) if row else None
                 except (sqlite3.Error, json.JSONDecodeError) as exc:
                     log.warning("conversation memory unreadable (%s); starting afresh", exc)
-            elif self._fallback is not None:
-                data = asdict(self._fallback)
+            elif (kept := self._fallback.get(key or self.key)) is not None:
+                data = asdict(kept)
         try:
             memory = Memory(**data) if data else Memory()
         except TypeError:
@@ -123,21 +124,21 @@ class ConversationMemory:
             m.alternatives, m.before, m.last_at = [], {}, 0.0
         return m
 
-    def save(self, memory: Memory) -> None:
+    def save(self, memory: Memory, key: str | None = None) -> None:
         with self._lock:
             if self._db is None:
-                self._fallback = memory
+                self._fallback[key or self.key] = memory
                 return
             try:
                 with self._db:
                     self._db.execute("INSERT OR REPLACE INTO memory VALUES (?, ?, ?)",
-                                     (self.key, json.dumps(asdict(memory)), self.clock()))
+                                     (key or self.key, json.dumps(asdict(memory)), self.clock()))
             except sqlite3.Error as exc:
                 log.warning("conversation memory not saved (%s)", exc)
-                self._fallback = memory
+                self._fallback[key or self.key] = memory
 
-    def clear(self) -> None:
-        self.save(Memory())
+    def clear(self, key: str | None = None) -> None:
+        self.save(Memory(), key)
 
     def close(self) -> None:
         if self._db is not None:

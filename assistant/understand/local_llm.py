@@ -56,6 +56,7 @@ __all__ = ["HybridRanker", "LazyRanker", "LexicalRanker", "LlmRanker", "LocalLlm
 if TYPE_CHECKING:
     from assistant.config import Settings
     from assistant.llm.local import LocalLlm
+    from assistant.understand.router import Conversation
     from assistant.understand.templates import TemplateMatcher
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,8 @@ class LocalLlmFallback:
         if close is not None:
             close()
 
-    def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
+    def decide(self, text: str, area: str | None, previous: Decision,
+               conversation: Conversation | None = None) -> Decision | None:
         said = strip_address(text)
         found = self.space.retrieve(said)
         if found.empty:

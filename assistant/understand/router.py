@@ -15,8 +15,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant import limits
 from assistant.home.base import HomeBackend
@@ -32,7 +32,7 @@ from assistant.understand.context import (
 )
 from assistant.understand.direction import DirectionCheck
 from assistant.understand.intents import IntentHandlers
-from assistant.understand.result import Action, Decision
+from assistant.understand.result import Decision
 from assistant.understand.templates import TemplateMatcher
 
 if TYPE_CHECKING:
@@ -45,25 +45,43 @@ CONFIRM_WINDOW_S = 15.0
 
 @dataclass
 class Conversation:
-    """What the last turn left open. Lives as long as the process (or the session)."""
+    """One room's (or satellite's) conversation in this process: what its last turn left
+    open that cannot be persisted (a callable), and where its streamed sentences go.
+    The persisted part (pending actions, last devices) is :class:`ConversationMemory`'s,
+    under the same ``key``."""
 
-    pending: tuple[Action, ...] = ()
-    pending_since: float = 0.0
-    last_entities: list[str] = field(default_factory=list)
+    key: str = "default"
     follow_up: Callable[[bool], Decision] | None = None
     """A yes/no question a fallback asked ("shall I ask the cloud?"): called with the answer."""
     follow_up_since: float = 0.0
     utterance: str = ""
     """The utterance being understood as it was said (capitals kept): the cloud stage
     sends it on, and redaction needs the capitals ("Will" the name, "will" the verb)."""
+    on_sentence: Callable[[str], None] | None = None
+    """Where this room says a streamed cloud sentence (its loop's ``speak_streamed``)."""
+    privacy: Any = None
+    """What the privacy path did in this room's last turn (a ``PrivacyTrace``; None: not
+    consulted). Reset at the start of each turn."""
 
     def take_follow_up(self, now: float) -> Callable[[bool], Decision] | None:
         follow_up, self.follow_up = self.follow_up, None
         return follow_up if now - self.follow_up_since <= CONFIRM_WINDOW_S else None
 
-    def take_pending(self, now: float) -> tuple[Action, ...]:
-        pending, self.pending = self.pending, ()
-        return pending if now - self.pending_since <= CONFIRM_WINDOW_S else ()
+
+class Conversations:
+    """The conversation store, keyed by room or satellite: two rooms never share a
+    follow-up, and a turn in one never waits for a turn in the other."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, Conversation] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str = "default") -> Conversation:
+        with self._lock:
+            conversation = self._by_key.get(key)
+            if conversation is None:
+                conversation = self._by_key[key] = Conversation(key=key)
+            return conversation
 
 
 class Fallback(Protocol):
@@ -71,7 +89,8 @@ class Fallback(Protocol):
 
     name: str
 
-    def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None: ...
+    def decide(self, text: str, area: str | None, previous: Decision,
+               conversation: Conversation | None = None) -> Decision | None: ...
 
 
 class Understander:
@@ -93,7 +112,7 @@ class Understander:
                                          extra_sentences=skills.sentences() if skills else None)
         self.handlers = IntentHandlers(home)
         self.fallbacks = list(fallbacks)
-        self.conversation = Conversation()
+        self.conversations = Conversations()
         self.memory = memory or ConversationMemory(None)
         self.space = CommandSpace(home)
         self.follow_ups = FollowUps(home, self.space, self._match_slots)
@@ -106,6 +125,11 @@ class Understander:
         self.names_listeners: list[Callable[[], None]] = []
         """Called after the home's names changed (the speech-to-text prompt follows them)."""
         home.add_listener(lambda _entity_id: self._home_changed.set())
+
+    @property
+    def conversation(self) -> Conversation:
+        """The device's own conversation (``hearth ask``, the microphone)."""
+        return self.conversations.get()
 
     def _refresh_names(self) -> None:
         """Devices discovered, renamed or removed since the last turn join the templates and
@@ -133,12 +157,10 @@ class Understander:
         match = self.templates.match(text, area=area)
         return (match.intent, match.slots) if match is not None else None
 
-    def forget(self) -> None:
+    def forget(self, room: str = "default") -> None:
         """Start a fresh conversation (nothing pending, no last turn)."""
-        self.memory.clear()
-        self.conversation.pending = ()
-        self.conversation.follow_up = None
-        self.conversation.last_entities = []
+        self.memory.clear(room)
+        self.conversations.get(room).follow_up = None
 
     def is_complete_command(self, text: str, *, area: str | None) -> bool:
         """Would this text, as it stands, match a sentence template? (For ending a turn
@@ -146,34 +168,36 @@ class Understander:
         self._refresh_names()
         return self.templates.match(text, area=area) is not None
 
-    def decide(self, text: str, *, area: str | None) -> Decision:
-        """Understand ``text`` said in ``area``. Pure apart from the conversation memory."""
+    def decide(self, text: str, *, area: str | None, room: str = "default") -> Decision:
+        """Understand ``text`` said in ``area``. Pure apart from ``room``'s conversation:
+        turns in different rooms may run at the same time."""
+        conv = self.conversations.get(room)
+        conv.utterance, conv.privacy = text, None
         if (too_long := limits.too_long_to_understand(text)) is not None:  # no matcher sees it
             return Decision("unhandled", "Sorry, that's too long for me to take in as one request.",
                             confidence=0.0, reason=f"too long to understand: {too_long}")
         self._refresh_names()
         now = time.monotonic()
-        self.conversation.utterance = text
         text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript
         parts = self.splitter.split(text)
         if len(parts) > 1:  # "turn on the hallway light and open the garage": each is decided
-            decisions = [self._decide(part, area, now) for part in parts]
-            return self._remember(combine(parts, decisions), now, None, area)
-        return self._decide(text, area, now)
+            decisions = [self._decide(part, area, now, conv) for part in parts]
+            return self._remember(combine(parts, decisions), now, None, area, room)
+        return self._decide(text, area, now, conv)
 
-    def _decide(self, text: str, area: str | None, now: float) -> Decision:
-        memory = self.memory.load()
+    def _decide(self, text: str, area: str | None, now: float, conv: Conversation) -> Decision:
+        room = conv.key
+        memory = self.memory.load(room)
         match = self.templates.match(text, area=area)
         check = self.direction.check
         if self.skills is not None and (answer := self.skills.interrupt(text, match)) is not None:
-            return self._remember(check(answer, text), now, memory, area)  # "stop" while a timer rings
+            return self._remember(check(answer, text), now, memory, area, room)  # "stop" while a timer rings
         if match is not None and match.intent in ("HearthConfirm", "HearthDeny"):
-            return self._answer_confirmation(match.intent == "HearthConfirm", now, memory)
-        self.conversation.pending = ()
-        self.conversation.follow_up = None
+            return self._answer_confirmation(match.intent == "HearthConfirm", now, memory, room)
+        conv.follow_up = None
         resolved = self._follow_up(text, area, memory, match is not None)
         if resolved is not None:
-            return self._remember(check(self._resolved(resolved, area), text), now, memory, area)
+            return self._remember(check(self._resolved(resolved, area), text), now, memory, area, room)
         if match is None:
             decision = Decision("unhandled", "Sorry, I didn't understand that.", confidence=0.0,
                                 reason="no template matched")
@@ -183,17 +207,18 @@ class Understander:
                                         reason=f"{decision.reason}; over the turn's budget of "
                                         f"{limits.TURN_BUDGET_S:g} s before {fallback.name}")
                     break
-                proposed = fallback.decide(text, area, decision)
+                proposed = fallback.decide(text, area, decision, conv)
                 if proposed is not None:
                     decision = proposed
                     if proposed.handled_by != "unhandled":
                         break  # an "unhandled" proposal passes on, saying why
-            asked = self.conversation.follow_up
+            asked = conv.follow_up
             if asked is not None:  # "shall I ask the cloud?": its answer is checked against these words
-                self.conversation.follow_up = lambda yes: check(asked(yes), text)
-            return self._remember(check(decision, text), now, memory, area)
+                conv.follow_up = lambda yes: check(asked(yes), text)
+            return self._remember(check(decision, text), now, memory, area, room)
         if self.skills is not None and self.skills.owns(match.intent):
-            return self._remember(check(self.skills.decide(text, match, area), text), now, memory, area)
+            return self._remember(check(self.skills.decide(text, match, area), text), now, memory, area,
+                                  room)
         if not self.handlers.supports(match.intent):
             return Decision("unhandled", "Sorry, I can't do that yet.", intent=match.intent,
                             slots=match.slots, reason=f"no handler for {match.intent}")
@@ -204,7 +229,7 @@ class Understander:
                        "score": 1.0},)
         decision = replace(decision, candidates=candidates,
                            reason=decision.reason or "a sentence template matched")
-        return self._remember(check(decision, text), now, memory, area)
+        return self._remember(check(decision, text), now, memory, area, room)
 
     def _follow_up(self, text: str, area: str | None, memory: Memory, matched: bool) -> Resolved | None:
         """An answer to the last question, or a follow-up on the last turn ("turn it off")."""
@@ -233,15 +258,10 @@ class Understander:
                        + (f"; {decision.reason}" if decision.reason else ""))
 
     def _remember(self, decision: Decision, now: float, memory: Memory | None = None,
-                  area: str | None = None) -> Decision:
-        if decision.pending:
-            self.conversation.pending = decision.pending
-            self.conversation.pending_since = now
+                  area: str | None = None, room: str = "default") -> Decision:
         targets = [a.entity_id for a in (*decision.actions, *decision.pending)]
-        if targets:
-            self.conversation.last_entities = targets
         if memory is None:
-            memory = self.memory.load()
+            memory = self.memory.load(room)
         wall = self.memory.clock()
         memory.pending = [a.as_dict() for a in decision.pending]
         memory.pending_at = wall if decision.pending else 0.0
@@ -259,19 +279,19 @@ class Understander:
             memory.last_entities, memory.last_area, memory.last_at = targets, area, wall
             memory.alternatives = alternatives_for(decision, self.home, targets)
             memory.before = snapshot(self.home, targets)
-        self.memory.save(memory)
+        self.memory.save(memory, room)
         return decision
 
-    def _answer_confirmation(self, yes: bool, now: float, memory: Memory | None = None) -> Decision:
-        follow_up = self.conversation.take_follow_up(now)
+    def _answer_confirmation(self, yes: bool, now: float, memory: Memory | None = None,
+                             room: str = "default") -> Decision:
+        follow_up = self.conversations.get(room).take_follow_up(now)
         if follow_up is not None:
-            return self._remember(follow_up(yes), now)
-        memory = memory if memory is not None else self.memory.load()
+            return self._remember(follow_up(yes), now, room=room)
+        memory = memory if memory is not None else self.memory.load(room)
         pending = memory.pending_actions()  # expired ones are already gone
         memory.pending, memory.pending_at = [], 0.0
         memory.question, memory.question_at = [], 0.0
-        self.memory.save(memory)
-        self.conversation.pending = ()
+        self.memory.save(memory, room)
         intent = "HearthConfirm" if yes else "HearthDeny"
         if not pending:
             if not yes:  # "no" / "never mind" with nothing waiting

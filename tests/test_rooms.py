@@ -1,0 +1,101 @@
+"""Rooms side by side: one lock and one conversation per room, not one for the house;
+and a privacy mode switched while serving reaches every path that can leave the house."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.app import TextAssistant
+from assistant.config import load_settings
+from assistant.events import discard
+from assistant.server.brain import Brain, Rooms
+from assistant.understand.result import Decision
+
+HOLD = "hold this one"
+
+
+class Holding:
+    """A fallback that keeps one room's turn busy until the test lets it go."""
+
+    name = "holding"
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def decide(self, text: str, area: str | None, previous: Decision,
+               conversation: object = None) -> Decision | None:
+        if text != HOLD:
+            return None
+        self.entered.set()
+        self.release.wait(30)
+        return Decision("unhandled", "Let go.", reason="held by the test")
+
+
+@pytest.fixture
+def assistant(tmp_path: Path) -> Iterator[TextAssistant]:
+    settings = load_settings(data_dir=str(tmp_path), llm={"enabled": False})
+    with TextAssistant(settings) as a:
+        yield a
+
+
+def test_a_busy_room_does_not_hold_another(assistant: TextAssistant) -> None:
+    holding = Holding()
+    assistant.understander.fallbacks.insert(0, holding)
+    rooms = Rooms(assistant)
+    kitchen = rooms.pipeline_for("kitchen", discard, memory_key="satellite:kitchen")
+    bedroom = rooms.pipeline_for("bedroom", discard, memory_key="satellite:bedroom")
+    busy = threading.Thread(target=kitchen.handle_text, args=(HOLD,), daemon=True)
+    busy.start()
+    try:
+        assert holding.entered.wait(20)
+        answered: list[str] = []
+        other = threading.Thread(target=lambda: answered.append(
+            bedroom.handle_text("turn on the light").reply), daemon=True)
+        other.start()
+        other.join(20)
+        assert answered, "the bedroom waited for the kitchen's turn"
+        assert busy.is_alive()  # the kitchen's turn was still going on
+    finally:
+        holding.release.set()
+        busy.join(20)
+
+
+def test_the_same_room_still_takes_turns_one_at_a_time(assistant: TextAssistant) -> None:
+    rooms = Rooms(assistant)
+    first = rooms.pipeline_for(None, discard, memory_key="default")
+    second = rooms.pipeline_for(None, discard, memory_key="default")
+    assert first.lock is second.lock
+    assert rooms.lock("satellite:a") is not first.lock
+
+
+def test_each_room_keeps_its_own_follow_up(assistant: TextAssistant) -> None:
+    rooms = Rooms(assistant)
+    kitchen = rooms.pipeline_for("kitchen", discard, memory_key="satellite:kitchen")
+    bedroom = rooms.pipeline_for("bedroom", discard, memory_key="satellite:bedroom")
+    kitchen.handle_text("turn on the light")
+    bedroom.handle_text("turn on the light")
+    result = kitchen.handle_text("turn it off")
+    assert [(a.service, a.entity_id) for a in result.applied] == [("light.turn_off", "light.kitchen")]
+    assert assistant.home.get_state("light.bedroom").state == "on"
+
+
+def _verdict(assistant: TextAssistant) -> str:
+    name = next(iter(assistant.skills.skills))
+    return assistant.skills.context(name, None).cloud_check("what is the capital of France")
+
+
+def test_switching_the_privacy_mode_reaches_the_skills(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=str(tmp_path), llm={"enabled": False},
+                             privacy={"mode": "allow", "default": "allow"})
+    with TextAssistant(settings) as assistant:
+        assert _verdict(assistant) == "send"
+        # as `hearth serve` does when the dashboard switches to local-only
+        Brain.set_privacy_mode(SimpleNamespace(voice=assistant), "local_only")  # type: ignore[arg-type]
+        assert assistant.cloud.privacy.mode == "local_only"
+        assert _verdict(assistant) == "deny"
