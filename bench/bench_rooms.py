@@ -1,10 +1,12 @@
 """Do two rooms asking at once each finish in about the time they take alone?
 
-A real ``hearth serve`` (a subprocess on 127.0.0.1) and two Wyoming clients, each its own
-conversation (as two satellites or two Home Assistant voice pipelines are): each sends
-transcripts to Hearth's intent handler (``transcript`` -> ``handled``) and waits for the
-answer before the next. The commands miss the sentence templates and take the local LLM
-path (checked: a turn answered any other way is counted and reported). First each room
+A real ``hearth serve`` (a subprocess on 127.0.0.1) and two satellites connected over
+Wyoming with their tokens, each its own room and conversation: each sends transcripts to
+Hearth's intent handler (``transcript`` -> ``handled``, as a satellite that does its own
+speech-to-text would) and waits for the answer before the next; speech-to-text, shared
+and locked, is left out so the rooms' understanding is what is measured. The commands
+miss the sentence templates and take the local LLM path (checked: a turn answered any
+other way is counted and reported). First each room
 alone, then both at once; the goal is that a turn with the other room busy takes at most
 1.3x its time alone (median). Before, one lock held every room for the whole turn.
 
@@ -26,8 +28,10 @@ from _common import dump_json, percentile, table
 from bench_satellites import ServerProcess
 from wyoming.asr import Transcript
 from wyoming.client import AsyncTcpClient
+from wyoming.event import Event
 
 GOAL_RATIO = 1.3
+SATELLITES = ("sat1", "sat2")  # bench_satellites.ServerProcess configures them with their tokens
 ROOMS = {
     # each room says different devices, so neither room's turn is the other's follow-up
     "kitchen": ("the coffee machine should be on", "brighten up the kitchen a little",
@@ -51,10 +55,11 @@ async def ask(client: AsyncTcpClient, text: str) -> tuple[float, str]:
             return ms, str(hearth.get("handled_by", event.type))
 
 
-async def room(port: int, texts: tuple[str, ...], rounds: int,
+async def room(port: int, name: str, texts: tuple[str, ...], rounds: int,
                start: asyncio.Event | None = None) -> list[tuple[float, str]]:
     client = AsyncTcpClient("127.0.0.1", port)
     await client.connect()
+    await client.write_event(Event("info", {"satellite": {"name": name}, "token": f"{name}-token-123"}))
     try:
         if start is not None:
             await start.wait()
@@ -64,12 +69,21 @@ async def room(port: int, texts: tuple[str, ...], rounds: int,
 
 
 async def measure(port: int, rounds: int) -> dict[str, Any]:
-    alone = {name: await room(port, texts, rounds) for name, texts in ROOMS.items()}
-    start = asyncio.Event()
-    tasks = [asyncio.create_task(room(port, texts, rounds, start)) for texts in ROOMS.values()]
-    await asyncio.sleep(0.5)  # both connected
-    start.set()
-    together = dict(zip(ROOMS, await asyncio.gather(*tasks), strict=True))
+    """``rounds`` times: each room alone, then both at once (interleaved, so a change in
+    the machine's load falls on both sides of the comparison)."""
+    sats = dict(zip(ROOMS, SATELLITES, strict=True))
+    alone: dict[str, list[tuple[float, str]]] = {name: [] for name in ROOMS}
+    together: dict[str, list[tuple[float, str]]] = {name: [] for name in ROOMS}
+    for _ in range(rounds):
+        for name, texts in ROOMS.items():
+            alone[name] += await room(port, sats[name], texts, 1)
+        start = asyncio.Event()
+        tasks = [asyncio.create_task(room(port, sats[name], texts, 1, start))
+                 for name, texts in ROOMS.items()]
+        await asyncio.sleep(0.5)  # both connected
+        start.set()
+        for name, turns in zip(ROOMS, await asyncio.gather(*tasks), strict=True):
+            together[name] += turns
     out: dict[str, Any] = {"rooms": {}}
     for name in ROOMS:
         a = [ms for ms, _ in alone[name]]
@@ -92,11 +106,12 @@ async def measure(port: int, rounds: int) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rounds", type=int, default=4, help="times each room says its commands")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="times each room says its commands alone and at once")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hearth-bench-rooms-") as tmp:
-        server = ServerProcess(Path(tmp), 0)
+        server = ServerProcess(Path(tmp), len(SATELLITES))
         server.start()
         try:
             load_before = Path("/proc/loadavg").read_text().split()[:3]

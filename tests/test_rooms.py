@@ -3,8 +3,10 @@ and a privacy mode switched while serving reaches every path that can leave the 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -99,3 +101,21 @@ def test_switching_the_privacy_mode_reaches_the_skills(tmp_path: Path) -> None:
         Brain.set_privacy_mode(SimpleNamespace(voice=assistant), "local_only")  # type: ignore[arg-type]
         assert assistant.cloud.privacy.mode == "local_only"
         assert _verdict(assistant) == "deny"
+
+
+def test_the_local_llm_scores_for_two_rooms_at_once_and_agrees_with_itself() -> None:
+    from assistant.llm.local import LocalLlm
+
+    llm = LocalLlm(threads=2, parallel=2)
+    try:
+        prompt = llm.tokenize("<|im_start|>user\nturn off the light<|im_end|>\n<|im_start|>assistant\n")
+        conts = [llm.tokenize(t + "<|im_end|>") for t in ("turn off the light", "turn on the light")]
+        alone = llm.score(prompt, conts)
+        with ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda _: llm.score(prompt, conts), range(6)))
+        for run in runs:
+            for a, b in zip(alone, run, strict=True):
+                assert math.isclose(a.logprob, b.logprob, abs_tol=1e-3)
+        assert alone[0].logprob > alone[1].logprob
+    finally:
+        llm.close()

@@ -94,16 +94,6 @@ def test_scores_are_log_probabilities_and_the_cache_does_not_change_them(llm: ob
     assert first[0].logprob > first[1].logprob  # it does read the request
 
 
-def test_grammar_only_allows_the_listed_commands(llm: object) -> None:
-    from assistant.llm.local import LocalLlm
-
-    assert isinstance(llm, LocalLlm)
-    prompt = llm.tokenize("<|im_start|>user\nplease unlock every door<|im_end|>\n<|im_start|>assistant\n")
-    grammar = 'root ::= "turn on the Kitchen Light" | "turn off the Kitchen Light" | "none"'
-    out = llm.generate(prompt, grammar=grammar)
-    assert out in ("turn on the Kitchen Light", "turn off the Kitchen Light", "none")
-
-
 # --- decisions -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "entity_id", "service"), [

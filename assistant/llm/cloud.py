@@ -517,6 +517,10 @@ class CloudStream(Iterator[str]):
         if not self._finished:
             self._finish("abandoned", None)
 
+    def fail(self, outcome: str, detail: str) -> None:
+        """End with an error of Hearth's own after the request left (its row records it)."""
+        self._finish(outcome, detail)
+
 
 class AuditedCloud:
     """The one door to the cloud: every request is in the audit log before it is sent."""

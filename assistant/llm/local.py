@@ -1,14 +1,14 @@
 """The local LLM: a GGUF model through llama.cpp (llama-cpp-python's low-level API).
 
-Loaded once per process and kept warm. Two operations, both small and exact:
+Loaded once per process and kept warm. One operation, small and exact:
+:meth:`LocalLlm.score` — the log-probability of each of several continuations after
+one shared prompt. The prompt is evaluated once (its KV cache is kept and reused by the
+next call as far as it is the same), then every continuation is scored in one batch,
+each in its own sequence that shares the prompt's cache. This is how a 135M model ranks
+a short list of valid commands without being asked to write one.
 
-* :meth:`LocalLlm.score` — the log-probability of each of several continuations after
-  one shared prompt. The prompt is evaluated once (its KV cache is kept and reused by
-  the next call as far as it is the same), then every continuation is scored in one
-  batch, each in its own sequence that shares the prompt's cache. This is how a 135M
-  model ranks a short list of valid commands without being asked to write one.
-* :meth:`LocalLlm.generate` — greedy decoding under a GBNF grammar, for backends that
-  write their answer (kept for comparison and for larger models).
+``parallel`` contexts over the one model let that many rooms score at once (each
+context is used by one call at a time; the threads are split between them).
 
 The low-level API is used (not ``llama_cpp.Llama``) for two reasons: multi-sequence
 batches with a shared prefix, and ``use_extra_bufts=False`` — llama.cpp's AMX kernels
@@ -22,8 +22,10 @@ import hashlib
 import importlib.util
 import logging
 import os
+import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,10 +84,10 @@ class Scored:
 
 
 class LocalLlm:
-    """One GGUF model and one context, reused for every call (thread-safe)."""
+    """One GGUF model and ``parallel`` contexts, reused for every call (thread-safe)."""
 
     def __init__(self, model: Path | None = None, *, threads: int = 2, context: int = 2048,
-                 max_sequences: int = 32) -> None:
+                 max_sequences: int = 32, parallel: int = 1) -> None:
         # llama.cpp's OpenMP threads spin while they wait; beside other busy threads (Whisper,
         # ONNX, other processes) that doubled or tripled a decision. Passive waiting measured
         # as fast as one thread under load, and keeps two threads' gain on an idle machine.
@@ -108,6 +110,25 @@ class LocalLlm:
         self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), mparams)
         if not self._model:
             raise ModelError(f"cannot load the local LLM model {self.path}: not a valid model file")
+        self._owner = True
+        self._copies = [self]
+        try:
+            self._open_context(context, max(1, threads // parallel), max_sequences)
+            for _ in range(parallel - 1):  # more contexts on the same weights
+                copy = object.__new__(LocalLlm)
+                copy.__dict__.update(_c=self._c, path=self.path, max_sequences=max_sequences,
+                                     _lock=threading.Lock(), _model=self._model, _owner=False)
+                self._copies.append(copy)
+                copy._open_context(context, max(1, threads // parallel), max_sequences)
+        except BaseException:
+            self.close()
+            raise
+        self._free: queue.Queue[LocalLlm] = queue.Queue()
+        for copy in self._copies:
+            self._free.put(copy)
+
+    def _open_context(self, context: int, threads: int, max_sequences: int) -> None:
+        llama_cpp = self._c
         cparams = llama_cpp.llama_context_default_params()
         cparams.n_ctx = context
         cparams.n_batch = context
@@ -119,7 +140,6 @@ class LocalLlm:
         cparams.no_perf = True
         self._ctx = llama_cpp.llama_init_from_model(self._model, cparams)
         if not self._ctx:
-            llama_cpp.llama_model_free(self._model)
             raise ModelError(f"cannot create a context for the local LLM ({context} tokens)")
         self.context = context
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
@@ -132,7 +152,17 @@ class LocalLlm:
 
     @classmethod
     def from_settings(cls, settings: LocalLlmSettings) -> LocalLlm:
-        return cls(settings.model, threads=settings.threads, context=settings.context)
+        return cls(settings.model, threads=settings.threads, context=settings.context,
+                   parallel=settings.parallel or 1)
+
+    @contextmanager
+    def _borrow(self) -> Iterator[LocalLlm]:
+        """A context no other call is using (waits for one)."""
+        copy = self._free.get()
+        try:
+            yield copy
+        finally:
+            self._free.put(copy)
 
     # --- tokens -------------------------------------------------------------------
 
@@ -158,10 +188,13 @@ class LocalLlm:
     # --- the prompt cache -------------------------------------------------------------
 
     def warm_prefix(self, prefix: Sequence[int], cache_dir: Path | None = None) -> bool:
-        """Evaluate a fixed prompt prefix (the few-shot examples) now, so requests only pay
-        for their own tokens. With ``cache_dir`` the prefix's KV state is kept on disk, so
-        the next process (another ``hearth ask``) loads it instead of evaluating it again.
-        Returns True when the state came from the disk cache."""
+        """Evaluate a fixed prompt prefix (the few-shot examples) now, in every context, so
+        requests only pay for their own tokens. With ``cache_dir`` the prefix's KV state is
+        kept on disk, so the next process (another ``hearth ask``) loads it instead of
+        evaluating it again. Returns True when the state came from the disk cache."""
+        return all([copy._warm_prefix_here(prefix, cache_dir) for copy in self._copies])
+
+    def _warm_prefix_here(self, prefix: Sequence[int], cache_dir: Path | None) -> bool:
         tokens = list(prefix)
         path = self._cache_path(tokens, cache_dir) if cache_dir is not None else None
         with self._lock:
@@ -211,6 +244,11 @@ class LocalLlm:
         the tail tokens shared by their continuations' sequences. On a small CPU a decode
         has a large fixed cost, so one decode of 40 tokens beats four of 10.
         """
+        with self._borrow() as copy:
+            return copy._score_groups_here(groups)
+
+    def _score_groups_here(self, groups: Sequence[tuple[Sequence[int], Sequence[Sequence[int]]]]
+                           ) -> list[list[Scored]]:
         for _, conts in groups:
             if any(not c for c in conts):
                 raise ValueError("every continuation needs at least one token")
@@ -363,47 +401,9 @@ class LocalLlm:
         ptr = self._c.llama_get_logits_ith(self._ctx, row)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
 
-    # --- generation -----------------------------------------------------------------
-
-    def generate(self, prompt: Sequence[int], *, grammar: str | None = None,
-                 max_tokens: int = 48) -> str:
-        """Greedy text after ``prompt``, constrained by a GBNF ``grammar`` (root rule ``root``)."""
-        c = self._c
-        with self._lock:
-            chain = c.llama_sampler_chain_init(c.llama_sampler_chain_default_params())
-            if grammar is not None:
-                gs = c.llama_sampler_init_grammar(self._vocab, grammar.encode(), b"root")
-                if not gs:
-                    c.llama_sampler_free(chain)
-                    raise ModelError("the local LLM's grammar is not valid GBNF")
-                c.llama_sampler_chain_add(chain, gs)
-            c.llama_sampler_chain_add(chain, c.llama_sampler_init_greedy())
-            try:
-                # Forget the prompt's last token so the prefill leaves its logits in the context.
-                self._cached = self._cached[: max(0, min(len(self._cached), len(prompt) - 1))]
-                self._last_logits = None
-                row = self._prefill(list(prompt))
-                pos = len(prompt)
-                out: list[int] = []
-                for _ in range(max_tokens):
-                    tok = int(c.llama_sampler_sample(chain, self._ctx, row))
-                    if self.is_end(tok):
-                        break
-                    out.append(tok)
-                    b = self._batch
-                    b.token[0], b.pos[0], b.n_seq_id[0], b.logits[0] = tok, pos, 1, 1
-                    b.seq_id[0][0] = 0
-                    b.n_tokens = 1
-                    self._decode()
-                    self._cached.append(tok)
-                    pos += 1
-                    row = 0
-                self._last_logits = None
-                return self.detokenize(out)
-            finally:
-                c.llama_sampler_free(chain)
-
     def close(self) -> None:
+        for copy in getattr(self, "_copies", [self])[1:]:
+            copy.close()
         c = self._c
         if getattr(self, "_batch", None) is not None:
             c.llama_batch_free(self._batch)
@@ -411,9 +411,9 @@ class LocalLlm:
         if getattr(self, "_ctx", None):
             c.llama_free(self._ctx)
             self._ctx = None
-        if getattr(self, "_model", None):
+        if getattr(self, "_model", None) and getattr(self, "_owner", True):
             c.llama_model_free(self._model)
-            self._model = None
+        self._model = None
 
 
 def _common_len(a: Sequence[int], b: Sequence[int]) -> int:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.audio.chunk import Samples
 from assistant.config import Settings
+from assistant.errors import HearthError
 from assistant.events import EventSink
 from assistant.home.base import HomeBackend
 from assistant.loop import Speaker, Transcriber
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from assistant.app import TextAssistant
 
 log = logging.getLogger(__name__)
+
+SERVER_LLM_PARALLEL = 2
+"""Local-LLM contexts in ``hearth serve`` unless ``llm.parallel`` says otherwise."""
 
 
 class LockedTranscriber:
@@ -154,6 +158,9 @@ class Brain:
         from assistant.app import VoiceAssistant
 
         t0 = time.monotonic()
+        if settings.llm.parallel is None:  # rooms ask at once; each gets a context of its own
+            settings = settings.model_copy(
+                update={"llm": settings.llm.model_copy(update={"parallel": SERVER_LLM_PARALLEL})})
         self.settings = settings
         self.voice = VoiceAssistant(settings, use_wake=False, speak=True)
         try:
@@ -174,8 +181,8 @@ class Brain:
     def _warm_local_llm(self) -> float | None:
         """Load the local LLM now. ``hearth ask`` loads it lazily, on the first request the
         templates miss; in a daemon that first miss would hold every room's turn for the
-        ~8 s the load takes (measured with bench_satellites). A load failure is left to
-        the fallback itself, as before: the server still starts."""
+        ~8 s the load takes (measured with bench_satellites). A load failure is reported
+        (once) by the ranker, which tries again later; the server still starts."""
         from assistant.understand.ranking import LazyRanker
 
         ranker = getattr(getattr(self.voice, "local_llm", None), "ranker", None)
@@ -184,8 +191,7 @@ class Brain:
         t0 = time.monotonic()
         try:
             ranker.ranker  # noqa: B018 - building it is the point
-        except Exception as exc:  # the fallback reports its own failure per turn
-            log.warning("the local LLM did not load at start: %s", str(exc)[:200])
+        except HearthError:
             return None
         return round(time.monotonic() - t0, 2)
 

@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 ASK_REPLY = "That needs the cloud — shall I ask it?"
 FAILED_REPLY = "I can't reach the cloud right now."
 DECLINED_REPLY = "Okay, I won't ask the cloud."
+INTERNAL_ERROR = "internal_error"
+"""The outcome (trace, audit row) when the cloud stage itself fails, not the cloud."""
 QUESTION_FILE = "cloud_question.json"
 """Where a question waiting for its yes is kept, so a "yes" in the next process (one
 ``hearth ask`` per turn) still finds it. Read once and deleted at start-up."""
@@ -226,7 +228,23 @@ class CloudFallback:
     def decide(self, text: str, area: str | None, previous: Decision,
                conversation: _Conversation | None = None) -> Decision | None:
         conv = conversation or self._conversation
-        return self._decide(self._as_said(text, conv), area, previous, skill=None, conv=conv)
+        try:
+            return self._decide(self._as_said(text, conv), area, previous, skill=None, conv=conv)
+        except Exception as exc:  # a bug on this path must not cost the turn its local answer
+            return self._broken(exc, text, previous, conv)
+
+    def _broken(self, exc: Exception, text: str, previous: Decision,
+                conv: _Conversation | None) -> Decision:
+        log.exception("the cloud stage failed; answering locally")
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        trace = conv.privacy if conv is not None else self._trace  # this turn's, if it got one
+        sent = False
+        if isinstance(trace, PrivacyTrace):
+            trace.outcome = trace.outcome or INTERNAL_ERROR
+            trace.note = f"the cloud stage failed ({detail}); answered on the device"
+            sent = trace.sent
+        return replace(previous, left_device=previous.left_device or sent,
+                       reason=_join(previous.reason, f"cloud failed: {INTERNAL_ERROR}: {detail}"))
 
     @staticmethod
     def _as_said(text: str, conv: _Conversation | None) -> str:
@@ -320,7 +338,11 @@ class CloudFallback:
             if not yes:
                 return Decision("local", DECLINED_REPLY, intent="HearthDeny",
                                 reason="the user declined sending to the cloud")
-            return self._send_after_yes(text, area, previous, skill, conv)
+            nothing = previous or Decision("unhandled", FAILED_REPLY, confidence=0.0)
+            try:
+                return self._send_after_yes(text, area, previous, skill, conv)
+            except Exception as exc:  # as in decide(): the turn still gets an answer
+                return self._broken(exc, text, nothing, conv)
 
         conv.follow_up = answer
         conv.follow_up_since = time.monotonic() - age
@@ -391,6 +413,9 @@ class CloudFallback:
         except CloudError as exc:
             trace.note = str(exc)
             return self._failed(previous, exc, sent=stream.sent)
+        except Exception as exc:  # ours, after the request left: the audit row says so
+            stream.fail(INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"[:300])
+            raise
         finally:
             stream.close()
             trace.sent, trace.audit_id, trace.outcome = stream.sent, stream.audit_id, stream.outcome

@@ -164,7 +164,10 @@ class LocalLlmFallback:
             return self._pass(previous, "refers to nothing this home can control", [])
         pruned = len(everything) - len(commands)
         options = [*commands, NOT_A_COMMAND]
-        scores = self.ranker.scores(said, options)
+        try:
+            scores = self.ranker.scores(said, options)
+        except HearthError as exc:  # the model is missing or broken: the route goes on without it
+            return self._pass(previous, f"the local LLM is unavailable ({exc.code})", [])
         probs = _softmax(scores)
         ranked = sorted(zip(options, probs, strict=True), key=lambda cp: -cp[1])
         shown = [c.as_candidate(p) for c, p in ranked[:6]]

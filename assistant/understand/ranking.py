@@ -8,15 +8,21 @@ baseline the benchmarks compare it with.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from assistant.errors import HearthError
 from assistant.understand.candidates import Command, words
 from assistant.understand.shots import Shot
 
 if TYPE_CHECKING:
     from assistant.llm.local import LocalLlm
+
+log = logging.getLogger(__name__)
 
 Scoring = Literal["sum", "mean", "pmi", "pmi_mean"]
 
@@ -94,19 +100,42 @@ class LlmRanker:
 
 class LazyRanker:
     """Builds the real ranker on first use: a request the templates handle never pays for
-    loading the model or evaluating the few-shot prompt."""
+    loading the model or evaluating the few-shot prompt. A failed build is reported once
+    and tried again only after ``retry_s`` (the error is raised again until then), so a
+    missing model costs each turn nothing, and a model put back is found."""
 
     name = "llm"
 
-    def __init__(self, build: Callable[[], Ranker]) -> None:
+    def __init__(self, build: Callable[[], Ranker], *, retry_s: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._build = build
         self._ranker: Ranker | None = None
+        self.retry_s = retry_s
+        self._clock = clock
+        self._failed: tuple[float, HearthError] | None = None
+        """When the last build failed, and how."""
+        self._lock = threading.Lock()
 
     @property
     def ranker(self) -> Ranker:
-        if self._ranker is None:
-            self._ranker = self._build()
-        return self._ranker
+        with self._lock:  # two rooms at once build it once
+            if self._ranker is not None:
+                return self._ranker
+            now = self._clock()
+            if self._failed is not None and now - self._failed[0] < self.retry_s:
+                raise self._failed[1]
+            try:
+                self._ranker = self._build()
+            except HearthError as exc:
+                if self._failed is None:
+                    log.warning("the local LLM did not load (%s); trying again in %g s",
+                                exc, self.retry_s)
+                else:
+                    log.debug("the local LLM still does not load: %s", exc)
+                self._failed = (now, exc)
+                raise
+            self._failed = None
+            return self._ranker
 
     def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
         return self.ranker.scores(text, commands)
