@@ -111,7 +111,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                                          field="area" if exc.code == "unknown_area" else None)
                     else:
                         _print_turn(result, args.json, sys.stdout, privacy_cli.turn_report(
-                            assistant.cloud.take_trace(), settings, explain=args.explain))
+                            result.privacy, settings, explain=args.explain))
                         continue
                 bad += 1
                 if args.json:
@@ -121,7 +121,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         else:
             result = assistant.ask(args.text, area=args.area, dry_run=dry_run)
             _print_turn(result, args.json, sys.stdout,
-                        privacy_cli.turn_report(assistant.cloud.take_trace(), settings,
+                        privacy_cli.turn_report(result.privacy, settings,
                                                 explain=args.explain))
     return EXIT_USAGE if bad else 0
 
@@ -155,7 +155,7 @@ def print_event_json(event: Event) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from assistant.stt.whisper import quiet_openmp
+    from assistant.models import quiet_openmp
 
     quiet_openmp()  # before any model runtime loads
     parser = build_parser()

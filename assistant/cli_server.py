@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, HearthError
+from assistant.models import quiet_openmp
 
 TOKEN_ENV = "HEARTH_TOKEN"
 SATELLITE_TOKEN_ENV = "HEARTH_SATELLITE_TOKEN"
@@ -91,10 +92,7 @@ def server_settings(args: argparse.Namespace, settings: Settings) -> Settings:
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    # Before any model loads: OpenMP threads (CTranslate2's) must sleep, not spin, when idle.
-    # In one process with several ONNX runtimes, spinning made a 0.2 s transcription take
-    # 2-8 s on a busy 2-core machine (docs/server.md, "Latency").
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    quiet_openmp()  # before any model loads (docs/server.md, "Latency")
     _limit_malloc_arenas()
     from assistant.server.daemon import Daemon
     from assistant.server.logs import setup_logging

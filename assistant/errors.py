@@ -6,12 +6,15 @@ the pipeline turns it into a ``StageFailed`` event and keeps running.
 
 from __future__ import annotations
 
+from assistant.stages import Stage
+
 
 class HearthError(Exception):
     """Base of every error Hearth reports to a user."""
 
     code = "error"
-    stage = "hearth"
+    stage: str = "hearth"
+    """The :class:`~assistant.stages.Stage` that failed (or config, models, audio: before any)."""
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -40,39 +43,39 @@ class AudioError(HearthError):
 
 class WakeError(HearthError):
     code = "wake_failed"
-    stage = "wake"
+    stage = Stage.WAKE
 
 
 class VadError(HearthError):
     code = "vad_failed"
-    stage = "vad"
+    stage = Stage.VAD
 
 
 class SttError(HearthError):
     code = "stt_failed"
-    stage = "stt"
+    stage = Stage.STT
 
 
 class UnderstandError(HearthError):
     code = "understand_failed"
-    stage = "understand"
+    stage = Stage.UNDERSTAND
 
 
 class HomeError(HearthError):
     code = "home_failed"
-    stage = "home"
+    stage = Stage.HOME
 
 
 class TtsError(HearthError):
     code = "tts_failed"
-    stage = "tts"
+    stage = Stage.TTS
 
 
 class SkillError(HearthError):
     code = "skill_failed"
-    stage = "skill"
+    stage = Stage.SKILL
 
 
 class CloudError(HearthError):
     code = "cloud_failed"
-    stage = "cloud"
+    stage = Stage.CLOUD

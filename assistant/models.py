@@ -11,12 +11,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ModelError
 from assistant.resources import data_path
+
+
+def quiet_openmp() -> None:
+    """OpenMP threads (CTranslate2's, llama.cpp's) spin while idle by default; beside ONNX
+    runtime (wake word, VAD, Piper) and each other on 2 cores that turned a 0.2 s
+    transcription into 4-12 s and doubled an LLM decision. Passive waiting must be set
+    before the OpenMP runtime loads, so every entry point calls this first."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @dataclass(frozen=True)

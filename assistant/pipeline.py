@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TurnResult:
-    """One turn, as the evaluation contract shows it."""
+class Turn:
+    """One turn as a value: where it was said, what was said, what was decided (its
+    candidates and pending confirmation inside ``decision``), what was done, what the
+    privacy path did, and how long each part took. ``as_json`` is the evaluation contract."""
 
     text: str
     area: str | None
@@ -41,6 +43,10 @@ class TurnResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
     dry_run: bool = False
+    room: str = "default"
+    """Whose conversation it continued (a satellite, the device's own)."""
+    privacy: Any = None
+    """What the privacy path did (a ``PrivacyTrace``); None: it was not consulted."""
 
     def as_json(self) -> dict[str, Any]:
         d = self.decision
@@ -61,6 +67,10 @@ class TurnResult:
             "errors": list(self.errors),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+
+
+TurnResult = Turn
+"""The name callers knew it by."""
 
 
 class Pipeline:
@@ -108,6 +118,7 @@ class Pipeline:
         area_id = self.resolve_area(area)
         t0 = self.clock()
         decision = self.understander.decide(text, area=area_id, room=self.room)
+        privacy = self.understander.conversations.get(self.room).privacy
         t1 = self.clock()
         send(IntentMatched(
             t_audio_ms=t_audio_ms, t_wall_ms=wall(), intent=decision.intent, slots=decision.slots,
@@ -141,8 +152,8 @@ class Pipeline:
             reply = f"Sorry, {errors[0]}." if not applied else f"{reply} But {errors[0]}."
         send(Reply(t_audio_ms=t_audio_ms, t_wall_ms=wall(), text=reply,
                    handled_by=decision.handled_by, left_device=decision.left_device))
-        return TurnResult(
+        return Turn(
             text=text, area=area_id, decision=decision, applied=tuple(applied), reply=reply,
             timings_ms={"understand": (t1 - t0) * 1000, "act": (t2 - t1) * 1000},
-            errors=tuple(errors), dry_run=dry_run,
+            errors=tuple(errors), dry_run=dry_run, room=self.room, privacy=privacy,
         )

@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.models import quiet_openmp
+
 REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see assistant.stt.whisper.quiet_openmp
+quiet_openmp()  # before any model runtime loads
 # `hearth` without --config reads the packaged config in tests, whatever ~/.config/hearth or
 # /etc/hearth hold on the machine (tests of the search path set HEARTH_CONFIG themselves).
 os.environ["HEARTH_CONFIG"] = str(REPO / "assistant" / "configs" / "default.toml")

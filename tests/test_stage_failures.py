@@ -103,3 +103,18 @@ def test_a_missing_local_llm_leaves_the_route_working(tmp_path: Path) -> None:
             assert result.decision.handled_by == "unhandled"
             assert "the local LLM is unavailable (model_unavailable)" in result.decision.reason
         assert a.ask("turn on the kitchen light").decision.handled_by == "local"
+
+
+def test_each_stage_has_one_error_type_with_a_stable_code() -> None:
+    from assistant import errors
+    from assistant.stages import Stage
+
+    by_stage: dict[str, list[type[errors.HearthError]]] = {}
+    for value in vars(errors).values():
+        if isinstance(value, type) and issubclass(value, errors.HearthError) \
+                and value is not errors.HearthError:
+            by_stage.setdefault(str(value.stage), []).append(value)
+    for stage in Stage:
+        assert len(by_stage.get(stage, [])) == 1, stage
+        assert by_stage[stage][0].code.startswith(stage.value)
+    assert [s.order for s in Stage] == list(range(len(Stage)))

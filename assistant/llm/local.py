@@ -21,7 +21,6 @@ import ctypes
 import hashlib
 import importlib.util
 import logging
-import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.errors import ModelError
+from assistant.models import quiet_openmp
 
 if TYPE_CHECKING:
     from assistant.config import LocalLlmSettings
@@ -88,10 +88,9 @@ class LocalLlm:
 
     def __init__(self, model: Path | None = None, *, threads: int = 2, context: int = 2048,
                  max_sequences: int = 32, parallel: int = 1) -> None:
-        # llama.cpp's OpenMP threads spin while they wait; beside other busy threads (Whisper,
-        # ONNX, other processes) that doubled or tripled a decision. Passive waiting measured
-        # as fast as one thread under load, and keeps two threads' gain on an idle machine.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # Passive OpenMP waiting measured as fast as one thread under load, and keeps two
+        # threads' gain on an idle machine (spinning doubled or tripled a decision).
+        quiet_openmp()
         try:
             import llama_cpp
         except ImportError:

@@ -91,7 +91,7 @@ class SharedPipeline(Pipeline):
     """A :class:`Pipeline` for one source over the shared home and understander, in its
     own room (``memory_key``): its turns wait for its room's lock, never another room's.
 
-    After each turn the room's privacy trace is taken: it becomes :attr:`last_privacy`.
+    After each turn :attr:`last_privacy` is the turn's privacy report (``hearth ask --json``'s).
     """
 
     def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
@@ -114,8 +114,7 @@ class SharedPipeline(Pipeline):
                 result = super().handle_text(text, **kwargs)
             finally:
                 conversation.on_sentence = None
-            trace, conversation.privacy = conversation.privacy, None
-            self.last_privacy = self._privacy_report(trace) if self._privacy_report else None
+            self.last_privacy = self._privacy_report(result.privacy) if self._privacy_report else None
             return result
 
 

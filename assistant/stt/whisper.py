@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import numpy.typing as npt
 from assistant.audio.chunk import SAMPLE_RATE, Samples, to_float
 from assistant.config import SttSettings
 from assistant.errors import ModelError, SttError
-from assistant.models import bundled_path, require_file
+from assistant.models import bundled_path, quiet_openmp, require_file
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +39,6 @@ def strip_wake_phrase(text: str) -> str:
     command = text[inside[-1].end():] if inside and inside[-1].end() < len(text.rstrip()) else text
     rest = _LEADING_FRAGMENT.sub("", _WAKE_PREFIX.sub("", command).strip(), count=1).strip()
     return rest[:1].upper() + rest[1:] if rest != text.strip() else rest
-
-
-def quiet_openmp() -> None:
-    """CTranslate2's OpenMP threads spin while idle by default; beside ONNX runtime (wake
-    word, VAD, Piper) on 2 cores that turned a 0.2 s transcription into 4-12 s. Passive
-    waiting must be set before the OpenMP runtime loads, so callers do this first."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def drop_repeats(text: str) -> str:

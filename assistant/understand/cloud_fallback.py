@@ -517,10 +517,3 @@ def _join(a: str, b: str) -> str:
 
 def _join_sentences(a: str, b: str) -> str:
     return f"{a} {b}" if a else b
-
-
-def build_cloud_fallback(
-    settings: Settings, home: HomeBackend, *, explain: bool = False
-) -> CloudFallback:
-    """The cloud stage for a composition root (kept here so app.py stays a list of stages)."""
-    return CloudFallback(settings, home, explain=explain)
