@@ -2,8 +2,8 @@
 
 Why it is shaped this way:
 
-* **No path around the audit log.** The ``openai`` client is built here with an HTTP
-  transport (:class:`_AuditGate`) that refuses every request unless the caller armed it
+* **No path around the audit log.** The ``openai`` client is built with an HTTP transport
+  (:mod:`assistant.llm.gate`) that refuses every request unless the caller armed it
   with a ticket for exactly that payload; the gate writes and commits the audit row —
   with the exact body bytes about to go on the wire — and only then lets the request
   through. The client object is never handed out, so :meth:`AuditedCloud.stream` is the
@@ -21,270 +21,35 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
-import json
-import os
 import queue
-import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assistant.errors import CloudError
 from assistant.limits import CLOUD_REPLY_CHARS
+from assistant.llm.endpoint import (  # re-exported: the client's public names
+    DEFAULT_MODEL,
+    ENV_API_KEY,
+    ENV_MODEL,
+    ENV_URL,
+    ERROR_CODES,
+    AuditContext,
+    CloudEndpoint,
+    ToolCall,
+    resolve_endpoint,
+)
+from assistant.llm.gate import _AuditGate, _Cancelled, _Explained, _request, _Ticket
+from assistant.llm.sentences import SentenceSplitter
 from assistant.privacy.audit import AuditLog
 from assistant.privacy.minimise import CloudPayload
-from assistant.privacy.settings import CloudSettings
 
-if TYPE_CHECKING:
-    import httpx2
-
-ENV_URL = "HEARTH_CLOUD_URL"
-ENV_MODEL = "HEARTH_CLOUD_MODEL"
-ENV_API_KEY = "HEARTH_CLOUD_API_KEY"
-DEFAULT_MODEL = "default"
-
-ERROR_CODES = (
-    "cloud_unreachable",
-    "cloud_timeout",
-    "cloud_refused",
-    "cloud_rate_limited",
-    "cloud_server_error",
-    "cloud_bad_response",
-    "cloud_unaudited",
-    "cloud_unavailable",
-)
-"""Every code a :class:`CloudError` from this module can carry."""
-
-
-@dataclass(frozen=True)
-class CloudEndpoint:
-    """Where the cloud is and how long to wait for it (settings, filled in from the env)."""
-
-    url: str
-    model: str = DEFAULT_MODEL
-    api_key: str | None = field(default=None, repr=False)
-    connect_timeout_s: float = 2.0
-    first_token_timeout_s: float = 4.0
-    total_timeout_s: float = 20.0
-    max_tokens: int = 200
-    temperature: float = 0.3
-
-
-def resolve_endpoint(
-    settings: CloudSettings, env: Mapping[str, str] | None = None
-) -> CloudEndpoint | None:
-    """The configured endpoint, or None when neither the config nor the env names one.
-
-    Values in the config win; ``HEARTH_CLOUD_URL``/``_MODEL``/``_API_KEY`` fill in the gaps.
-    """
-    env = os.environ if env is None else env
-    url = settings.url or env.get(ENV_URL) or None
-    if not url:
-        return None
-    if not url.startswith(("http://", "https://")):
-        raise CloudError(
-            f"{ENV_URL} must start with http:// or https://, not {url!r}", code="cloud_unavailable"
-        )
-    key = settings.api_key.get_secret_value() if settings.api_key else env.get(ENV_API_KEY)
-    return CloudEndpoint(
-        url=url.rstrip("/"),
-        model=settings.model or env.get(ENV_MODEL) or DEFAULT_MODEL,
-        api_key=key or None,
-        connect_timeout_s=settings.connect_timeout_s,
-        first_token_timeout_s=settings.first_token_timeout_s,
-        total_timeout_s=settings.total_timeout_s,
-        max_tokens=settings.max_tokens,
-        temperature=settings.temperature,
-    )
-
-
-@dataclass(frozen=True)
-class AuditContext:
-    """Why a request may leave: recorded with it."""
-
-    rule: str
-    mode: str
-    consent: str
-    """``policy`` (mode allow) or ``spoken_yes`` (mode ask, the user said yes)."""
-
-
-@dataclass
-class ToolCall:
-    """A home action the cloud proposed (validated locally before anything happens)."""
-
-    id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
-# ------------------------------------------------------------------ sentences --------
-
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "sr",
-        "jr",
-        "vs",
-        "etc",
-        "e.g",
-        "i.e",
-        "approx",
-        "no",
-        "fig",
-        "mt",
-        "ft",
-        "lt",
-        "col",
-        "gen",
-        "sgt",
-    ]
-)
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n+")
-_ENDS_SENTENCE = re.compile(r"(?:[!?…]|(?<=[^\W\d_])\.)[\"'”’)\]]*$")
-"""A sentence end at the very end of the buffer: ! ? … or a period after a letter (so
-"3." of "3.5" waits for the next token)."""
-
-
-def _abbreviation(candidate: str) -> bool:
-    """Does ``candidate`` end in "Dr." or "e.g." or an initial, rather than a sentence?"""
-    words = candidate.rstrip(".!?…\"'”’)]").rsplit(None, 1)
-    last = words[-1].lower() if words else ""
-    return last in _ABBREVIATIONS or len(last) == 1
-
-
-class SentenceSplitter:
-    """Cuts streamed text into sentences as soon as each one is complete."""
-
-    def __init__(self, max_chars: int = 240) -> None:
-        self._buffer = ""
-        self._max_chars = max_chars
-
-    def feed(self, text: str) -> list[str]:
-        self._buffer += text
-        out: list[str] = []
-        start = 0
-        for m in _BOUNDARY.finditer(self._buffer):
-            candidate = self._buffer[start : m.end()].strip()
-            if m.group(0)[0] == "." and _abbreviation(candidate):
-                continue
-            if candidate:
-                out.append(candidate)
-            start = m.end()
-        self._buffer = self._buffer[start:]
-        tail = self._buffer.strip()
-        if tail and _ENDS_SENTENCE.search(tail) and not (tail.endswith(".") and _abbreviation(tail)):
-            out.append(tail)  # complete now: don't wait for the next token to show a space
-            self._buffer = ""
-        if len(self._buffer) > self._max_chars:
-            cut = max(
-                self._buffer.rfind(", ", 0, self._max_chars),
-                self._buffer.rfind(" ", 0, self._max_chars),
-            )
-            if cut > 0:
-                out.append(self._buffer[: cut + 1].strip())
-                self._buffer = self._buffer[cut + 1 :]
-        return out
-
-    def flush(self) -> str | None:
-        rest, self._buffer = self._buffer.strip(), ""
-        return rest or None
-
-
-# ------------------------------------------------------------------ the gate ---------
-
-
-class _Unaudited(CloudError):
-    code = "cloud_unaudited"
-
-
-class _Explained(Exception):
-    """Raised by the gate in explain mode: the request was built, and stops here."""
-
-
-class _Cancelled(Exception):
-    """The caller gave up before the request went out."""
-
-
-class _Ticket:
-    """Permission for one request with one payload, and what happened to it."""
-
-    def __init__(self, payload: CloudPayload, context: AuditContext | None) -> None:
-        self.payload = payload
-        self.context = context
-        self.lock = threading.Lock()
-        self.cancelled = False
-        self.row_id: int | None = None
-        self.body: bytes | None = None
-        self.url: str | None = None
-        self.sent_at: float | None = None
-
-
-class _AuditGate:
-    """An httpx transport that writes the audit row, then (and only then) sends."""
-
-    def __init__(self, inner: httpx2.BaseTransport, audit: AuditLog | None, model: str, *,
-                 send_auth: bool = True) -> None:
-        self._inner = inner
-        self._audit = audit
-        self._model = model
-        self._send_auth = send_auth
-        self._local = threading.local()
-
-    def arm(self, ticket: _Ticket) -> None:
-        self._local.ticket = ticket
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        ticket: _Ticket | None = getattr(self._local, "ticket", None)
-        self._local.ticket = None  # one ticket, one request: no retry or second call rides on it
-        if ticket is None:
-            raise _Unaudited("refusing to send a request that is not in the audit log")
-        body = request.read()
-        self._check(body, ticket.payload)
-        for name in [h for h in request.headers if h.lower().startswith("x-stainless")
-                     or (h.lower() == "authorization" and not self._send_auth)]:
-            del request.headers[name]
-        ticket.body, ticket.url = body, str(request.url)
-        if ticket.context is None:
-            raise _Explained
-        if self._audit is None:
-            raise _Unaudited("no audit log is open")
-        with ticket.lock:
-            if ticket.cancelled:
-                raise _Cancelled
-            ticket.row_id = self._audit.begin(
-                rule=ticket.context.rule,
-                mode=ticket.context.mode,
-                consent=ticket.context.consent,
-                endpoint=str(request.url),
-                model=self._model,
-                text=ticket.payload.user_text,
-                payload=body,
-            )
-            ticket.sent_at = time.monotonic()
-        return self._inner.handle_request(request)
-
-    @staticmethod
-    def _check(body: bytes, payload: CloudPayload) -> None:
-        try:
-            sent = json.loads(body)
-        except ValueError:
-            raise _Unaudited("refusing to send a body that is not the audited JSON") from None
-        if sent.get("messages") != [dict(m) for m in payload.messages] or sent.get("tools", []) != [
-            dict(t) for t in payload.tools
-        ]:
-            raise _Unaudited("refusing to send messages that differ from the audited payload")
-
-    def close(self) -> None:
-        self._inner.close()
+__all__ = ["DEFAULT_MODEL", "ENV_API_KEY", "ENV_MODEL", "ENV_URL", "ERROR_CODES", "AuditContext",
+           "AuditedCloud", "CloudEndpoint", "CloudStream", "SentenceSplitter", "ToolCall",
+           "render_request", "resolve_endpoint"]
 
 
 # ------------------------------------------------------------------ errors -----------
@@ -562,20 +327,6 @@ def render_request(endpoint: CloudEndpoint, payload: CloudPayload) -> tuple[str,
         client.close()
     assert ticket.body is not None and ticket.url is not None
     return ticket.url, ticket.body
-
-
-def _request(endpoint: CloudEndpoint, payload: CloudPayload) -> dict[str, Any]:
-    """The chat request for ``payload`` — one builder, so ``--explain`` shows what is sent."""
-    request: dict[str, Any] = {
-        "model": endpoint.model,
-        "messages": [dict(m) for m in payload.messages],
-        "stream": True,
-        "max_tokens": endpoint.max_tokens,
-        "temperature": endpoint.temperature,
-    }
-    if payload.tools:
-        request["tools"] = [dict(t) for t in payload.tools]
-    return request
 
 
 def _http_module() -> Any:
