@@ -25,28 +25,30 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.config import Settings
 from assistant.errors import CloudError, HearthError
 from assistant.home.base import HomeBackend
-from assistant.home.services import validate
 from assistant.llm.cloud import (
     AuditContext,
     AuditedCloud,
     CloudEndpoint,
-    ToolCall,
     render_request,
     resolve_endpoint,
 )
 from assistant.privacy.audit import AuditLog
-from assistant.privacy.minimise import TOOL_NAME, CloudPayload, build_payload
+from assistant.privacy.minimise import CloudPayload, build_payload
 from assistant.privacy.policy import CloudRequest, PolicyDecision, evaluate
 from assistant.privacy.redact import Redaction, Redactor
-from assistant.understand.result import Action, Decision, Escalation
+from assistant.understand.cloud_tools import tool_decision
+from assistant.understand.cloud_trace import PrivacyTrace
+from assistant.understand.result import Decision
 from assistant.understand.router import CONFIRM_WINDOW_S
+
+__all__ = ["ASK_REPLY", "DECLINED_REPLY", "FAILED_REPLY", "INTERNAL_ERROR", "CloudFallback", "PrivacyTrace"]
 
 log = logging.getLogger(__name__)
 
@@ -69,64 +71,6 @@ class _Conversation(Protocol):
     utterance: str
     on_sentence: Callable[[str], None] | None
     privacy: Any
-
-
-@dataclass
-class PrivacyTrace:
-    """What the privacy path did for one utterance (``--explain``, ``--json``, benchmarks)."""
-
-    text: str
-    policy: PolicyDecision
-    redacted: str | None = None
-    placeholders: dict[str, tuple[str, str]] = field(default_factory=dict)
-    payload: CloudPayload | None = None
-    endpoint: str | None = None
-    model: str | None = None
-    body: bytes | None = None
-    """The exact request body (explain: as the client built it; sent: as audited)."""
-    sent: bool = False
-    audit_id: int | None = None
-    outcome: str | None = None
-    note: str = ""
-    prepare_ms: float = 0.0
-    """Policy + redaction + payload building."""
-    first_sentence_ms: float | None = None
-    """From the start of this stage to the first sentence of the reply."""
-    ttft_ms: float | None = None
-    latency_ms: float | None = None
-
-    def escalation(self) -> Escalation | None:
-        """What left the device, for the decision's ``escalated`` event (None: nothing)."""
-        if not self.sent:
-            return None
-        return Escalation(rule=self.policy.rule, endpoint=self.endpoint or "",
-                          payload_bytes=len(self.body or b""), audit_id=self.audit_id)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            **self.policy.as_dict(),
-            "redacted_text": self.redacted,
-            "placeholders": {k: v[0] for k, v in self.placeholders.items()},
-            "endpoint": self.endpoint,
-            "model": self.model,
-            "payload": self.payload.as_json() if self.payload else None,
-            "body": self.body.decode("utf-8") if self.body is not None else None,
-            "payload_bytes": len(self.body) if self.body is not None else None,
-            "sent": self.sent,
-            "audit_id": self.audit_id,
-            "outcome": self.outcome,
-            "note": self.note,
-            "timings_ms": {
-                k: round(v, 2)
-                for k, v in (
-                    ("prepare", self.prepare_ms),
-                    ("first_sentence", self.first_sentence_ms),
-                    ("ttft", self.ttft_ms),
-                    ("cloud", self.latency_ms),
-                )
-                if v is not None
-            },
-        }
 
 
 @dataclass(frozen=True)
@@ -424,7 +368,7 @@ class CloudFallback:
         reply = " ".join(sentences)
         why = f"cloud via privacy {policy.rule} ({consent}); audit #{stream.audit_id}"
         if stream.tool_calls:
-            return self._tool_decision(stream.tool_calls, prepared, reply, why)
+            return tool_decision(self.home, stream.tool_calls, prepared.payload, reply, why)
         return Decision("cloud", reply, left_device=True, reason=why)
 
     def _tell(self, sentence: str, conv: _Conversation | None) -> None:
@@ -443,77 +387,6 @@ class CloudFallback:
             return replace(previous, reason=_join(previous.reason, reason), left_device=sent)
         return Decision("unhandled", FAILED_REPLY, confidence=0.0, left_device=sent, reason=reason)
 
-    # ---------------------------------------------------------------- tool calls -------
-
-    def _tool_decision(
-        self, calls: list[ToolCall], prepared: _Prepared, reply: str, why: str
-    ) -> Decision:
-        actions: list[Action] = []
-        pending: list[Action] = []
-        for call in calls:
-            try:
-                action, sensitive = self._check_call(call, prepared.payload)
-            except HearthError as exc:
-                return Decision(
-                    "refused",
-                    f"The cloud suggested something I can't do: {exc}.",
-                    left_device=True,
-                    reason=f"{why}; tool call refused: {exc.code}",
-                )
-            (pending if sensitive else actions).append(action)
-        if pending:
-            names = ", ".join(f"{a.service} {self.home.entity(a.entity_id).name}" for a in pending)
-            question = f"The cloud wants to {names} — shall I?"
-            return Decision(
-                "confirm",
-                _join_sentences(reply, question),
-                actions=tuple(actions),
-                pending=tuple(pending),
-                left_device=True,
-                expects_reply=True,
-                reason=f"{why}; sensitive action waits for a yes",
-            )
-        done = reply or "Done."
-        return Decision(
-            "cloud",
-            done,
-            actions=tuple(actions),
-            left_device=True,
-            reason=f"{why}; {len(actions)} tool call(s) validated",
-        )
-
-    def _check_call(self, call: ToolCall, payload: CloudPayload) -> tuple[Action, bool]:
-        if call.name != TOOL_NAME:
-            raise CloudError(f"it called an unknown tool {call.name!r}", code="tool_unknown")
-        try:
-            args = json.loads(call.arguments or "{}")
-        except ValueError:
-            raise CloudError("its tool call was not valid JSON", code="tool_invalid") from None
-        if not isinstance(args, dict):
-            raise CloudError("its tool call was not an object", code="tool_invalid")
-        service, entity_id, data = (
-            args.get("service"),
-            args.get("entity_id"),
-            args.get("data") or {},
-        )
-        if (
-            not isinstance(service, str)
-            or not isinstance(entity_id, str)
-            or not isinstance(data, dict)
-        ):
-            raise CloudError("its tool call lacks a service or entity", code="tool_invalid")
-        if entity_id not in payload.entities:
-            raise CloudError(f"there is no device {entity_id!r} it may use", code="unknown_entity")
-        entity = self.home.entity(entity_id)
-        if "." not in service:
-            service = f"{entity.domain}.{service}"
-        clean = validate(entity, service, data)
-        return Action(service, entity_id, clean), entity.sensitive
-
 
 def _join(a: str, b: str) -> str:
     return f"{a}; {b}" if a else b
-
-
-def _join_sentences(a: str, b: str) -> str:
-    return f"{a} {b}" if a else b
