@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,8 +32,8 @@ from assistant.skills.api import (
     Skill,
     SkillContext,
     TimerInfo,
-    TurnRecord,
 )
+from assistant.skills.info import RegistryInfo, template_examples, template_slots
 from assistant.skills.loader import Found, Problem, allowed, discover
 from assistant.skills.runner import SkillRunner
 from assistant.skills.timers import TimerService
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SLOT_RE = re.compile(r"\{(\w+)(?::(\w+))?\}")
 _ACK_RE = re.compile(
     r"^(?:(?:ok|okay|alright|all right|yes|yeah|thanks|thank you|got it|stop|stop it|enough|quiet|"
     r"silence|shut up|dismiss|i'm up|i am up|i heard (?:you|it)|(?:turn|switch) (?:it|that) off|"
@@ -260,7 +259,8 @@ class SkillRegistry:
                     blocks = [*(own.get(decl.name, {}).get("data", [])),
                               *base.get(decl.name, {}).get("data", [])]
                     infos.append(IntentInfo(decl.name, name, decl.description or loaded.skill.description,
-                                            decl.examples or _examples(blocks), _slots(blocks, rules)))
+                                            decl.examples or template_examples(blocks),
+                                            template_slots(blocks, rules)))
             self._catalog = infos
         return list(self._catalog)
 
@@ -270,7 +270,7 @@ class SkillRegistry:
         loaded = self.skills[name]
         return SkillContext(
             skill=name, home=self.view, area=area, settings=loaded.settings, data_dir=loaded.data_dir,
-            timers=self.timers.for_owner(name, area), assistant=_Info(self),
+            timers=self.timers.for_owner(name, area), assistant=RegistryInfo(self),
             log=logging.getLogger(f"skill.{name}"), permissions=loaded.skill.permissions,
             announce=lambda text, key: self.say(text, skill=name, key=key, area=area),
             cloud_check=lambda text: self._cloud_verdict(name, text),
@@ -380,89 +380,11 @@ class SkillRegistry:
             self.turns.close()
 
 
-class _Info:
-    """:class:`assistant.skills.api.AssistantInfo` over a registry."""
-
-    def __init__(self, registry: SkillRegistry) -> None:
-        self._r = registry
-        self.started_at = registry.started_at
-
-    def catalog(self) -> list[IntentInfo]:
-        return self._r.catalog()
-
-    def models(self) -> dict[str, str]:
-        s = self._r.settings
-        return {
-            "speech-to-text": str(s.stt.model or "Whisper tiny.en (bundled)"),
-            "local LLM": (str(s.llm.model or "SmolLM2-135M-Instruct (bundled)") if s.llm.enabled
-                          else "off"),
-            "text-to-speech": str(s.tts.voice or "Piper en_US joe medium (bundled)"),
-            "wake word": s.wake.default,
-            "home": s.home.backend,
-        }
-
-    def last_turns(self, n: int = 1) -> list[TurnRecord]:
-        return self._r.turns.last(n)
-
-    def cloud_sends(self) -> tuple[int, str | None]:
-        from assistant.privacy.audit import AuditError, open_readonly
-
-        s = self._r.settings
-        path = s.privacy.audit_db or s.data_dir / "audit.sqlite"
-        try:
-            entries = open_readonly(path) or []
-        except AuditError:
-            return 0, None
-        return len(entries), (entries[-1].t_sent if entries else None)
-
-
 def _device_area(home: HomeBackend, area: str) -> str | None:
     try:
         return home.area(area).id
     except Exception:  # the assistant reports a bad area itself
         return None
-
-
-_RULE_RE = re.compile(r"<(\w+)>")
-
-
-def _slots(blocks: Iterable[Mapping[str, Any]], rules: Mapping[str, Any]) -> tuple[str, ...]:
-    """Slot names a template can fill, following <rule> references."""
-    names: list[str] = []
-
-    def walk(text: str, local: Mapping[str, Any], seen: set[str]) -> None:
-        names.extend(m.group(2) or m.group(1) for m in _SLOT_RE.finditer(text))
-        for rule in _RULE_RE.findall(text):
-            body = local.get(rule, rules.get(rule))
-            if body is not None and rule not in seen:
-                walk(str(body), local, seen | {rule})
-
-    for block in blocks:
-        local = block.get("expansion_rules", {}) or {}
-        for sentence in block.get("sentences", []):
-            walk(str(sentence), local, set())
-        names.extend(block.get("slots", {}) or {})
-    return tuple(dict.fromkeys(names))
-
-
-def _examples(blocks: Iterable[Mapping[str, Any]], n: int = 3) -> tuple[str, ...]:
-    """A few readable sentences from templates: first alternatives, optionals dropped."""
-    out: list[str] = []
-    for block in blocks:
-        for sentence in block.get("sentences", []):
-            text = str(sentence)
-            while "[" in text:
-                text = re.sub(r"\[[^\[\]]*\]", "", text)
-            while "(" in text:
-                text = re.sub(r"\(([^()|]*)(?:\|[^()]*)?\)", r"\1", text)
-            text = re.sub(r"<(\w+)>", r"\1", text)
-            text = re.sub(r"\{(\w+)(?::\w+)?\}", r"<\1>", text)
-            text = re.sub(r"\s+", " ", text).strip()
-            if text and text not in out:
-                out.append(text)
-            if len(out) >= n:
-                return tuple(out)
-    return tuple(out)
 
 
 __all__ = ["ACK_INTENT", "LoadedSkill", "SkillError", "SkillRegistry"]
