@@ -117,7 +117,8 @@ class VoiceAssistant(TextAssistant):
         sink: AudioSink | None = None,
         progress: bool = False,
     ) -> None:
-        from assistant.stt.whisper import WhisperStt, quiet_openmp
+        from assistant.models import quiet_openmp
+        from assistant.stt.whisper import WhisperStt
 
         quiet_openmp()  # before CTranslate2's OpenMP loads (a library user has no CLI to do it)
         # Import the model runtimes here, once: two loader threads importing one package

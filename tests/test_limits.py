@@ -152,7 +152,8 @@ def test_a_turn_past_its_budget_skips_the_later_stages(monkeypatch: pytest.Monke
     class Slow:
         name = "slow"
 
-        def decide(self, text: str, area: str | None, previous: Decision) -> Decision | None:
+        def decide(self, text: str, area: str | None, previous: Decision,
+                   conversation: object = None) -> Decision | None:
             asked.append(self.name)
             time.sleep(0.3)  # a stage that hangs past the budget
             return Decision("unhandled", "No idea.", confidence=0.0, reason="slow passed")

@@ -14,7 +14,8 @@ import numpy.typing as npt
 from assistant.audio.chunk import SAMPLE_RATE, Samples, to_float
 from assistant.config import SttSettings
 from assistant.errors import ModelError, SttError
-from assistant.models import bundled_path, quiet_openmp, require_file
+from assistant.models import bundled_path, require_file
+from assistant.models import quiet_openmp as quiet_openmp  # the name callers knew it by
 
 log = logging.getLogger(__name__)
 
