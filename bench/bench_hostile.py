@@ -124,6 +124,7 @@ class Server(ServerProcess):
     TOKEN = "bench-hostile-token"
 
     def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         super().__init__(folder, 0)
         self.config.write_text(self.config.read_text().replace(
             "[server]\n", f'[server]\ntoken = "{self.TOKEN}"\n', 1))
@@ -201,29 +202,37 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hearth-bench-hostile-") as tmp:
         if not args.skip_seeds:
             out["seeds"] = bench_seeds(args.seeds.split(","), Path(tmp))
+            if not args.json:
+                _print_seeds(out["seeds"])
         if not args.skip_server:
             out["server"] = bench_server(args.rounds, Path(tmp))
+            if not args.json:
+                _print_server(out["server"])
     out["load_after"] = os.getloadavg()
     if args.json:
         dump_json(out)
-        return 0
-    if "seeds" in out:
-        s = out["seeds"]
-        seeds = list(s["seeds"])
-        print("1. understanding time (ms, median of 3) per PYTHONHASHSEED")
-        print(table(["text", "chars", *[f"seed {x}" for x in seeds]],
-                    [[n, c, *[s["seeds"][x][n]["ms"] for x in seeds]] for n, c in s["texts"].items()]))
-        print(f"   same answers under every seed: {s['same_answers']}")
-    if "server" in out:
-        e, r = out["server"]["entry"], out["server"]["rooms"]
-        print("\n2. refusing oversized input")
-        print(table(["entry", "ms", "result"], [[k, v["ms"], v["result"]] for k, v in e.items()]))
-        print(f"\n3. /api/ask '{PLAIN}' ({r['rounds']} rounds): alone p50 {r['alone_p50_ms']:.0f} ms, "
-              f"p95 {r['alone_p95_ms']:.0f} ms; beside a room sending the worst accepted transcript "
-              f"p50 {r['beside_hostile_p50_ms']:.0f} ms, p95 {r['beside_hostile_p95_ms']:.0f} ms "
-              f"(hostile turns: {r['hostile_turns']}, p50 {r['hostile_turn_p50_ms']:.0f} ms)")
-    print(f"\nload average before {load_before[0]:.2f}, after {out['load_after'][0]:.2f}")
+    else:
+        print(f"\nload average before {load_before[0]:.2f}, after {out['load_after'][0]:.2f}")
     return 0
+
+
+def _print_seeds(s: dict[str, Any]) -> None:
+    seeds = list(s["seeds"])
+    print("1. understanding time (ms, median of 3) per PYTHONHASHSEED")
+    print(table(["text", "chars", *[f"seed {x}" for x in seeds]],
+                [[n, c, *[s["seeds"][x][n]["ms"] for x in seeds]] for n, c in s["texts"].items()]))
+    print(f"   same answers under every seed: {s['same_answers']}", flush=True)
+
+
+def _print_server(server: dict[str, Any]) -> None:
+    e, r = server["entry"], server["rooms"]
+    print("\n2. refusing oversized input")
+    print(table(["entry", "ms", "result"], [[k, v["ms"], v["result"]] for k, v in e.items()]))
+    print(f"\n3. /api/ask '{PLAIN}' ({r['rounds']} rounds): alone p50 {r['alone_p50_ms']:.0f} ms, "
+          f"p95 {r['alone_p95_ms']:.0f} ms; beside a room sending the worst accepted transcript "
+          f"p50 {r['beside_hostile_p50_ms']:.0f} ms, p95 {r['beside_hostile_p95_ms']:.0f} ms "
+          f"(hostile turns: {r['hostile_turns']}, p50 {r['hostile_turn_p50_ms']:.0f} ms)",
+          flush=True)
 
 
 if __name__ == "__main__":

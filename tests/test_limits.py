@@ -172,3 +172,30 @@ def test_a_turn_past_its_budget_skips_the_later_stages(monkeypatch: pytest.Monke
         assert u.decide("turn on the kitchen light", area=None).actions  # the next turn is fine
     finally:
         home.close()
+
+
+ODD_TEXTS = [
+    "", "   ", "\n\t\n", "\x00\x00turn on the light\x00", "\u202eturn on the kitchen light",
+    "🙂" * 500, "a" * 599, "turn on the " + "very " * 70 + "kitchen light", "%s%s%n%x",
+    "{{ 7 * 7 }} {% for x in range(10**9) %}", "'; DROP TABLE states; --", "\\", "{", "ǅ" * 300,
+    "turn on the kitchen light " * 3, "TURN ON THE KITCHEN LIGHT!!!", "ｔｕｒｎ ｏｎ ｔｈｅ ｌｉｇｈｔ",
+]
+
+
+def test_odd_text_always_gets_an_answer_and_changes_nothing_it_should_not() -> None:
+    from assistant.app import TextAssistant
+    from assistant.config import load_settings
+
+    with TextAssistant(load_settings()) as a:
+        def states() -> dict[str, str]:
+            return {e.entity_id: a.home.get_state(e.entity_id).state for e in a.home.entities()}
+
+        for text in ODD_TEXTS:
+            before = states()
+            result = a.ask(text)
+            assert isinstance(result.reply, str) and result.reply, repr(text)
+            json.dumps(result.as_json())  # plain data all the way
+            touched = {action.entity_id for action in result.applied}
+            assert not any(a.home.entity(e).sensitive for e in touched), text
+            after = states()
+            assert {e for e in after if after[e] != before[e]} <= touched, repr(text)
