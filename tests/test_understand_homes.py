@@ -98,3 +98,18 @@ def test_the_vocabulary_is_data() -> None:
     assert words.domain_words["lamp"] == "light" and "the" in words.plain_words
     with pytest.raises(ValueError, match="no vocabulary"):
         vocabulary.load("xx")
+
+
+def test_a_bare_number_for_a_thermostat_is_degrees(tmp_path: Path) -> None:
+    path = tmp_path / "warm.yaml"
+    path.write_text(yaml.safe_dump({"areas": [{"id": "den", "name": "Den"}], "entities": [
+        {"entity_id": "climate.radiators", "name": "Radiators", "area": "den", "state": "heat",
+         "attributes": {"temperature": 19.0}}]}), encoding="utf-8")
+    h = DemoHome(path, tmp_path / "warm.sqlite")
+    try:
+        space = CommandSpace(h)
+        assert space.retrieve("radiators to eighteen").degrees == 18.0
+        assert space.retrieve("set the radiators to 21").degrees == 21.0
+        assert space.retrieve("radiators to nineteen degrees").degrees == 19.0
+    finally:
+        h.close()

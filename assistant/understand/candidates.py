@@ -37,7 +37,16 @@ _WHERE = _P["where"]
 """'down here', 'up there': where, not which way (not a cue for "down" or "up")."""
 _COLOURISH, _PERCENT, _DEGREES, _FULL = _P["colourish"], _P["percent"], _P["degrees"], _P["full"]
 _NUMBER_WORDS = VOCABULARY.number_words
+_NUMBER_ALT = "|".join(map(re.escape, _NUMBER_WORDS))
+_NUMBER_DEGREES = re.compile(rf"\b({_NUMBER_ALT})\s*(?:degrees?|°)")
+_TO_NUMBER = re.compile(rf"\bto ((?:\d{{1,2}}(?:\.\d)?)|{_NUMBER_ALT})$")
+"""A bare number a thermostat is set to, at the end ("to eighteen")."""
 _NUMBER_PERCENT = re.compile(r"\b(" + "|".join(map(re.escape, _NUMBER_WORDS)) + r")\s*(?:%|percent)")
+
+
+def _number(said: str) -> float:
+    """'18' or 'eighteen' -> 18.0."""
+    return float(_NUMBER_WORDS[said]) if said in _NUMBER_WORDS else float(said)
 
 
 def strip_address(text: str) -> str:
@@ -187,6 +196,11 @@ class CommandSpace:
                 if w not in area_words and _distinctive(w):
                     self._name_words[w].append(e)
 
+    @property
+    def known_words(self) -> set[str]:
+        """Every word of the home's entity and area names."""
+        return self._known_words
+
     # --- what the utterance refers to -------------------------------------------------
 
     def retrieve(self, text: str) -> Retrieval:
@@ -280,9 +294,13 @@ class CommandSpace:
                 found.percent = _NUMBER_WORDS[m2.group(1)]
             elif _FULL.search(lowered) and "light" in found.domains:
                 found.percent = 100  # "full brightness", "lights to max"
-        d = _DEGREES.search(lowered)
+        d = _DEGREES.search(lowered) or _NUMBER_DEGREES.search(lowered)
         if d:
-            found.degrees = float(d.group(1))
+            found.degrees = _number(d.group(1))
+        elif "climate" in found.domains or any(e.domain == "climate" for e in found.entities):
+            to = _TO_NUMBER.search(lowered)  # "radiators to eighteen", "set the air con to 21"
+            if to and found.percent is None:
+                found.degrees = _number(to.group(1))
         return found
 
     # --- which entities ----------------------------------------------------------------
@@ -452,6 +470,12 @@ class CommandSpace:
                 out.append(cmd(f"set the volume of {p} to {found.percent} percent", "HassSetVolume",
                                f"vol{found.percent}", volume_level=found.percent))
             return out
+        if d in ("scene", "script"):
+            return [cmd(f"activate {p}", "HassTurnOn", "on")]
+        if d == "alarm_control_panel":
+            return [cmd(f"arm {p}", "HearthService", "arm", service="alarm_control_panel.alarm_arm_away"),
+                    cmd(f"disarm {p}", "HearthService", "disarm",
+                        service="alarm_control_panel.alarm_disarm")]
         if d == "climate":
             said = set(words(found.text))
             out = []

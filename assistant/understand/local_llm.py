@@ -37,6 +37,7 @@ from assistant.understand.candidates import (
     explicit,
     prune_by_cues,
     strip_address,
+    words,
 )
 from assistant.understand.intents import IntentHandlers
 from assistant.understand.ranking import (
@@ -142,7 +143,9 @@ class LocalLlmFallback:
         if found.empty:
             return None  # no device words: nothing here for the local model to rank
         lowered = said.lower()
-        if self.guards and _MENTION.search(lowered):
+        mention = _MENTION.search(lowered)
+        if self.guards and mention and not set(words(mention.group(0))) <= self.space.known_words:
+            # "arm the house alarm" in a home with an alarm panel is not about a clock's alarm
             return self._pass(previous, "mentions a device but does not ask for anything", [])
         if self.guards and found.unknown and not found.entities:
             return self._pass(previous, f"names a device this home does not have "

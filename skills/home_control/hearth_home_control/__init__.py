@@ -17,7 +17,8 @@ from assistant.skills import Action, Decision, Intent, Permissions, Response, Sk
 from assistant.understand.intents import IntentHandlers
 
 HERE = Path(__file__).parent
-DOMAINS = ("light", "switch", "fan", "climate", "cover", "lock", "vacuum", "media_player")
+DOMAINS = ("light", "switch", "fan", "climate", "cover", "lock", "vacuum", "media_player", "scene",
+           "script", "alarm_control_panel")
 OTHER_SKILLS = {"HearthBrew": "coffee", "HassGetCurrentTime": "time_date", "HassGetCurrentDate": "time_date"}
 """Core intents that other built-in skills serve (better replies, more sentences)."""
 
