@@ -17,27 +17,15 @@ from assistant.home.base import Entity, HomeBackend
 from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
 
-COLORS: dict[str, tuple[int, int, int]] = {
-    "white": (255, 255, 255), "red": (255, 0, 0), "orange": (255, 165, 0),
-    "yellow": (255, 255, 0), "green": (0, 255, 0), "blue": (0, 0, 255),
-    "purple": (128, 0, 128), "pink": (255, 105, 180), "turquoise": (64, 224, 208),
-    "brown": (165, 42, 42), "warm white": (255, 214, 170), "black": (0, 0, 0),
-    "violet": (238, 130, 238), "magenta": (255, 0, 255), "cyan": (0, 255, 255),
-    "teal": (0, 128, 128), "gold": (255, 215, 0), "lime": (50, 205, 50),
-    "amber": (255, 191, 0), "indigo": (75, 0, 130), "lavender": (181, 126, 220),
-    "cool white": (220, 235, 255),
-}
-SHIFTS: dict[str, tuple[int, int, int]] = {
-    "redder": COLORS["red"], "bluer": COLORS["blue"], "greener": COLORS["green"],
-    "yellower": COLORS["yellow"], "pinker": COLORS["pink"], "warmer": COLORS["warm white"],
-    "cooler": COLORS["cool white"], "whiter": COLORS["white"], "purpler": COLORS["purple"],
-    "more orange": COLORS["orange"],
-}
+_WORDS = load().vocab
+COLORS: dict[str, tuple[int, int, int]] = _WORDS.colours
+"""Colour names -> RGB (vocabulary data)."""
+SHIFTS: dict[str, tuple[int, int, int]] = {w: COLORS[c] for w, c in _WORDS.colour_shifts.items()}
 """Relative colour words: "make it redder" moves the colour halfway toward red."""
-
-BRIGHTNESS_STEP = 25
-STEP_SIZES = {"a little": 10, "a bit": 10, "slightly": 10, "a lot": 40, "much": 40}
-CLIMATE_STEP = 1.0
+STEP_SIZES: dict[str, int] = _WORDS.amounts
+_KINDS = load().domains
+BRIGHTNESS_STEP = round(_KINDS["light"].levels["brightness_pct"].step)
+CLIMATE_STEP = _KINDS["climate"].levels["temperature"].step
 COFFEE_WORDS = ("coffee", "espresso", "brew")
 
 
