@@ -87,7 +87,8 @@ class HomeAssistantSettings(Frozen):
     """A Home Assistant server, through its REST and WebSocket APIs."""
 
     url: str = "http://127.0.0.1:8123"
-    """Base URL of Home Assistant; ``$HEARTH_HASS_URL`` overrides it."""
+    """Base URL of Home Assistant; ``$HEARTH_HASS_URL`` overrides it and selects the
+    Home Assistant backend."""
     token: str | None = None
     """A long-lived access token (profile page in Home Assistant); ``$HEARTH_HASS_TOKEN``
     overrides it, and is the better place for it."""
@@ -119,4 +120,4 @@ class HomeSettings(Frozen):
     mqtt: MqttSettings = MqttSettings()
     """The MQTT broker (backend = "mqtt", or $HEARTH_MQTT_URL)."""
     homeassistant: HomeAssistantSettings = HomeAssistantSettings()
-    """The Home Assistant server (backend = "homeassistant")."""
+    """The Home Assistant server (backend = "homeassistant", or $HEARTH_HASS_URL)."""
