@@ -23,10 +23,10 @@ def plot_det(model: str, curves: dict[str, dict[str, list[tuple[float, float, fl
             ys = [max(p[2], 1e-3) for p in pts]
             ax.plot(xs, ys, style, color=colours.get(cond), marker="." if "second" in label else None,
                     label=f"{cond} ({label})")
-    for label, (x, y) in points.items():
+    for i, (label, (x, y)) in enumerate(points.items()):
         ax.plot([max(x, floor)], [max(y, 1e-3)], "k*", markersize=12)
-        ax.annotate(label, (max(x, floor), max(y, 1e-3)), textcoords="offset points", xytext=(6, 6),
-                    fontsize=8)
+        ax.annotate(label, (max(x, floor), max(y, 1e-3)), textcoords="offset points",
+                    xytext=(6, 6 - 14 * i), fontsize=8)  # one under the other when they coincide
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(f"false wakes per hour ({hours:.2f} h of non-wake audio; 0 drawn at {floor:.2f})")
