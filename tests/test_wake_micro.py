@@ -177,3 +177,19 @@ def test_wake_test_and_listen_take_the_engine_flag(tmp_path: Path, hey_jarvis) -
     assert proc.returncode == 0, proc.stderr.decode()
     events = [json.loads(x) for x in proc.stdout.decode().splitlines()]
     assert [e["wake_word"] for e in events if e["type"] == "wake"] == ["hey_jarvis"]
+
+
+@pytest.mark.parametrize(("engine", "package"), [("microwakeword", "pymicro_wakeword"),
+                                                 ("openwakeword", "openwakeword")])
+def test_a_missing_engine_package_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, engine: str,
+                                                     package: str) -> None:
+    import importlib.util
+
+    from assistant.wake.factory import ENGINES
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == package else real(name, *a))
+    with pytest.raises(ModelError) as err:
+        ENGINES[engine]([WakeModelSettings(name="hey_jarvis")], 2.0)
+    assert err.value.code == "model_missing" and package in str(err.value)

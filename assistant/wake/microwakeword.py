@@ -87,9 +87,9 @@ class MicroWakeWord(WakeDetector):
 
     def __init__(self, models: list[WakeModelSettings], *, refractory_s: float = 2.0) -> None:
         super().__init__(models, refractory_s=refractory_s)
+        lib = _lib()  # first: a missing package is one ModelError, not an ImportError
         from pymicro_wakeword import MicroWakeWordFeatures
 
-        lib = _lib()
         self._models = {m.name: _load(m, lib) for m in models}
         self._features = MicroWakeWordFeatures()
 

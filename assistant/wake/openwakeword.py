@@ -10,7 +10,7 @@ import numpy as np
 from assistant.audio.chunk import Samples
 from assistant.config import WakeModelSettings, model_name_is_bundled
 from assistant.errors import ModelError
-from assistant.models import bundled_path, require_file
+from assistant.models import bundled_path, package_dir, require_file
 from assistant.wake.base import WakeDetector
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class OpenWakeWord(WakeDetector):
 
     def __init__(self, models: list[WakeModelSettings], *, refractory_s: float = 2.0) -> None:
         super().__init__(models, refractory_s=refractory_s)
+        package_dir("openwakeword")  # a missing package is one ModelError, not an ImportError
         from openwakeword.model import Model
 
         files = {m.name: model_file(m) for m in models}
