@@ -153,7 +153,15 @@ class DirectionCheck:
         if levels and wanted <= {"up", "down"}:
             return Verdict(action, True)  # a level already moved the way the words say
         supported = self._supported(entity)
-        exact = [n for n, s in domain.services.items() if s.does[:1] == tuple(wanted) and n in supported]
+        way = next(iter(wanted))
+        exact = [n for n, s in domain.services.items() if s.does[:1] == (way,) and n in supported]
+        flagged = [(n, k, yes == way) for n, s in domain.services.items() if n in supported
+                   for k, (yes, no) in s.flags.items() if way in (yes, no)]
+        if not exact and len(flagged) == 1:  # "mute the tv": volume_mute, not a quieter volume
+            name, key, value = flagged[0]
+            muted = Action(f"{domain.name}.{name}", action.entity_id, {key: value})
+            return Verdict(action, False, muted, f"{action.service} on {entity.name}: the words say "
+                           f"{way}; did {muted.service}")
         if len(exact) != 1:
             return Verdict(action, True)
         target = domain.services[exact[0]]
