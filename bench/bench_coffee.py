@@ -102,10 +102,13 @@ def main() -> int:
                     help="Whisper's prompt: home names + skills' stt_words, home names only, none, or "
                     "retry (home names; when no template matches, again with the skills' words)")
     ap.add_argument("--beam", type=int, default=None, help="Whisper beam size (default: the settings', 1)")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a CTranslate2 Whisper folder (default: the settings', bundled tiny.en)")
     ap.add_argument("--window", type=float, default=None,
                     help="Whisper's window in seconds (default: the settings'); audio longer widens it")
     ap.add_argument("--noise", action="store_true",
                     help=f"also run with kitchen noise mixed at {', '.join(map(str, SNRS_DB))} dB SNR")
+    ap.add_argument("--snr", type=float, nargs="+", help="with --noise: only these SNRs (dB)")
     ap.add_argument("--limit", type=int, help="only the first N clips")
     ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     ap.add_argument("--failures", action="store_true", help="list the commands that were not accepted")
@@ -134,6 +137,8 @@ def main() -> int:
         stt_update["beam_size"] = args.beam
     if args.window:
         stt_update["window_s"] = args.window
+    if args.model:
+        stt_update["model"] = args.model
     if stt_update:
         settings = settings.model_copy(update={"stt": settings.stt.model_copy(update=stt_update)})
     home_names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
@@ -150,7 +155,7 @@ def main() -> int:
     noise = None
     if args.noise:
         noise = read_audio(eval_root / "noise" / "doing_the_dishes.wav")
-        conditions += [(f"kitchen {snr} dB", float(snr)) for snr in SNRS_DB]
+        conditions += [(f"kitchen {snr:g} dB", float(snr)) for snr in (args.snr or SNRS_DB)]
 
     results: list[dict[str, Any]] = []
     for cond, snr in conditions:
@@ -209,7 +214,8 @@ def main() -> int:
             summary["failures"] = [row for r in results for row in r["rows"] if not row["accepted"]]
         print(json.dumps(summary, indent=2))
         return 0
-    engine = f"Hearth: Whisper tiny.en (beam {settings.stt.beam_size}, prompt {args.prompt}) + templates"
+    model = settings.stt.model.name if settings.stt.model else "tiny.en"
+    engine = f"Hearth: Whisper {model} (beam {settings.stt.beam_size}, prompt {args.prompt}) + templates"
     lines = [("engine", "audio", "commands", "accepted", "intent right")]
 
     def halves(r: dict[str, Any]) -> str:

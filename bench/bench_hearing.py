@@ -236,6 +236,8 @@ def main() -> int:
     ap.add_argument("--limit", type=int, help="only the first N clips (a quick look)")
     ap.add_argument("--only", choices=["hearth", "baseline"], help="run one loop")
     ap.add_argument("--plot", type=Path, default=REPO / "out" / "hearing.png")
+    ap.add_argument("--idle-seconds", type=float, default=0.0,
+                    help="also idle listening CPU (wake word on kitchen noise) over this much audio")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     data = eval_data_dir()
@@ -282,10 +284,17 @@ def main() -> int:
                                  f"{' RIGHT' if row['right'] else ' WRONG'}"
                                  f"{' CUT OFF' if row['cut_off'] else ''}")
     load = Path("/proc/loadavg").read_text().split()[:3]
+    idle = None
+    if args.idle_seconds:
+        from bench_latency import idle_cpu
+
+        progress(f"idle listening CPU over {args.idle_seconds:.0f} s of kitchen noise ...")
+        with tempfile.TemporaryDirectory() as home:
+            idle = idle_cpu(load_settings(data_dir=home), args.idle_seconds)
     summary = {name: {cond: summarize(rows) for cond, rows in conds.items()}
                for name, conds in results.items()}
     plot(results, args.plot)
-    report = {"load_average_at_end": load, "summary": summary, "plot": str(args.plot),
+    report = {"load_average_at_end": load, "summary": summary, "idle": idle, "plot": str(args.plot),
               "rows": results}
     if args.json:
         print(json.dumps(report, indent=1))
@@ -299,6 +308,9 @@ def main() -> int:
                   f"{s['first_audio_p95_ms']:>4.0f}ms {s['cut_offs']:>8} {s['paused_right']:>9} "
                   f"{s['wer_percent']:>5}% {s['coffee_right']:>7}")
     print(f"load average at the end: {' '.join(load)}; histogram: {args.plot}")
+    if idle is not None:
+        print(f"idle listening: {idle['core_percent']}% of one core ({idle['source']}, "
+              f"{idle['audio_s']:.0f} s)")
     return 0
 
 
