@@ -27,6 +27,11 @@ wildcards), and the local LLM's with every token; a spoken command is a few doze
 words (SLURP's longest of 5,007 is 61 words, 365 characters). A longer text is answered
 "too long" without reaching any matcher."""
 
+WYOMING_OUTBOX_EVENTS = 5000
+"""Events waiting to be sent to one Wyoming peer (a long spoken reply is a few hundred).
+A peer that keeps asking (``ping``, ``describe``) but reads nothing is closed past it,
+before its answers fill the server's memory."""
+
 TURN_AUDIO_S = 30.0
 """Audio in one Wyoming ``transcribe`` request; the rest is dropped."""
 

@@ -164,3 +164,32 @@ def test_an_oversized_http_body_is_refused_before_it_is_read(server: Server) -> 
     code, _, body = server.request("POST", "/api/ask", {"text": "turn on the kitchen light",
                                                         "dry_run": True})
     assert code == 200
+
+
+def test_a_peer_that_asks_but_never_reads_is_closed(server: Server) -> None:
+    """``describe`` after ``describe`` without reading a single answer: the answers would
+    pile up in the server's memory for ever; past the limit the peer is closed."""
+    other = _satellite(server, "office")
+    peer = Raw(server)
+    peer.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    peer.send("auth", {"token": TOKEN})
+    line = json.dumps({"type": "describe", "data": {}}).encode() + b"\n"
+    peer.sock.settimeout(60)
+    try:
+        for _ in range(200):  # 20,000 requests, and not one answer read
+            peer.sock.sendall(line * 100)
+    except OSError:
+        pass  # the server hung up already
+
+    def refused() -> bool:
+        return any("reads no answers" in str(r.get("detail")) for r in server.records()
+                   if r.get("msg") == "wyoming connection refused")
+
+    deadline = time.monotonic() + 60
+    while not refused() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    peer.close()
+    assert refused()
+    other.send("ping", {"text": "still there?"})
+    assert other.until("pong")[-1] == ("pong", {"text": "still there?"})
+    other.close()

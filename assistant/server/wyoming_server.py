@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 from wyoming.event import Event, async_write_event
 
 from assistant.errors import HearthError
+from assistant.limits import WYOMING_OUTBOX_EVENTS
 from assistant.server import wyoming_proto as wp
 from assistant.server.auth import tokens_match
 from assistant.server.context import ServerContext
@@ -178,6 +179,9 @@ class Connection:
                 event = await wp.read_event(self.reader)
                 if event is None:
                     break
+                if (waiting := self.outbox.queue.qsize()) > WYOMING_OUTBOX_EVENTS:
+                    raise wp.BadEvent(f"the peer sends requests but reads no answers "
+                                      f"({waiting} events waiting)")
                 await self._dispatch(event)
         except TimeoutError:
             self._refuse(Refused("timeout", "no authentication within "
