@@ -305,7 +305,7 @@ def test_words_before_a_device_or_place_name_another_only_when_they_are_names(
 
 
 def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
-    from assistant.understand.candidates import prune_by_cues
+    from assistant.understand.cues import prune_by_cues
 
     space = CommandSpace(home)
 
@@ -329,7 +329,7 @@ def test_the_requests_words_rule_out_commands(home: HomeBackend) -> None:
 
 
 def test_only_requests_said_as_requests_count_as_explicit() -> None:
-    from assistant.understand.candidates import request_form
+    from assistant.understand.cues import request_form
 
     for text in ("turn the lights off", "can you please dim the lights", "lights off please",
                  "the lights need to be off", "i want red lights", "please help me turn on the fan"):

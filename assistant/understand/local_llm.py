@@ -34,11 +34,10 @@ from assistant.understand.candidates import (
     CommandSpace,
     Retrieval,
     Target,
-    explicit,
-    prune_by_cues,
     strip_address,
     words,
 )
+from assistant.understand.cues import explicit, prune_by_cues
 from assistant.understand.intents import IntentHandlers
 from assistant.understand.ranking import (
     HybridRanker,
