@@ -47,3 +47,20 @@ def test_unfinished_words_stretch_the_silence_until_speech_resumes() -> None:
     ep.end_silence_ms = 960.0  # the loop heard "turn off the"
     assert Endpoint.END not in feed(ep, [0.0] * 20)
     assert feed(ep, [0.9] * 3 + [0.0] * 10)[-1] is Endpoint.END  # back to 320 ms
+
+
+def test_whisper_saying_a_phrase_over_and_over_is_kept_once() -> None:
+    from assistant.stt.whisper import drop_repeats
+
+    assert drop_repeats("Switch on the coffee maker, coffee maker, coffee maker, coffee maker.") == \
+        "Switch on the coffee maker."
+    assert drop_repeats("Open the blinds. Open the blinds, open the") == "Open the blinds."
+    assert drop_repeats("Turn it up, up.") == "Turn it up, up."  # twice can be meant
+
+
+def test_words_that_cannot_end_a_command() -> None:
+    from assistant.vad.meaning import sounds_unfinished
+
+    assert sounds_unfinished("Turn off the") and sounds_unfinished("set the bedroom light to")
+    assert sounds_unfinished("Turn on...") and sounds_unfinished("switch on the coffee maker,")
+    assert not sounds_unfinished("Turn off the light.") and not sounds_unfinished("")

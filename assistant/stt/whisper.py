@@ -44,14 +44,35 @@ def strip_wake_phrase(text: str) -> str:
 
 def drop_repeats(text: str) -> str:
     """A short window can make Whisper say the command again ("Open the blinds. Open the
-    blinds, open the ..."): keep it once. Cuts where the words start over."""
+    blinds, open the ..."): keep it once. Cuts where the words start over. Whisper's other
+    loop, a phrase said over and over ("the coffee maker, coffee maker, coffee maker, …"),
+    is kept once too (three times or more in a row; twice can be meant)."""
     words = text.split()
     norm = [re.sub(r"[^\w%']", "", w).lower() for w in words]
     for start in range(2, len(norm) - 1):
         span = min(3, len(norm) - start)
         if span >= 2 and norm[start:start + span] == norm[:span]:
             return _end_sentence(" ".join(words[:start]))
-    return _end_sentence(text)
+    return _end_sentence(_drop_loops(words, norm) if len(words) >= 3 else text)
+
+
+def _drop_loops(words: list[str], norm: list[str]) -> str:
+    i = 0
+    kept: list[str] = []
+    while i < len(words):
+        for n in range(1, 7):
+            copies = 1
+            while (i + (copies + 1) * n <= len(norm)
+                   and norm[i:i + n] == norm[i + copies * n:i + (copies + 1) * n]):
+                copies += 1
+            if copies >= 3:
+                kept.extend(words[i + (copies - 1) * n:i + copies * n])  # the last copy, with its punctuation
+                i += copies * n
+                break
+        else:
+            kept.append(words[i])
+            i += 1
+    return " ".join(kept)
 
 
 def _end_sentence(text: str) -> str:
