@@ -163,3 +163,17 @@ def test_a_microphone_that_stops_delivering_is_one_clear_error(monkeypatch: pyte
     monkeypatch.setattr(sources, "MIC_STALL_S", 0.5)
     with pytest.raises(AudioError, match="no audio for"):
         sources._next_block(frames)
+
+
+def test_reframer_makes_whole_chunks_from_pieces_of_any_size() -> None:
+    from assistant.audio.chunk import CHUNK_SAMPLES, Reframer
+
+    signal = np.arange(3 * CHUNK_SAMPLES + 100, dtype=np.int16)
+    reframe = Reframer()
+    chunks = [c for piece in np.array_split(signal, 7) for c in reframe.push(piece)]
+    last = reframe.flush()
+    assert [len(c.samples) for c in chunks] == [CHUNK_SAMPLES] * 3
+    assert [c.t_audio_ms for c in chunks] == [0.0, 80.0, 160.0]
+    assert last is not None and last.t_audio_ms == 240.0 and len(last.samples) == CHUNK_SAMPLES
+    assert np.array_equal(np.concatenate([*(c.samples for c in chunks), last.samples])[: len(signal)], signal)
+    assert reframe.flush() is None

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Samples, chunked
+from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Reframer, Samples, chunked, pcm16
 from assistant.audio.files import read_audio
 from assistant.errors import AudioError
 
@@ -50,25 +50,13 @@ def file_source(path: Path | str, *, realtime: bool = False,
 def stdin_source(stream: BinaryIO | None = None) -> Iterator[AudioChunk]:
     """Raw 16 kHz mono signed 16-bit little-endian PCM, e.g. from `arecord -f S16_LE -r 16000`."""
     src = stream if stream is not None else sys.stdin.buffer
-    pos = 0
-    need = CHUNK_SAMPLES * 2
-    pending = b""
-    while True:
-        data = src.read(need - len(pending))
-        if not data:
-            break
-        pending += data
-        if len(pending) < need:
-            continue
-        yield AudioChunk(np.frombuffer(pending, dtype="<i2").astype(np.int16), pos * 1000.0 / SAMPLE_RATE)
-        pos += CHUNK_SAMPLES
-        pending = b""
-    if pending:
-        if len(pending) % 2:
-            pending = pending[:-1]
-        part = np.frombuffer(pending, dtype="<i2").astype(np.int16)
-        part = np.concatenate([part, np.zeros(CHUNK_SAMPLES - len(part), np.int16)])
-        yield AudioChunk(part, pos * 1000.0 / SAMPLE_RATE)
+    reframe, carry = Reframer(), b""
+    while data := src.read(CHUNK_SAMPLES * 2):
+        data = carry + data
+        carry = data[len(data) - len(data) % 2:]  # half a sample waits for its other byte
+        yield from reframe.push(pcm16(data))
+    if (last := reframe.flush()) is not None:
+        yield last
 
 
 def import_sounddevice() -> Any:
@@ -127,15 +115,10 @@ def _capture(sd: Any, index: int | None, blocksize: int) -> Iterator[AudioChunk]
                                 blocksize=blocksize, device=index, callback=callback)
     except Exception as exc:
         raise AudioError(f"cannot open the microphone: {exc}", code="device_failed") from None
-    pos = 0
+    reframe = Reframer()
     with stream:
-        buf = np.zeros(0, np.int16)
         while True:
-            buf = np.concatenate([buf, _next_block(frames)])
-            while len(buf) >= CHUNK_SAMPLES:
-                yield AudioChunk(buf[:CHUNK_SAMPLES], pos * 1000.0 / SAMPLE_RATE)
-                buf = buf[CHUNK_SAMPLES:]
-                pos += CHUNK_SAMPLES
+            yield from reframe.push(_next_block(frames))
 
 
 MIC_STALL_S = 10.0

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import numpy as np
 from wyoming.asr import Transcript
 from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
@@ -30,7 +29,7 @@ from wyoming.info import (
 from wyoming.wake import Detection, NotDetected
 
 from assistant import __version__
-from assistant.audio.chunk import CHUNK_SAMPLES, AudioChunk
+from assistant.audio.chunk import Reframer
 from assistant.config import wake_names
 from assistant.errors import HearthError
 from assistant.events import Event as HearthEvent
@@ -102,8 +101,8 @@ class ServiceRequests:
         self._wake: WakeDetector | None = None
         self._wake_names: tuple[str, ...] = ()
         self._detected = False
-        self._pos = 0
-        self._pending = np.zeros(0, np.int16)
+        self._frames = Reframer()
+        """The wake stream, re-framed into 80 ms chunks."""
         self._utterance: list[bytes] = []
         self._utterance_bytes = 0
         self._pipeline: SharedPipeline | None = None
@@ -120,7 +119,7 @@ class ServiceRequests:
             self._utterance, self._utterance_bytes = [], 0
         elif kind == "audio-start":
             self._conv = wp.converter()
-            self._pos, self._pending = 0, np.zeros(0, np.int16)
+            self._frames = Reframer()
         elif kind == "audio-chunk":
             await self._audio(wp.to_pcm16k(event, self._conv))
         elif kind == "audio-stop":
@@ -156,12 +155,7 @@ class ServiceRequests:
             return
         if self._mode != "detect" or self._wake is None:
             return
-        buf = np.concatenate([self._pending, wp.pcm_to_samples(pcm)])
-        n = len(buf) // CHUNK_SAMPLES
-        chunks = [AudioChunk(buf[i * CHUNK_SAMPLES:(i + 1) * CHUNK_SAMPLES].copy(),
-                             (self._pos + i * CHUNK_SAMPLES) / 16.0) for i in range(n)]
-        self._pending = buf[n * CHUNK_SAMPLES:].copy()
-        self._pos += n * CHUNK_SAMPLES
+        chunks = self._frames.push(wp.pcm_to_samples(pcm))
         wake = self._wake
         hits = await asyncio.to_thread(lambda: [h for c in chunks if (h := wake.process(c))])
         for hit in hits:

@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
-
-from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Samples
+from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Reframer, Samples
+from assistant.audio.chunk import pcm16 as to_samples
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class AudioFeed:
 
     def __init__(self, should_end: Callable[[], bool] = lambda: False) -> None:
         self._q: queue.Queue[Samples | None] = queue.Queue()
-        self._rest = np.zeros(0, np.int16)
+        self._frames = Reframer()
         self._pos = 0
         self._should_end = should_end
         self.dropped_chunks = 0
@@ -88,16 +87,11 @@ class AudioFeed:
         """16 kHz mono s16le bytes (any length) from the socket."""
         if self._ended:
             return
-        buf = np.frombuffer(pcm16[: len(pcm16) - len(pcm16) % 2], dtype="<i2").astype(np.int16)
-        if len(self._rest):
-            buf = np.concatenate([self._rest, buf])
-        n = len(buf) // CHUNK_SAMPLES
         now = time.monotonic()
-        for i in range(n):
-            self._q.put(buf[i * CHUNK_SAMPLES : (i + 1) * CHUNK_SAMPLES].copy())
+        for chunk in self._frames.push(to_samples(pcm16)):
+            self._q.put(chunk.samples)
             self._received += CHUNK_SAMPLES
             self._arrivals.append((self._received * 1000.0 / SAMPLE_RATE, now))
-        self._rest = buf[n * CHUNK_SAMPLES :].copy()
         while self._q.qsize() * CHUNK_SAMPLES / SAMPLE_RATE > MAX_BACKLOG_S:
             try:
                 self._q.get_nowait()
@@ -110,10 +104,8 @@ class AudioFeed:
         if self._ended:
             return
         self._ended = True
-        if len(self._rest):
-            pad = np.zeros(CHUNK_SAMPLES - len(self._rest), np.int16)
-            self._q.put(np.concatenate([self._rest, pad]))
-            self._rest = np.zeros(0, np.int16)
+        if (last := self._frames.flush()) is not None:
+            self._q.put(last.samples)
         self._q.put(None)
 
     @property
