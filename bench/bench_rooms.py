@@ -108,15 +108,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=4,
                     help="times each room says its commands alone and at once")
+    ap.add_argument("--llm-parallel", type=int, default=None,
+                    help="llm.parallel for the server (default: the config's, 1)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hearth-bench-rooms-") as tmp:
         server = ServerProcess(Path(tmp), len(SATELLITES))
+        if args.llm_parallel is not None:
+            text = server.config.read_text()
+            server.config.write_text(text.replace("[llm]\n", f"[llm]\nparallel = {args.llm_parallel}\n", 1))
         server.start()
         try:
             load_before = Path("/proc/loadavg").read_text().split()[:3]
             result = asyncio.run(measure(server.wyoming_port, args.rounds))
             result["loadavg_before"] = load_before
+            result["llm_parallel"] = args.llm_parallel
             result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
         finally:
             server.stop()

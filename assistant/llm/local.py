@@ -120,7 +120,7 @@ class LocalLlm:
     @classmethod
     def from_settings(cls, settings: LocalLlmSettings) -> LocalLlm:
         return cls(settings.model, threads=settings.threads, context=settings.context,
-                   parallel=settings.parallel or 1)
+                   parallel=settings.parallel)
 
     @contextmanager
     def _borrow(self) -> Iterator[LocalLlm]:

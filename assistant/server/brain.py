@@ -4,9 +4,10 @@ microphone, the HTTP API, Wyoming services).
 Each source gets its own wake detector, VAD and endpointer (they carry stream state);
 speech-to-text and TTS are shared behind locks (on 2 cores, one transcription at a
 time with both threads is faster than two fighting), so is the local LLM (inside
-``LocalLlm``). Understanding + acting is serialised per room, not for the house: each
-source has its own conversation (a lock, follow-up context, memory), so rooms speak
-side by side and a "yes" in the kitchen never answers a question asked in the bedroom.
+``LocalLlm``; ``llm.parallel`` gives it more contexts). Understanding + acting is
+serialised per room, not for the house: each source has its own conversation (a lock,
+follow-up context, memory), so rooms speak side by side and a "yes" in the kitchen never
+answers a question asked in the bedroom.
 """
 
 from __future__ import annotations
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from assistant.app import TextAssistant
 
 log = logging.getLogger(__name__)
-
-SERVER_LLM_PARALLEL = 2
-"""Local-LLM contexts in ``hearth serve`` unless ``llm.parallel`` says otherwise."""
 
 
 class LockedTranscriber:
@@ -157,9 +155,6 @@ class Brain:
         from assistant.app import VoiceAssistant
 
         t0 = time.monotonic()
-        if settings.llm.parallel is None:  # rooms ask at once; each gets a context of its own
-            settings = settings.model_copy(
-                update={"llm": settings.llm.model_copy(update={"parallel": SERVER_LLM_PARALLEL})})
         self.settings = settings
         self.voice = VoiceAssistant(settings, use_wake=False, speak=True)
         try:

@@ -16,10 +16,12 @@ class LocalLlmSettings(Frozen):
     """A GGUF file; None = the bundled SmolLM2-135M-Instruct."""
     threads: int = Field(2, ge=1, le=64)
     context: int = Field(2048, ge=256, le=32768)
-    parallel: int | None = Field(None, ge=1, le=8)
+    parallel: int = Field(1, ge=1, le=8)
     """Rooms the model serves at once: that many contexts over the one set of weights
-    (``threads`` split between them), each used by one turn at a time. None = 1 for
-    ``hearth ask``, 2 for ``hearth serve`` (bench/bench_rooms.py)."""
+    (``threads`` split between them), each used by one turn at a time. On the shared
+    2-core test box (load 12-14) 2 made each LLM turn ~3x slower and did not bring two
+    rooms closer to their time alone (bench/bench_rooms.py --llm-parallel); measure
+    before raising it."""
     min_confidence: float = Field(0.7, ge=0.0, le=1.0)
     """Below this the local LLM's proposal is not acted on (SLURP devel: 0.7 halved the wrong
     actions of 0.5 at the same number of right ones; 0.3 added one right and four wrong)."""
