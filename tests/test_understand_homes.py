@@ -113,3 +113,19 @@ def test_a_bare_number_for_a_thermostat_is_degrees(tmp_path: Path) -> None:
         assert space.retrieve("radiators to nineteen degrees").degrees == 19.0
     finally:
         h.close()
+
+
+def test_a_scene_named_after_another_turn_is_that_scene(tmp_path: Path) -> None:
+    path = tmp_path / "scene.yaml"
+    path.write_text(yaml.safe_dump({"areas": [{"id": "den", "name": "Den"}], "entities": [
+        {"entity_id": "climate.radiators", "name": "Radiators", "area": "den", "state": "heat",
+         "attributes": {"temperature": 19.0}},
+        {"entity_id": "scene.supper_time", "name": "Supper Time", "state": "off"}]}), encoding="utf-8")
+    h = DemoHome(path, tmp_path / "scene.sqlite")
+    try:
+        u = Understander(h, memory=ConversationMemory(tmp_path / "conversation.sqlite"))
+        u.decide("set the radiators to 21 degrees", area="den")
+        d = u.decide("supper time", area="den")
+        assert [(a.service, a.entity_id) for a in d.actions] == [("scene.turn_on", "scene.supper_time")]
+    finally:
+        h.close()

@@ -12,6 +12,7 @@ answer — persisted by :mod:`assistant.understand.context` so processes share i
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONFIRM_WINDOW_S = 15.0
+_ELLIPSIS = re.compile(r"^(?:and|also|what about|how about)\b|\b(?:too|as well|also)$")
+"""How a follow-up on another device is marked ("and the bedroom too")."""
 
 
 @dataclass
@@ -239,8 +242,9 @@ class Understander:
             if answer is not None:
                 return answer
         found = self.space.retrieve(text)
-        if matched and (found.entities or found.areas) and not memory.last_entities:
-            return None
+        if matched and (found.entities or found.areas) and not (
+                memory.last_entities and _ELLIPSIS.search(" ".join(words(text)))):
+            return None  # a whole command naming its device ("supper time" after a climate step)
         return self.follow_ups.resolve(text, memory, area)
 
     def _resolved(self, resolved: Resolved, area: str | None) -> Decision:
