@@ -210,14 +210,14 @@ def plot(results: dict[str, dict[str, list[dict[str, Any]]]], path: Path) -> Non
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     rows = {loop: [r for cond in conds.values() for r in cond] for loop, conds in results.items()}
-    every = [r[k] for rs in rows.values() for r in rs for k in ("action_ms", "first_audio_ms")
-             if r[k] is not None]
-    bins = np.linspace(min([*every, 0.0]), max([*every, 1000.0]) * 1.05, 40)
+    bins = np.arange(-500.0, 5001.0, 100.0)  # slower than 5 s counts in the last bin
+
+    def ms(rs: list[dict[str, Any]], key: str) -> list[float]:
+        return [min(float(r[key]), 4999.0) for r in rs if r[key] is not None]
+
     for loop, rs in rows.items():
-        axes[0].hist([r["action_ms"] for r in rs if r["action_ms"] is not None], bins=bins, alpha=0.6,
-                     label=loop)
-        axes[1].hist([r["first_audio_ms"] for r in rs if r["first_audio_ms"] is not None], bins=bins,
-                     alpha=0.6, label=loop)
+        axes[0].hist(ms(rs, "action_ms"), bins=bins, alpha=0.6, label=loop)
+        axes[1].hist(ms(rs, "first_audio_ms"), bins=bins, alpha=0.6, label=loop)
     for ax, goal, title in ((axes[0], 300, "end of speech → action (ms)"),
                             (axes[1], 500, "end of speech → first reply audio (ms)")):
         ax.axvline(goal, color="k", ls="--", lw=1)
