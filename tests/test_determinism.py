@@ -20,7 +20,7 @@ UTTERANCES = [
     "dim the bedroom light to 30 percent",
     "set the thermostat to 21 degrees",
     "turn the lights off in here",
-    "switch off the lamp",  # two lamps
+    "turn on the plug",  # two plugs: asks which
     "brighten the lights please",
     "make it a bit warmer in the hall",
     "put the hoover on",
