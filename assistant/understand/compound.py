@@ -48,7 +48,8 @@ class Splitter:
                 parts.append(left.strip(" ,;"))
                 start = m.end()
         parts.append(text[start:].strip(" ,;"))
-        return [p for p in parts if p] or [text]
+        parts = [p for p in parts if p]
+        return parts if 1 < len(parts) <= self.registry.vocab.max_parts else [text]
 
     def stands_alone(self, part: str) -> bool:
         """A command of its own: says what to do and to what."""

@@ -55,6 +55,7 @@ class Vocabulary:
     colour_shifts: dict[str, str] = field(hash=False)
     amounts: dict[str, int] = field(hash=False)
     filler: frozenset[str]
+    max_parts: int
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         command_verbs=frozenset(_strs(compound.get("verbs"))),
         pronouns=frozenset(_strs(compound.get("pronouns"))),
         filler=frozenset(_strs(compound.get("filler"))),
+        max_parts=int(compound.get("max_parts", 3)),
         colours={str(n): (int(c[0]), int(c[1]), int(c[2])) for n, c in (raw.get("colours") or {}).items()},
         colour_shifts={str(w): str(c) for w, c in (raw.get("colour_shifts") or {}).items()},
         amounts={str(w): int(n) for w, n in (raw.get("amounts") or {}).items()},

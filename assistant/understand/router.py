@@ -184,7 +184,10 @@ class Understander:
         text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript
         parts = self.splitter.split(text)
         if len(parts) > 1:  # "turn on the hallway light and open the garage": each is decided
-            decisions = [self._decide(part, area, now, conv) for part in parts]
+            decisions = []
+            for part in parts:
+                decisions.append(self._decide(part, area, now, conv))
+                self._drop_question(room)  # the next part is a command, not an answer to this one
             return self._remember(combine(parts, decisions), now, None, area, room)
         return self._decide(text, area, now, conv)
 
@@ -233,6 +236,12 @@ class Understander:
         decision = replace(decision, candidates=candidates,
                            reason=decision.reason or "a sentence template matched")
         return self._remember(check(decision, text), now, memory, area, room)
+
+    def _drop_question(self, room: str) -> None:
+        memory = self.memory.load(room)
+        if memory.question:
+            memory.question, memory.question_at = [], 0.0
+            self.memory.save(memory, room)
 
     def _follow_up(self, text: str, area: str | None, memory: Memory, matched: bool) -> Resolved | None:
         """An answer to the last question, or a follow-up on the last turn ("turn it off")."""
