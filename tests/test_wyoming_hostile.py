@@ -193,3 +193,26 @@ def test_a_peer_that_asks_but_never_reads_is_closed(server: Server) -> None:
     other.send("ping", {"text": "still there?"})
     assert other.until("pong")[-1] == ("pong", {"text": "still there?"})
     other.close()
+
+
+def test_a_chunked_body_that_grows_past_the_limit_is_cut_off(server: Server) -> None:
+    import http.client
+
+    from assistant.limits import HTTP_BODY_BYTES
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    part = b'{"text": "' + b"x" * 4096
+    chunks = [part] + [b"x" * 4096] * (HTTP_BODY_BYTES // 4096 + 2) + [b'"}']
+    try:
+        conn.request("POST", "/api/ask", body=iter(chunks), encode_chunked=True,
+                     headers={"authorization": f"Bearer {TOKEN}",
+                              "content-type": "application/json"})
+        status = conn.getresponse().status
+    except (ConnectionError, http.client.HTTPException):
+        status = 0  # hung up on: fine too
+    finally:
+        conn.close()
+    assert status != 200
+    code, _, _ = server.request("POST", "/api/ask", {"text": "turn on the kitchen light",
+                                                        "dry_run": True})
+    assert code == 200
