@@ -96,7 +96,8 @@ def test_sign_in_then_watch_a_turn_happen(server: Server, browser: Any) -> None:
              "the home table to update")
     wait_for(browser, lambda: css(browser, "#latency-chart").get_attribute("data-points") == "1",
              "the latency chart")
-    assert "Kitchen Light" in css(browser, "#ask-result").text
+    # the answer to the POST may come after the event stream has shown the turn
+    wait_for(browser, lambda: "Kitchen Light" in css(browser, "#ask-result").text, "the reply")
     assert server.entity_state("light.kitchen") == "on"
     action = css(browser, '#events li[data-type="action"]').text
     assert "light.turn_on light.kitchen" in action and "api" in action
