@@ -197,7 +197,7 @@ def bench_route(quiet: bool, local_llm: bool) -> dict[str, Any]:
             with TextAssistant(settings, explain=True) as a:
                 for category, text in MIXED:
                     result = a.ask(text, dry_run=True)
-                    trace = a.cloud.take_trace()
+                    trace = result.privacy
                     d = result.decision
                     if d.handled_by == "confirm" and d.pending:
                         outcome = "on device"  # a local sensitive action waiting for a yes
@@ -304,7 +304,6 @@ def bench_stream_scripted(queries: int, quiet: bool, local_llm: bool) -> dict[st
                 marks.clear()
                 t0 = time.perf_counter()
                 a.ask(text)
-                a.cloud.take_trace()
                 progress.step()
                 if n == 0 or not heard:
                     continue  # the first turn opens the audit log and the HTTP client
@@ -348,7 +347,6 @@ def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
                 heard: list[float] = []
                 a.cloud.add_listener(lambda _s: heard.append(time.perf_counter()))
                 a.ask("hello there, who are you")  # warm the server and the client
-                a.cloud.take_trace()
                 progress = Progress(queries, "cloud turns vs raw client", quiet=quiet)
                 chat_url = f"{server.url}/chat/completions"
                 for text in (QUESTIONS * (1 + queries // len(QUESTIONS)))[:queries]:
@@ -356,7 +354,7 @@ def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
                     heard.clear()
                     t0 = time.perf_counter()
                     result = a.ask(text)
-                    trace = a.cloud.take_trace()
+                    trace = result.privacy
                     if result.decision.handled_by != "cloud" or not heard or trace is None \
                             or trace.body is None:
                         progress.step()

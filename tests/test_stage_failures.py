@@ -50,7 +50,7 @@ def test_a_bug_before_sending_answers_locally_and_sends_nothing(
     with _assistant(tmp_path, server.url) as a:
         monkeypatch.setattr(a.cloud.redactor, "redact", _boom)
         result = a.ask(QUESTION)
-        trace = a.cloud.take_trace()
+        trace = result.privacy
         assert result.decision.handled_by == "unhandled"
         assert result.reply == "Sorry, I didn't understand that."
         assert f"cloud failed: {INTERNAL_ERROR}" in result.decision.reason

@@ -116,7 +116,6 @@ class CloudFallback:
         self._cloud: AuditedCloud | None = None
         self._conversation: _Conversation | None = None
         self._listeners: list[Callable[[str], None]] = []
-        self._trace: PrivacyTrace | None = None
 
     # ---------------------------------------------------------------- wiring -----------
 
@@ -143,20 +142,10 @@ class CloudFallback:
         """Call ``listener(sentence)`` for each sentence of a cloud reply as it arrives."""
         self._listeners.append(listener)
 
-    def take_trace(self, conversation: _Conversation | None = None) -> PrivacyTrace | None:
-        """What happened on the privacy path in the last turn of ``conversation`` (default:
-        the attached one); None: not consulted."""
-        conv = conversation or self._conversation
-        if conv is None:
-            trace, self._trace = self._trace, None
-            return trace
-        kept, conv.privacy = conv.privacy, None
-        return kept if isinstance(kept, PrivacyTrace) else None
-
-    def _keep(self, trace: PrivacyTrace, conv: _Conversation | None) -> None:
-        if conv is None:
-            self._trace = trace
-        else:
+    @staticmethod
+    def _keep(trace: PrivacyTrace, conv: _Conversation | None) -> None:
+        """The trace goes with the room's turn (``Turn.privacy``); without a room, nowhere."""
+        if conv is not None:
             conv.privacy = trace
 
     def close(self) -> None:
@@ -181,7 +170,7 @@ class CloudFallback:
                 conv: _Conversation | None) -> Decision:
         log.exception("the cloud stage failed; answering locally")
         detail = f"{type(exc).__name__}: {exc}"[:300]
-        trace = conv.privacy if conv is not None else self._trace  # this turn's, if it got one
+        trace = conv.privacy if conv is not None else None  # this turn's, if it got one
         sent = False
         if isinstance(trace, PrivacyTrace):
             trace.outcome = trace.outcome or INTERNAL_ERROR
