@@ -367,3 +367,11 @@ def test_two_hearth_ask_processes_share_the_conversation(tmp_path: Path) -> None
         {"service": "lock.unlock", "entity_id": "lock.front_door", "data": {}}]
     third = run_hearth("ask", "yes", "--json", env=env)
     assert json.loads(third.stdout)["actions"] == []
+
+
+def test_a_follow_up_does_not_carry_one_kinds_request_to_another(understander: Understander) -> None:
+    """'... the kitchen light too' after a thermostat change is not a temperature for a light."""
+    first = understander.decide("set the thermostat to 21 degrees", area=AREA)
+    assert [a.service for a in first.actions] == ["climate.set_temperature"]
+    then = understander.decide("the kitchen light too", area=AREA)
+    assert not any(a.service.startswith("climate.") for a in (*then.actions, *then.pending)), then

@@ -168,6 +168,8 @@ _STEP = re.compile(r"^(?:turn (?:it|them) |make (?:it|them) |a )?"
                    r"softer|up|down|more|less)(?: (?:please|again))?$")
 _PRONOUN = re.compile(r"\b(?:it|them|that|those|this)\b")
 _ORDINAL = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1}
+_ANY_KIND = frozenset({"HassTurnOn", "HassTurnOff"})
+"""Requests that mean the same for every kind of device (the others are one kind's)."""
 _BOTH = re.compile(r"^(?:both|all(?: of them)?|each|every one|both of them)$")
 
 
@@ -316,7 +318,11 @@ class FollowUps:
                 if k not in ("name", "area", "scope", "domain", "device_class")}
         domain = last[0].domain
         if found.entities:
-            ents = [e for e in found.entities if e.domain == domain] or found.entities
+            ents = [e for e in found.entities if e.domain == domain]
+            if not ents and memory.last_intent in _ANY_KIND:
+                ents = found.entities  # "turn on the lamp" ... "and the fan": on/off fits any kind
+            if not ents:
+                return None  # "bedtime" after a thermostat change: not the same request
             return Resolved(memory.last_intent, {**keep, "name": [e.entity_id for e in ents]},
                             "the last request, for " + ", ".join(e.name for e in ents))
         slots = {**keep, "area": found.areas[0], "domain": domain}
