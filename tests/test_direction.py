@@ -230,3 +230,22 @@ def test_no_inversions_through_the_local_llm(homes: dict[str, HomeBackend], tmp_
         assert _no_inversions(_route(homes, llm, tmp_path), homes) == []
     finally:
         llm.close()
+
+
+def test_down_is_a_step_not_the_bottom(homes: dict[str, HomeBackend]) -> None:
+    """'slow the fan down' proposed as 0 % (off): a step down instead (the fan is at 50 %)."""
+    decided = DirectionCheck(homes["cabin"]).check(
+        Decision("local_llm", "Set the Ceiling Fan to 0%.",
+                 actions=(Action("fan.set_percentage", "fan.den_fan", {"percentage": 0}),)),
+        "slow the ceiling fan down")
+    assert decided.actions == (Action("fan.set_percentage", "fan.den_fan", {"percentage": 25}),)
+
+
+def test_mute_is_the_mute_service(homes: dict[str, HomeBackend]) -> None:
+    decided = DirectionCheck(homes["cabin"]).check(
+        Decision("local", "Turned the Stereo down.",
+                 actions=(Action("media_player.volume_set", "media_player.den_stereo",
+                                 {"volume_level": 0.3}),)),
+        "mute the stereo")
+    assert decided.actions == (Action("media_player.volume_mute", "media_player.den_stereo",
+                                      {"is_volume_muted": True}),)

@@ -118,6 +118,9 @@ class DirectionCheck:
         if stepped is not None:  # "turn the telly down": the volume, not a pause
             return Verdict(action, False, stepped, f"{name}: the words say {'/'.join(sorted(aff))}; "
                            f"a step on the level instead")
+        floored = self._not_to_the_floor(action, domain, state, aff, said)
+        if floored is not None:  # "slow the fan down": slower, not off
+            return Verdict(action, False, floored, f"{name}: 'down' is a step, not off")
         if does & aff:
             return self._sharpen(action, domain, service, entity, aff, said)
         if any(self.registry.opposite(d, x) for d in aff for x in does):
@@ -170,6 +173,24 @@ class DirectionCheck:
         sharper = Action(f"{domain.name}.{target.name}", action.entity_id, data)
         return Verdict(action, False, sharper, f"{action.service} on {entity.name}: the words say "
                        f"{next(iter(wanted))}; did {sharper.service}")
+
+    def _not_to_the_floor(self, action: Action, domain: Domain, state: EntityState | None,
+                          aff: set[str], said: Said) -> Action | None:
+        """'Down' with no value said takes a level down a step, not to its bottom (off)."""
+        if aff != {"down"}:
+            return None
+        for key, value in action.data.items():
+            level = domain.levels.get(key)
+            if level is None or not level.step or self._said_value(level, said) is not None:
+                continue
+            current = self._current(level, state)
+            if current is None or not isinstance(value, (int, float)) or value > level.low \
+                    or current - level.step <= level.low:
+                continue
+            stepped = current - level.step
+            number = round(stepped, 2) if level.unit == "fraction" else round(stepped)
+            return replace(action, data={**action.data, key: number})
+        return None
 
     def _level_step(self, action: Action, domain: Domain, entity: Entity, state: EntityState | None,
                     aff: set[str], said: Said) -> Action | None:
