@@ -42,12 +42,12 @@ def _eval_data() -> Path | None:
     return path if path.is_dir() else None
 
 
-def _config(home: HomeCases, work: Path, llm: bool) -> Path:
+def _config(home: HomeCases, work: Path, llm: bool, extra: tuple[str, ...] = ()) -> Path:
     cfg = work / f"{home.name}.toml"
     data_dir = work / f"{home.name}-data"
     cfg.write_text(f'device_area = "{home.device_area}"\ndata_dir = "{data_dir}"\n'
                    f'[home]\ndemo_home = "{home.home_file}"\n'
-                   f'[llm]\nenabled = {"true" if llm else "false"}\n'
+                   f'[llm]\nenabled = {"true" if llm else "false"}\n' + "".join(f"{x}\n" for x in extra) +
                    '[privacy]\nmode = "local_only"\n', encoding="utf-8")
     return cfg
 
@@ -97,6 +97,8 @@ def main() -> int:
     ap.add_argument("--home", action="append", help="a case file's name (e.g. farmhouse); repeatable")
     ap.add_argument("--held-out", action="store_true", help="also run the held-out home(s): once, at the end")
     ap.add_argument("--no-llm", action="store_true", help="templates and rules only ([llm] enabled = false)")
+    ap.add_argument("--llm-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a TOML line for [llm] (e.g. 'ranker = \"embedding\"'); repeatable")
     ap.add_argument("--misses", action="store_true", help="list every case that was not right (stderr)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout instead of tables")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
@@ -111,7 +113,7 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     t0 = time.monotonic()
     for home in homes:
-        answers = ask_all(home, _config(home, work, not args.no_llm), progress)
+        answers = ask_all(home, _config(home, work, not args.no_llm, tuple(args.llm_set)), progress)
         for case, answer in zip(home.cases, answers, strict=True):
             verdict = judge(case, answer, home.entities)
             rows.append({"home": home.name, "held_out": home.held_out, "kind": case.kind,

