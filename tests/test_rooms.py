@@ -119,3 +119,24 @@ def test_the_local_llm_scores_for_two_rooms_at_once_and_agrees_with_itself() -> 
         assert alone[0].logprob > alone[1].logprob
     finally:
         llm.close()
+
+
+def test_a_satellites_typed_turns_continue_its_spoken_conversation(assistant: TextAssistant) -> None:
+    """What a satellite types (a Wyoming ``transcript``) and what it says go to one room."""
+    import asyncio
+
+    from assistant.server.services import ServiceRequests
+
+    rooms = Rooms(assistant)
+    spoken = rooms.pipeline_for("kitchen", discard, memory_key="satellite:kitchen")
+    spoken.handle_text("turn on the light")  # as its voice session would
+    sent: list[object] = []
+
+    async def send(event: object) -> None:
+        sent.append(event)
+
+    ctx = SimpleNamespace(brain=rooms, hub=SimpleNamespace(publish=lambda record: None))
+    typed = ServiceRequests(ctx, send, client="kitchen", room="satellite:kitchen")  # type: ignore[arg-type]
+    asyncio.run(typed._handle("turn it off", {"area": "kitchen"}))
+    assert assistant.home.get_state("light.kitchen").state == "off"
+    assert rooms.lock("satellite:kitchen") is spoken.lock

@@ -92,10 +92,12 @@ def describe(ctx: ServerContext) -> Event:
 class ServiceRequests:
     """The Wyoming service requests of one connection."""
 
-    def __init__(self, ctx: ServerContext, send: Send, *, client: str) -> None:
+    def __init__(self, ctx: ServerContext, send: Send, *, client: str, room: str | None = None) -> None:
         self.ctx = ctx
         self.send = send
         self.client = client
+        self.room = room or client
+        """Whose conversation its transcripts continue (a satellite's: the same as its voice)."""
         self._mode: str | None = None  # "detect" | "transcribe" while audio is expected
         self._conv = wp.converter()
         self._wake: WakeDetector | None = None
@@ -187,7 +189,7 @@ class ServiceRequests:
         area = context.get("area") if isinstance(context, dict) else None
         if self._pipeline is None:
             self._pipeline = self.ctx.brain.pipeline_for(None, self._emit,
-                                                         memory_key=self.client)
+                                                         memory_key=self.room)
         self.ctx.hub.publish({"type": "ask", "source": self.client, "area": area, "text": text})
         try:
             result = await asyncio.to_thread(self._pipeline.handle_text, text,

@@ -256,7 +256,7 @@ class Connection:
             wake_word=wake_word or self.ctx.settings.wake.default, peer=self.peer)
         self.server.sessions[name] = self
         self.server.update_gauges()
-        self.services = ServiceRequests(self.ctx, self.send, client=name)
+        self.services = ServiceRequests(self.ctx, self.send, client=name, room=f"satellite:{name}")
         log.info("satellite connected", extra={"fields": {"satellite": name, "area": area,
                                                          "peer": self.peer}})
         self.ctx.hub.publish({"type": "satellite", "source": name, "area": area,
