@@ -289,9 +289,9 @@ class VoiceLoop:
         when the speech stopped, else a new one (e.g. the input ended mid-word)."""
         cmd = self._command
         assert cmd is not None
-        # the VAD's last speech frame ends 30-50 ms after the sound does: a decode asked for
-        # one frame earlier holds all the words (and is often running already)
-        spoken = int((self.endpointer.last_speech_end_ms - self.endpointer.frame_ms) * SAMPLE_RATE / 1000)
+        # all of it: a decode that misses even the VAD's last frame can miss a word's end
+        # ("set the bedroom light to" heard as "...light.", which sounds finished)
+        spoken = int(self.endpointer.last_speech_end_ms * SAMPLE_RATE / 1000)
         if not self.endpointer.started:
             spoken = cmd.samples
         heard = self.heard.covering(min(spoken, cmd.samples))
