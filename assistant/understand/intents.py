@@ -353,9 +353,14 @@ class IntentHandlers:
         if not players:
             return self._nothing("a speaker", slots, area)
         step = slots.get("volume_step", "up")
-        delta = 0.1 if step in ("up", 1, "1") else -0.1
-        if isinstance(step, (int, float)):
-            delta = float(step) / 100
+        if step in ("up", "down"):  # "louder": the player's own step (volume_up / volume_down)
+            calls = [Action(f"media_player.volume_{step}", e.entity_id) for e in players]
+            return self._act(players, calls, f"turn {{}} {step}", f"Turned {{}} {step}")
+        try:
+            delta = float(step) / 100  # HA's volume_step: a signed percentage
+        except (TypeError, ValueError):
+            return Decision("unhandled", "I'm not sure how much to change the volume.",
+                            reason=f"volume step {step!r}")
         calls = []
         for e in players:
             cur = float(self.home.get_state(e.entity_id).attributes.get("volume_level", 0.5))
