@@ -12,7 +12,8 @@ Three measurements:
 Wall time and process CPU time are both reported: on a busy machine the CPU time is
 what the step itself costs.
 
-    .venv/bin/python bench/bench_understand_latency.py [--sizes 20 200 1000] [--repeat 3] [--json]
+    .venv/bin/python bench/bench_understand_latency.py [--sizes 20 200 1000] [--repeat 3] [--config FILE]
+        [--json]
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"sizes": {}, "threads": args.threads}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HEARTH_DATA_DIR"] = tmp
-        settings = load_settings(data_dir=tmp)
+        settings = load_settings(args.config, data_dir=tmp)
         if args.threads:
             settings = settings.model_copy(update={"llm": settings.llm.model_copy(
                 update={"threads": args.threads})})
@@ -145,7 +146,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             build_templates_s = time.perf_counter() - t0
             from assistant.llm.local import LocalLlm
 
-            llm = llm or LocalLlm.from_settings(settings.llm)
+            if settings.llm.ranker != "embedding":  # the embedding ranker loads no LLM
+                llm = llm or LocalLlm.from_settings(settings.llm)
             t0 = time.perf_counter()
             understander.fallbacks = [LocalLlmFallback.from_settings(
                 settings, home, templates=understander.templates, llm=llm)]
@@ -194,6 +196,7 @@ def main() -> int:
                    help="entities in each generated home (default: 20 200 1000)")
     p.add_argument("--repeat", type=int, default=3, help="passes over the requests (default 3)")
     p.add_argument("--threads", type=int, help="llama.cpp threads (default: settings, 2)")
+    p.add_argument("--config", type=Path, help="settings file (e.g. [llm] ranker = \"embedding\")")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--progress", action="store_true", help="show progress even with --json")
     args = p.parse_args()
