@@ -22,6 +22,7 @@ from typing import Any
 from assistant.errors import HomeError
 from assistant.home.base import Entity, EntityState, HomeBackend
 from assistant.understand.registry import Domain, Level, Registry, Service, load
+from assistant.understand.replies import describe
 from assistant.understand.result import Action, Decision
 from assistant.understand.said import Said, Words
 
@@ -355,38 +356,10 @@ class DirectionCheck:
                        reason=f"{decision.reason}; direction check: {why}" if why else decision.reason)
 
     def describe(self, actions: tuple[Action, ...], *, done: bool) -> str:
-        """'Turned on the Kitchen Light and set the Thermostat to 18 degrees'."""
-        groups: dict[str, list[str]] = {}
-        for a in actions:
-            entity = self._entity(a.entity_id)
-            name = f"the {entity.name}" if entity else a.entity_id
-            groups.setdefault(self._phrase(a, done), []).append(name)
-        said = []
-        for phrase, names in groups.items():
-            target = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-            said.append(phrase.replace("{}", target))
-        text = "; ".join(said)
-        return text[:1].upper() + text[1:] if done else text
-
-    def _phrase(self, action: Action, done: bool) -> str:
-        vocab = self.registry.vocab
-        found = self.registry.service(action.service)
-        if found is None:
-            return f"{'did' if done else 'do'} {action.service} on {{}}"
-        domain, service = found
-        for key, value in action.data.items():
-            level = domain.levels.get(key)
-            if level is not None and isinstance(value, (int, float)):
-                shown = value * 100 if level.unit == "fraction" else value
-                said = vocab.units_said.get(level.unit, "{:g}").format(shown)
-                return vocab.phrases["set"][1 if done else 0].replace("{value}", said)
-        direction = next((d for d in service.does if d in vocab.phrases), None)
-        for key, (yes, no) in service.flags.items():
-            if key in action.data:
-                direction = yes if action.data[key] else no
-        if direction is None:
-            return f"{'did' if done else 'do'} {action.service} on {{}}"
-        return vocab.phrases[direction][1 if done else 0]
+        """'Turned on the Kitchen Light; set the Thermostat to 18 degrees'."""
+        names = {a.entity_id: (f"the {e.name}" if (e := self._entity(a.entity_id)) else a.entity_id)
+                 for a in actions}
+        return describe(actions, names, self.registry, done=done)
 
     def _clarify(self, decision: Decision, unsure: list[Action], why: str) -> Decision:
         names = []
