@@ -129,3 +129,16 @@ def test_a_scene_named_after_another_turn_is_that_scene(tmp_path: Path) -> None:
         assert [(a.service, a.entity_id) for a in d.actions] == [("scene.turn_on", "scene.supper_time")]
     finally:
         h.close()
+
+
+def test_a_follow_up_continues_only_its_own_rooms_conversation(home: DemoHome, tmp_path: Path) -> None:
+    u = Understander(home, memory=ConversationMemory(tmp_path / "conversation.sqlite"))
+    u.decide("turn on the strip light", area="scullery")
+    here = u.decide("turn it off", area="scullery")
+    assert [(a.service, a.entity_id) for a in here.actions] == [("light.turn_off", "light.strip")]
+    u.decide("turn on the strip light", area="scullery")
+    elsewhere = u.decide("brighter please", area="loft")  # the loft's light, not the scullery's
+    assert "light.strip" not in {a.entity_id for a in elsewhere.actions}
+    assert {a.entity_id for a in elsewhere.actions} <= {"light.loft_ceiling"}
+    u.decide("turn on the strip light", area="scullery")
+    assert not u.decide("turn it off", area="porch").actions  # "it" is nothing in the porch

@@ -62,6 +62,13 @@ class Memory:
     question: list[dict[str, Any]] = field(default_factory=list)
     """The options of a clarifying question waiting for an answer."""
     question_at: float = 0.0
+    turn_area: str | None = None
+    """Where the last turn was said: a turn said elsewhere continues nothing of it."""
+
+    def said_in(self, area: str | None) -> Memory:
+        """This memory for a turn said in ``area``: another room's last turn leaves it nothing
+        (no "turn it off" on the kitchen's light from the bedroom, no "yes" to its question)."""
+        return self if area == self.turn_area else Memory(turn_area=area)
 
     def pending_actions(self) -> tuple[Action, ...]:
         return tuple(Action(a["service"], a["entity_id"], dict(a.get("data") or {}))

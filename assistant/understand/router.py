@@ -193,7 +193,7 @@ class Understander:
 
     def _decide(self, text: str, area: str | None, now: float, conv: Conversation) -> Decision:
         room = conv.key
-        memory = self.memory.load(room)
+        memory = self.memory.load(room).said_in(area)
         match = self.templates.match(text, area=area)
         check = self.direction.check
         if self.skills is not None and (answer := self.skills.interrupt(text, match)) is not None:
@@ -276,6 +276,7 @@ class Understander:
         if memory is None:
             memory = self.memory.load(room)
         wall = self.memory.clock()
+        memory.turn_area = area
         memory.pending = [a.as_dict() for a in decision.pending]
         memory.pending_at = wall if decision.pending else 0.0
         if decision.handled_by == "clarify":
