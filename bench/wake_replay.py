@@ -194,7 +194,10 @@ class VerifyCache:
         return self
 
     def save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
+        """Write the cache, keeping what another run saved meanwhile (runs may overlap)."""
+        if self.path.exists():
+            self.texts = {**json.loads(self.path.read_text(encoding="utf-8")), **self.texts}
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(self.texts), encoding="utf-8")
         tmp.replace(self.path)
         self._dirty = 0
