@@ -1,4 +1,4 @@
-"""Wake word detection: openWakeWord (and any engine behind the same interface)."""
+"""Wake word detection: openWakeWord or microWakeWord behind one interface, and a Whisper second stage."""
 
 from assistant.wake.base import WakeDetector, WakeHit
 

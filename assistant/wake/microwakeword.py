@@ -1,4 +1,4 @@
-"""microWakeWord (pymicro-wakeword 2.5.0): Apache-2.0 models, a fifth of openWakeWord's CPU.
+"""microWakeWord (pymicro-wakeword 2.5.0): Apache-2.0 models, far less CPU than openWakeWord.
 
 The package's own front end (TFLite Micro's, from pymicro-features) turns each 10 ms of
 16 kHz int16 audio into 40 features; every model then runs once per ``stride`` (3)
