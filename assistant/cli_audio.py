@@ -139,7 +139,8 @@ def _cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             row["status"] = f"error: {exc}"
             failed += 1
         rows.append(row)
-    engines = [{**e, "kind": "engine"} for e in engine_rows()]
+    engines = [{**e, "kind": "engine", "status": "ok" if e["version"] else "not installed"}
+               for e in engine_rows()]
     if args.json:
         for row in [*rows, *engines]:
             sys.stdout.write(json.dumps(row) + "\n")

@@ -85,3 +85,4 @@ def test_hearth_models_json_lists_engines_with_licences() -> None:
     assert by_name["hey_jarvis"]["status"] == "ok"
     piper = next(r for r in rows if r["kind"] == "engine" and r["package"] == "piper-tts")
     assert "GPL" in piper["licence"] and "redistributes" in piper["note"]
+    assert all("status" in r for r in rows)  # model rows and engine rows alike
