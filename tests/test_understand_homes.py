@@ -142,3 +142,20 @@ def test_a_follow_up_continues_only_its_own_rooms_conversation(home: DemoHome, t
     assert {a.entity_id for a in elsewhere.actions} <= {"light.loft_ceiling"}
     u.decide("turn on the strip light", area="scullery")
     assert not u.decide("turn it off", area="porch").actions  # "it" is nothing in the porch
+
+
+def test_mute_and_unmute_set_the_players_flag(tmp_path: Path) -> None:
+    path = tmp_path / "music.yaml"
+    path.write_text(yaml.safe_dump({"areas": [{"id": "den", "name": "Den"}], "entities": [
+        {"entity_id": "media_player.gramophone", "name": "Gramophone", "area": "den",
+         "state": "playing", "features": ["volume"], "attributes": {"volume_level": 0.4}}]}),
+        encoding="utf-8")
+    h = DemoHome(path, tmp_path / "music.sqlite")
+    try:
+        u = Understander(h, memory=ConversationMemory(None))
+        for said, muted in (("mute the gramophone", True), ("unmute the gramophone", False)):
+            d = u.decide(said, area="den")
+            assert [(a.service, a.entity_id, a.data) for a in d.actions] == [
+                ("media_player.volume_mute", "media_player.gramophone", {"is_volume_muted": muted})]
+    finally:
+        h.close()

@@ -69,6 +69,8 @@ class IntentHandlers:
             "HassMediaUnpause": self._simple("media_player", "media_play"),
             "HassMediaNext": self._simple("media_player", "media_next_track"),
             "HassMediaPrevious": self._simple("media_player", "media_previous_track"),
+            "HassMediaPlayerMute": self._simple("media_player", "volume_mute", "mute"),
+            "HassMediaPlayerUnmute": self._simple("media_player", "volume_mute", "unmute"),
             "HassSetVolume": self._set_volume,
             "HassSetVolumeRelative": self._set_volume_relative,
             "HassFanSetSpeed": self._fan_speed,
@@ -316,13 +318,20 @@ class IntentHandlers:
         calls = [Action("cover.set_cover_position", e.entity_id, {"position": pos}) for e in covers]
         return self._act(covers, calls, f"set {{}} to {pos}%", f"Set {{}} to {pos}%")
 
-    def _simple(self, domain: str, service: str) -> Callable[[dict[str, Any], str | None], Decision]:
+    def _simple(self, domain: str, service: str,
+                way: str = "on") -> Callable[[dict[str, Any], str | None], Decision]:
+        """One service on the addressed entities; a service with a flag (``volume_mute``'s
+        ``is_volume_muted``: mute/unmute) gets the flag's value for ``way`` (the registry's)."""
+        found = self.registry.service(f"{domain}.{service}")
+        flags = found[1].flags if found else {}
+        data = {k: way == pair[0] for k, pair in flags.items() if way in pair}
+
         def handler(slots: dict[str, Any], area: str | None) -> Decision:
             entities = self.targets(slots, area, [domain])
             if not entities:
                 return self._nothing(f"a {domain.replace('_', ' ')}", slots, area)
-            calls = [Action(f"{domain}.{service}", e.entity_id) for e in entities]
-            do, done = self._phrases(calls, "on")
+            calls = [Action(f"{domain}.{service}", e.entity_id, dict(data)) for e in entities]
+            do, done = self._phrases(calls, way)
             return self._act(entities, calls, do, done)
 
         return handler
