@@ -110,3 +110,32 @@ def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
     fake.write_bytes(b"not the model")
     with pytest.raises(ModelError, match="sha256"):
         rank_embed.MiniLmEncoder(fake, tok)
+
+
+def test_the_embedding_choice_loads_no_llm(ranker: EmbeddingRanker, home: DemoHome, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.llm import local
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the embedding ranker must not load the LLM")
+
+    monkeypatch.setattr(local.LocalLlm, "from_settings", refuse)
+    settings = load_settings(data_dir=str(tmp_path / "data"))
+    llm = settings.llm.model_copy(update={"ranker": "embedding", "lexical_weight": 0.0})
+    fallback = LocalLlmFallback.from_settings(settings.model_copy(update={"llm": llm}), home)
+    assert fallback.ranker.name == "embedding"
+
+
+class _Fixed:
+    def __init__(self, name: str, values: list[float]) -> None:
+        self.name = name
+        self.values = values
+
+    def scores(self, text: str, commands: object) -> list[float]:
+        return self.values
+
+
+def test_sum_ranker_adds_weighted_scores() -> None:
+    total = SumRanker([(_Fixed("a", [1.0, 2.0]), 1.0), (_Fixed("b", [10.0, 0.0]), 0.5)])
+    assert total.name == "a+b"
+    assert total.scores("x", [Command("p", "X"), NOT_A_COMMAND]) == [6.0, 2.0]
