@@ -159,3 +159,14 @@ def test_mute_and_unmute_set_the_players_flag(tmp_path: Path) -> None:
                 ("media_player.volume_mute", "media_player.gramophone", {"is_volume_muted": muted})]
     finally:
         h.close()
+
+
+def test_a_kind_the_room_lacks_is_the_homes_one_or_asked_about(home: DemoHome, tmp_path: Path) -> None:
+    u = Understander(home, memory=ConversationMemory(tmp_path / "conversation.sqlite"))
+    asked = u.decide("start the vacuum", area="porch")  # two vacuums, neither in the porch
+    assert asked.handled_by == "clarify" and not asked.actions
+    assert "Henry" in asked.reply and "Upstairs Bot" in asked.reply
+    answered = u.decide("henry", area="porch")
+    assert [(a.service, a.entity_id) for a in answered.actions] == [("vacuum.start", "vacuum.henry")]
+    here = u.decide("start the vacuum", area="loft")
+    assert [(a.service, a.entity_id) for a in here.actions] == [("vacuum.start", "vacuum.upstairs")]

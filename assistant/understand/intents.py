@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
+from assistant.understand.elsewhere import ask_which
 from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
 
@@ -98,6 +99,9 @@ class IntentHandlers:
             slots = {**slots, "domain": ent.domain,
                      **({"device_class": ent.device_class} if ent.device_class else {})}
         decision = self._handlers[intent](slots, area)
+        if decision.reason == "no matching entity" and (
+                which := ask_which(self.home, self.registry, intent, slots, area)) is not None:
+            decision = which  # "start the vacuum" where none is, and the home has two
         return Decision(**{**decision.__dict__, "intent": intent, "slots": slots})
 
     def _names_outside(self, slots: dict[str, Any], domain: str) -> bool:

@@ -233,7 +233,7 @@ class Understander:
                                         area if "area" in match.slots else None)
         candidates = ({"intent": match.intent, "slots": match.slots, "source": "templates",
                        "score": 1.0},)
-        decision = replace(decision, candidates=candidates,
+        decision = replace(decision, candidates=decision.candidates or candidates,  # a question's own
                            reason=decision.reason or "a sentence template matched")
         return self._remember(check(decision, text), now, memory, area, room)
 
