@@ -170,3 +170,29 @@ def test_a_kind_the_room_lacks_is_the_homes_one_or_asked_about(home: DemoHome, t
     assert [(a.service, a.entity_id) for a in answered.actions] == [("vacuum.start", "vacuum.henry")]
     here = u.decide("start the vacuum", area="loft")
     assert [(a.service, a.entity_id) for a in here.actions] == [("vacuum.start", "vacuum.upstairs")]
+
+
+def test_a_rooms_humidity_or_temperature_is_its_own_sensors(tmp_path: Path) -> None:
+    path = tmp_path / "damp.yaml"
+    path.write_text(yaml.safe_dump({"areas": [{"id": "den", "name": "Den"}, {"id": "attic", "name": "Attic"},
+                                              {"id": "wet_room", "name": "Wet Room"}], "entities": [
+        {"entity_id": "climate.attic", "name": "Attic Radiator", "area": "attic", "state": "heat",
+         "attributes": {"temperature": 19, "current_temperature": 18}},
+        {"entity_id": "sensor.den_damp", "name": "Den Damp", "area": "den", "device_class": "humidity",
+         "state": "55", "unit": "%"},
+        {"entity_id": "sensor.hygro", "name": "Hygrometer", "area": "wet_room", "device_class": "humidity",
+         "state": "80", "unit": "%"},
+        {"entity_id": "sensor.den_thermo", "name": "Den Thermometer", "area": "den",
+         "device_class": "temperature", "state": "20", "unit": "°C"}]}), encoding="utf-8")
+    h = DemoHome(path, tmp_path / "damp.sqlite")
+    try:
+        u = Understander(h, memory=ConversationMemory(None))
+        for said, area, reply in (("what's the humidity in the wet room", "den", "Hygrometer is 80"),
+                                  ("how humid is the wet room", "attic", "Hygrometer is 80"),
+                                  ("how humid is it in here", "den", "Den Damp is 55"),
+                                  ("what's the temperature in the den", "attic", "Den Thermometer is 20")):
+            d = u.decide(said, area=area)
+            assert d.handled_by == "local" and not d.actions and reply in d.reply, (said, d.reply)
+            assert ("80" in d.reply) != ("55" in d.reply) or "Thermometer" in d.reply  # one room's
+    finally:
+        h.close()

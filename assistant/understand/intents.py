@@ -307,6 +307,12 @@ class IntentHandlers:
         return self._act(climates, calls, f"set {{}} to {temp:g} degrees", f"Set {{}} to {temp:g} degrees")
 
     def _get_temperature(self, slots: dict[str, Any], area: str | None) -> Decision:
+        where = slots.get("area") or area
+        if not slots.get("name") and not self.targets(slots, area, ["climate"]) and any(
+                e.area == where and e.domain == "sensor" and e.device_class == "temperature"
+                for e in self.home.entities()):  # the room's own thermometer, not another room's thermostat
+            return self._get_state({**slots, "area": where, "domain": "sensor",
+                                    "device_class": "temperature"}, area)
         climates = self._climate(slots, area)
         if not climates:
             return self._nothing("a thermostat", slots, area)
