@@ -196,3 +196,33 @@ def test_a_rooms_humidity_or_temperature_is_its_own_sensors(tmp_path: Path) -> N
             assert ("80" in d.reply) != ("55" in d.reply) or "Thermometer" in d.reply  # one room's
     finally:
         h.close()
+
+
+def test_the_lamp_is_the_lamp_and_the_lights_are_all_lights(tmp_path: Path) -> None:
+    path = tmp_path / "lamps.yaml"
+    path.write_text(yaml.safe_dump({"areas": [{"id": "den", "name": "Den"}, {"id": "attic", "name": "Attic"}],
+                                    "entities": [
+        {"entity_id": "light.den_ceiling", "name": "Den Ceiling", "area": "den", "state": "on"},
+        {"entity_id": "light.desk_lamp", "name": "Desk Lamp", "area": "den", "state": "on"},
+        {"entity_id": "light.floor_lamp", "name": "Floor Lamp", "area": "den", "state": "on"},
+        {"entity_id": "light.reading", "name": "Reading Lamp", "area": "attic", "state": "on"},
+        {"entity_id": "light.attic_spots", "name": "Attic Spots", "area": "attic", "state": "on"}]}),
+        encoding="utf-8")
+    h = DemoHome(path, tmp_path / "lamps.sqlite")
+    try:
+        u = Understander(h, memory=ConversationMemory(None))
+
+        def done(said: str, area: str) -> set[str]:
+            return {a.entity_id for a in u.decide(said, area=area).actions}
+
+        assert done("switch off the lamp", "attic") == {"light.reading"}
+        assert done("turn off the lamp in the attic", "den") == {"light.reading"}
+        assert done("turn off the lamps", "den") == {"light.desk_lamp", "light.floor_lamp"}
+        assert done("turn off the lights", "den") == {"light.den_ceiling", "light.desk_lamp",
+                                                      "light.floor_lamp"}
+        asked = u.decide("turn off the lamp", area="den")
+        assert asked.handled_by == "clarify" and not asked.actions
+        assert done("the floor lamp", "den") == {"light.floor_lamp"}
+        assert u.decide("turn off the lamp in the house", area="den").handled_by == "clarify"
+    finally:
+        h.close()

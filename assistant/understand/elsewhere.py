@@ -47,3 +47,19 @@ def ask_which(home: HomeBackend, registry: Registry, intent: str, slots: dict[st
     return Decision("clarify", f"Which {noun} — " + ", ".join(names[:-1]) + f" or {names[-1]}?",
                     intent=intent, slots=dict(slots), candidates=options, expects_reply=True,
                     reason=f"no {noun} here; {len(found)} in the home: asking which")
+
+
+def ask_one(home: HomeBackend, intent: str, slots: dict[str, Any], noun: str) -> Decision:
+    """"Which lamp — the Desk Lamp or the Floor Lamp?": a singular said of several."""
+    found = [home.entity(i) for i in (slots["name"] if isinstance(slots["name"], list) else [slots["name"]])]
+    if len(found) > MAX_CHOICES:
+        return Decision("clarify", f"There are {len(found)} of those; which {noun} do you mean?",
+                        intent=intent, slots=dict(slots), expects_reply=True,
+                        reason=f"'the {noun}' fits {len(found)} devices: asking which")
+    base = {k: v for k, v in slots.items() if k not in ("name", "one_of")}
+    names = [e.name for e in found]
+    options = tuple({"intent": intent, "slots": {**base, "name": e.entity_id}, "label": e.name,
+                     "source": "templates"} for e in found)
+    return Decision("clarify", f"Which {noun} — " + ", ".join(names[:-1]) + f" or {names[-1]}?",
+                    intent=intent, slots=base, candidates=options, expects_reply=True,
+                    reason=f"'the {noun}' fits {len(found)} devices: asking which")

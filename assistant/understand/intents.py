@@ -14,9 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
-from assistant.understand.elsewhere import ask_which
+from assistant.understand.elsewhere import ask_one, ask_which
 from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
+from assistant.understand.sorts import ONE_OF
 
 _WORDS = load().vocab
 COLORS: dict[str, tuple[int, int, int]] = _WORDS.colours
@@ -98,6 +99,8 @@ class IntentHandlers:
             ent = self.home.entity(_as_list(slots["name"])[0])
             slots = {**slots, "domain": ent.domain,
                      **({"device_class": ent.device_class} if ent.device_class else {})}
+        if (noun := slots.get(ONE_OF)) and len(_as_list(slots.get("name"))) > 1:
+            return ask_one(self.home, intent, slots, str(noun))  # "the lamp", and there are two
         decision = self._handlers[intent](slots, area)
         if decision.reason == "no matching entity" and (
                 which := ask_which(self.home, self.registry, intent, slots, area)) is not None:

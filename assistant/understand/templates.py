@@ -18,6 +18,8 @@ from home_assistant_intents import get_intents
 
 from assistant.home.base import Area, Entity
 from assistant.resources import data_path
+from assistant.understand import vocabulary
+from assistant.understand.sorts import narrow
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +92,14 @@ class TemplateMatcher:
         self.intents = Intents.from_dict(data)
         self.language = language
         self.slot_lists: dict[str, SlotList] = {}
+        self.vocab = vocabulary.load(language)
+        self.entities: list[Entity] = []
         self.set_names(entities, areas)
         self.match("turn on the light", area=areas[0].id if areas else None)  # warm hassil's caches
 
     def set_names(self, entities: list[Entity], areas: list[Area]) -> None:
         """The home's names as hassil's slot lists (cheap: the sentences stay parsed)."""
+        self.entities = list(entities)
         self.slot_lists = {
             "name": TextSlotList.from_tuples(
                 [
@@ -136,4 +141,5 @@ class TemplateMatcher:
         # A sentence meant for "here" carries the area as a slot (requires_context area
         # slot: true); one without an area slot means the whole home ("all the lights").
         slots = {name: ent.value for name, ent in result.entities.items()}
+        slots = narrow(slots, text, self.entities, self.vocab)  # "the lamp": the Desk Lamp
         return TemplateMatch(intent=result.intent.name, slots=slots, text=text)
