@@ -226,3 +226,15 @@ def test_the_lamp_is_the_lamp_and_the_lights_are_all_lights(tmp_path: Path) -> N
         assert u.decide("turn off the lamp in the house", area="den").handled_by == "clarify"
     finally:
         h.close()
+
+
+def test_one_command_on_two_named_targets_does_both(home: DemoHome, tmp_path: Path) -> None:
+    u = Understander(home, memory=ConversationMemory(tmp_path / "conversation.sqlite"))
+    d = u.decide("turn on the strip light and the porch lantern", area="loft")
+    assert [(a.service, a.entity_id) for a in d.actions] == [("light.turn_on", "light.strip"),
+                                                             ("light.turn_on", "light.lantern")]
+    d = u.decide("switch on the lights in the scullery and the porch", area="loft")
+    assert {a.entity_id for a in d.actions} == {"light.strip", "light.lantern"}
+    assert {a.service for a in d.actions} == {"light.turn_on"}
+    assert u.splitter.split("turn on the strip light and then the porch lantern") == [
+        "turn on the strip light and then the porch lantern"]  # "then": not the same request

@@ -6,7 +6,9 @@ sentence is split at a join word (data: ``compound.joins``) only where the words
 side are a command of their own: a direction or a command verb, and something to act on
 (a device, room or kind of device this home knows, or "it"). Each part is then decided
 on its own, in order (so "... and make it blue" finds what the first part acted on), and
-:func:`combine` says which parts were done, asked about or not done.
+:func:`combine` says which parts were done, asked about or not done. A bare name after
+"and" ("turn off the desk lamp and the floor lamp") is more of the same request: it
+becomes its own part, "and the floor lamp", which the conversation memory resolves.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.understand.candidates import CommandSpace
+from assistant.understand.candidates import CommandSpace, words
 from assistant.understand.registry import Registry
 from assistant.understand.result import Decision, HandledBy
 from assistant.understand.said import MAX_TOKENS, Said
+
+_SAME = frozenset({"and", "as well as", "plus"})
+"""Joins after which a bare name is more of the same request (not "then")."""
 
 
 class Splitter:
@@ -47,9 +52,34 @@ class Splitter:
             if self.stands_alone(left) and self.stands_alone(right):
                 parts.append(left.strip(" ,;"))
                 start = m.end()
+            elif m.group(0).strip(" ,") in _SAME and self.stands_alone(left) \
+                    and self._more_of_the_same(left, right):
+                parts.append(left.strip(" ,;"))  # "turn off the desk lamp and the floor lamp"
+                parts.append("and " + right.strip(" ,;"))  # the same request: a follow-up
+                start = right_end
         parts.append(text[start:].strip(" ,;"))
         parts = [p for p in parts if p]
         return parts if 1 < len(parts) <= self.registry.vocab.max_parts else [text]
+
+    def _more_of_the_same(self, left: str, right: str) -> bool:
+        """``right`` only names more of what ``left`` acts on: devices after a device,
+        rooms after a kind in a room ("the lights off in the kitchen and the bathroom")."""
+        said = Said(right, self.registry.vocab)
+        if any(said.hits(d) for d in self._domains) or set(said.tokens) & self.registry.vocab.command_verbs:
+            return False
+        there, here = self.space.retrieve(right), self.space.retrieve(left)
+        if there.entities:
+            if there.areas or not here.entities:
+                return False
+            named = {w for e in there.entities for n in e.names for w in words(n)}
+        elif there.areas:
+            if not (here.areas and here.domains) or here.entities:
+                return False
+            named = {w for a in there.areas for w in words(self.space.home.area(a).name)}
+        else:
+            return False
+        rest = set(words(right)) - named - self.registry.vocab.filler
+        return all(w.rstrip("s") in named for w in rest)
 
     def stands_alone(self, part: str) -> bool:
         """A command of its own: says what to do and to what."""
