@@ -238,3 +238,24 @@ def test_one_command_on_two_named_targets_does_both(home: DemoHome, tmp_path: Pa
     assert {a.service for a in d.actions} == {"light.turn_on"}
     assert u.splitter.split("turn on the strip light and then the porch lantern") == [
         "turn on the strip light and then the porch lantern"]  # "then": not the same request
+
+
+def test_play_starts_a_player_and_says_it_cannot_search(tmp_path: Path) -> None:
+    path = tmp_path / "radio.yaml"
+    areas = [{"id": "den", "name": "Den"}, {"id": "galley", "name": "Galley"}]
+    path.write_text(yaml.safe_dump({"areas": areas, "entities": [
+        {"entity_id": "media_player.wireless", "name": "Wireless", "area": "den", "state": "paused"},
+        {"entity_id": "media_player.galley_box", "name": "Galley Box", "area": "galley",
+         "state": "paused"}]}), encoding="utf-8")
+    h = DemoHome(path, tmp_path / "radio.sqlite")
+    try:
+        u = Understander(h, memory=ConversationMemory(None))
+        for said, player in (("play some music", "media_player.wireless"),
+                             ("play the galley box", "media_player.galley_box"),
+                             ("play music in the galley", "media_player.galley_box")):
+            d = u.decide(said, area="den")
+            assert [(a.service, a.entity_id) for a in d.actions] == [("media_player.media_play", player)]
+        d = u.decide("play beethoven", area="den")
+        assert not d.actions and "can't search" in d.reply
+    finally:
+        h.close()

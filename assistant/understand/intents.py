@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
+from assistant.understand import vocabulary
 from assistant.understand.elsewhere import ask_one, ask_which
+from assistant.understand.media import search_and_play
 from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
 from assistant.understand.sorts import ONE_OF
@@ -49,6 +51,7 @@ class IntentHandlers:
     def __init__(self, home: HomeBackend, registry: Registry | None = None) -> None:
         self.home = home
         self.registry = registry or load()
+        self.vocab = vocabulary.load()
         """What "turn on" calls for each kind, and how each service is told back."""
         self._handlers: dict[str, Callable[[dict[str, Any], str | None], Decision]] = {
             "HassTurnOn": self._turn_on,
@@ -71,6 +74,7 @@ class IntentHandlers:
             "HassMediaUnpause": self._simple("media_player", "media_play"),
             "HassMediaNext": self._simple("media_player", "media_next_track"),
             "HassMediaPrevious": self._simple("media_player", "media_previous_track"),
+            "HassMediaSearchAndPlay": lambda s, a: search_and_play(self, self.vocab, s, a),
             "HassMediaPlayerMute": self._simple("media_player", "volume_mute", "mute"),
             "HassMediaPlayerUnmute": self._simple("media_player", "volume_mute", "unmute"),
             "HassSetVolume": self._set_volume,

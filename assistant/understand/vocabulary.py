@@ -42,6 +42,8 @@ class Vocabulary:
     cues: dict[str, frozenset[str]] = field(hash=False)
     opposites: dict[str, str] = field(hash=False)
     patterns: dict[str, re.Pattern[str]] = field(hash=False)
+    any_media: frozenset[str] = frozenset()
+    """Words for "whatever the player has" ("play some music"): no search needed."""
 
     def pattern(self, name: str) -> re.Pattern[str]:
         return self.patterns[name]
@@ -84,4 +86,5 @@ def load(language: str = "en", directory: Path = DATA_DIR) -> Vocabulary:
         cues={str(k): _set(v) for k, v in raw["cues"].items()},
         opposites={str(k): str(v) for k, v in raw["opposites"].items()},
         patterns={str(k): re.compile(str(v)) for k, v in raw["patterns"].items()},
+        any_media=_set(raw.get("any_media")),
     )
