@@ -259,3 +259,21 @@ def test_play_starts_a_player_and_says_it_cannot_search(tmp_path: Path) -> None:
         assert not d.actions and "can't search" in d.reply
     finally:
         h.close()
+
+
+def test_a_word_before_the_kind_narrows_a_rooms_devices(tmp_path: Path) -> None:
+    path = tmp_path / "nursery.yaml"
+    path.write_text(yaml.safe_dump({"areas": [{"id": "nursery", "name": "Nursery"},
+                                              {"id": "hall", "name": "Hall"}], "entities": [
+        {"entity_id": "light.nursery_glow", "name": "Nursery Glow Lamp", "area": "nursery", "state": "on"},
+        {"entity_id": "light.nursery_top", "name": "Nursery Ceiling Light", "area": "nursery", "state": "on"},
+        {"entity_id": "light.hall", "name": "Hall Pendant", "area": "hall", "state": "on"}]}),
+        encoding="utf-8")
+    h = DemoHome(path, tmp_path / "nursery.sqlite")
+    try:
+        space = CommandSpace(h)
+        assert _keys(space, "switch off the ceiling light in the nursery", "hall") == ["light.nursery_top"]
+        assert _keys(space, "switch off the lights in the nursery", "hall") == ["light@nursery"]
+        assert _keys(space, "switch off the ceiling light in the hall", "nursery") == ["light.hall"]
+    finally:
+        h.close()

@@ -347,9 +347,11 @@ class CommandSpace:
         plain = domain.replace("_", " ")
         noun = _NOUNS.get(domain, (plain, plain + "s"))
         pool = _narrow(self._by_domain.get(domain, []), found.text)
+        said = _said_before(found.text, domain)
 
         def at(where: str | None) -> list[Entity]:
-            return [e for e in pool if e.area == where] if where else []
+            ents = [e for e in pool if e.area == where] if where else []
+            return _named_by(ents, said) or ents  # "the ceiling light in Mia's room": that one
 
         if domain == "switch":
             # A plug is known by what is plugged into it: "the smart plug" -> ask which.
@@ -512,6 +514,18 @@ def _narrow(pool: list[Entity], text: str) -> list[Entity]:
                 or any(sorts & set(words(n)) or sorts & {x.removesuffix("s") for x in words(n)}
                        for n in e.names)]
     return narrowed or pool
+
+
+def _said_before(text: str, domain: str) -> set[str]:
+    """The words said just before a word for ``domain``: "ceiling" of "the ceiling light"."""
+    toks = words(text)
+    return {toks[i - 1] for i in range(1, len(toks)) if DOMAIN_WORDS.get(toks[i]) == domain}
+
+
+def _named_by(ents: list[Entity], said: set[str]) -> list[Entity]:
+    """Those of ``ents`` (one room's) a word said names, when it names some but not all."""
+    hit = [e for e in ents if any(said & set(words(n)) for n in e.names)]
+    return hit if len(hit) < len(ents) else []
 
 
 def _distinctive(word: str) -> bool:
