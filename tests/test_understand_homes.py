@@ -157,6 +157,10 @@ def test_mute_and_unmute_set_the_players_flag(tmp_path: Path) -> None:
             d = u.decide(said, area="den")
             assert [(a.service, a.entity_id, a.data) for a in d.actions] == [
                 ("media_player.volume_mute", "media_player.gramophone", {"is_volume_muted": muted})]
+        for said, muted in (("mute the den", True), ("unmute the speaker in the den", False)):
+            d = u.decide(said, area="den")  # a room's players, by the room or the kind
+            assert [(a.service, a.entity_id, a.data) for a in d.actions] == [
+                ("media_player.volume_mute", "media_player.gramophone", {"is_volume_muted": muted})]
     finally:
         h.close()
 
