@@ -281,3 +281,19 @@ def test_a_word_before_the_kind_narrows_a_rooms_devices(tmp_path: Path) -> None:
         assert _keys(space, "switch off the ceiling light in the hall", "nursery") == ["light.hall"]
     finally:
         h.close()
+
+
+def test_the_thing_here_is_not_offered_with_another_rooms(tmp_path: Path) -> None:
+    path = tmp_path / "tvs.yaml"
+    path.write_text(yaml.safe_dump({"areas": [{"id": "lounge", "name": "Lounge"},
+                                              {"id": "guest_room", "name": "Guest Room"}], "entities": [
+        {"entity_id": "media_player.lounge_tv", "name": "Lounge TV", "area": "lounge", "state": "on"},
+        {"entity_id": "media_player.guest_tv", "name": "Guest TV", "area": "guest_room", "state": "on"}]}),
+        encoding="utf-8")
+    h = DemoHome(path, tmp_path / "tvs.sqlite")
+    try:
+        space = CommandSpace(h)
+        assert _keys(space, "mute the tv", "lounge") == ["media_player.lounge_tv"]
+        assert "media_player.guest_tv" in _keys(space, "turn off the tv for the guest", "lounge")
+    finally:
+        h.close()

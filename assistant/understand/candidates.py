@@ -323,9 +323,12 @@ class CommandSpace:
                 else:
                     out.append(self._group_target(ents))
         for thing in found.things:
-            ents = [e for e in self._by_thing[thing] if e not in named]
-            ents = [e for e in ents if e.area in found.areas] or ents if found.areas else \
-                [e for e in ents if e.area == area] or ents  # "the tv": the one here
+            every = self._by_thing[thing]
+            ents = [e for e in every if e.area in found.areas] or every if found.areas else \
+                [e for e in every if e.area == area] or every  # "the tv": the one here
+            said = set(words(found.text)) - {thing}  # ... or one more of whose name was said
+            ents += [e for e in every if e not in ents and said & {w for n in e.names for w in words(n)}]
+            ents = [e for e in ents if e not in named]  # not another room's as well as this one
             if ents:
                 out.extend(self._entity_target(e) for e in ents)
         domains = [d for d in found.domains if not any(t.domain == d for t in out)]
