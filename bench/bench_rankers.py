@@ -9,6 +9,8 @@ many of SLURP's other scenarios made a home act.
 
     .venv/bin/python bench/bench_rankers.py [--ranker llm --ranker embedding ...]
         [--set 'embedding_none = 0.4'] [--json]
+
+Another GGUF through today's ranker: ``--ranker llm --set 'model = "/path/to/model.gguf"'``.
 """
 
 from __future__ import annotations
