@@ -211,11 +211,13 @@ class VoiceLoop:
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
-                # over its own reply, the second stage's window holds the reply's words
+                # over its own reply, the second stage's window holds the reply's words, and so
+                # does every chunk up to the stop: the command starts after it
                 window = 0.0 if barged_in else self._heard_window_ms
-                start = command_start_ms(hit, window)
+                start = chunk.end_ms if barged_in else command_start_ms(hit, window)
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
-                self._begin_command(heard[0].t_audio_ms, [c.samples for c in heard])
+                self._begin_command(heard[0].t_audio_ms if heard else start,
+                                    [c.samples for c in heard])
                 return
             self._preroll.append(chunk)
             return
