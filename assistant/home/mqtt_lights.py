@@ -22,6 +22,14 @@ from assistant.home.mqtt_component import (
 )
 
 
+def _brightness_scale(config: dict[str, Any]) -> float:
+    """The discovery config's full-brightness value (255 unless it says otherwise)."""
+    scale = float(config.get("brightness_scale", 255))
+    if scale <= 0:
+        raise DiscoveryError("brightness_scale must be positive")
+    return scale
+
+
 class Light(Component):
     """The default schema: ON/OFF on one topic, brightness and colour on their own."""
 
@@ -29,9 +37,7 @@ class Light(Component):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.scale = float(config.get("brightness_scale", 255))
-        if self.scale <= 0:
-            raise DiscoveryError("brightness_scale must be positive")
+        self.scale = _brightness_scale(config)
         self.bri_template = Template(config.get("brightness_value_template"))
         self.rgb_template = Template(config.get("rgb_value_template"))
         self.hs_template = Template(config.get("hs_value_template"))
@@ -99,9 +105,7 @@ class JsonLight(Component):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.scale = float(config.get("brightness_scale", 255))
-        if self.scale <= 0:
-            raise DiscoveryError("brightness_scale must be positive")
+        self.scale = _brightness_scale(config)
         modes = config.get("supported_color_modes") or []
         if not isinstance(modes, list):
             raise DiscoveryError("supported_color_modes must be a list")
