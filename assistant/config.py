@@ -78,13 +78,18 @@ def wake_names(settings: Settings) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _text(path: Path, what: str) -> str:
+    """The file's text, or one clear line naming ``what`` it is."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise ConfigError(f"{what} not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+        raise ConfigError(f"cannot read {what} {path}: {exc}") from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    text = _text(path, "config file")
     try:
         is_yaml = path.suffix.lower() in (".yaml", ".yml")
         data = (yaml.safe_load(text) or {}) if is_yaml else tomllib.loads(text)
@@ -148,12 +153,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
 
 
 def _read_policy(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"privacy policy file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read privacy policy {path}: {exc}") from None
+    text = _text(path, "privacy policy file")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
