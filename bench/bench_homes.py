@@ -12,7 +12,7 @@ The held-out home (``heldout_*``) is left out unless ``--held-out`` is given: ru
 at the end of a round of work, and report what it says.
 
     .venv/bin/python bench/bench_homes.py [--home NAME ...] [--held-out] [--no-llm]
-        [--misses] [--json]
+        [--misses] [--json] [--list]
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def main() -> int:
     ap.add_argument("--misses", action="store_true", help="list every case that was not right (stderr)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout instead of tables")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
+    ap.add_argument("--list", action="store_true",
+                    help="load the case files and list them (entities, commands); ask nothing")
     args = ap.parse_args()
 
     eval_data = _eval_data()
@@ -109,6 +111,10 @@ def main() -> int:
     files = case_files(args.home, held_out=args.held_out)
     homes = [load_cases(p, eval_data, work) for p in files if not (
         "ha_fixtures" in p.name and eval_data is None and not args.home)]
+    if args.list:
+        print(table(["case file", "entities", "commands", "held out"],
+                    [[h.name, len(h.entities), len(h.cases), "yes" if h.held_out else ""] for h in homes]))
+        return 0
     progress = Progress(sum(len(h.cases) for h in homes), "commands", quiet=args.quiet)
     rows: list[dict[str, Any]] = []
     t0 = time.monotonic()

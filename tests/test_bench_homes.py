@@ -49,6 +49,18 @@ def test_every_devel_case_file_loads(tmp_path: Path) -> None:
         assert home.cases and home.home_file.exists()
 
 
+def test_held_out_case_files_say_so(tmp_path: Path) -> None:
+    """A held-out file is left out by its name and counted apart by its flag: both must agree."""
+    from homes_data import HOMES_DIR, case_files, load_cases
+
+    for path in sorted(HOMES_DIR.glob("*.cases.yaml")):
+        if "ha_fixtures" in path.name:
+            continue
+        home = load_cases(path, None, tmp_path)
+        assert home.held_out == path.name.startswith("heldout_"), path.name
+        assert (path in case_files(None, held_out=False)) != home.held_out, path.name
+
+
 def test_opposite_direction_is_inverted_and_wrong() -> None:
     case = _case(do="light.turn_on light.lamp")
     on = {"service": "light.turn_on", "entity_id": "light.lamp", "data": {}}
