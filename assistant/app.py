@@ -142,7 +142,9 @@ class VoiceAssistant(TextAssistant):
             return build_wake_detector(settings, names, whisper=stt.result().model)
 
         def load_stt(prompt: str | None, retry_prompt: str | None) -> WhisperStt:
-            stt = WhisperStt(settings.stt, prompt=prompt, retry_prompt=retry_prompt)
+            # the retry's n-best list is read against the sentences in play (templates, skills)
+            stt = WhisperStt(settings.stt, prompt=prompt, retry_prompt=retry_prompt,
+                             accepts=lambda text: self.understander.is_complete_command(text, area=None))
             stt.warm_up()
             return stt
 

@@ -98,9 +98,12 @@ def main() -> int:
     ap.add_argument("--data", type=Path, help="the coffee_orders folder (default: from $HEARTH_EVAL_DATA)")
     ap.add_argument("--split", choices=["all", "dev", "holdout"], default="all",
                     help="dev = even-numbered clips (looked at while writing sentences), holdout = odd")
-    ap.add_argument("--prompt", choices=["skills", "home", "none", "retry"], default="skills",
-                    help="Whisper's prompt: home names + skills' stt_words, home names only, none, or "
-                    "retry (home names; when no template matches, again with the skills' words)")
+    ap.add_argument("--prompt", choices=["skills", "home", "none", "retry"], default="retry",
+                    help="Whisper's prompt: retry (the voice loop's way, default: home names; when no "
+                    "template matches, again with the skills' words and an n-best list read against "
+                    "the templates), home names + skills' stt_words, home names only, or none")
+    ap.add_argument("--hypotheses", type=int, default=None,
+                    help="n-best hypotheses on the retry (default: the settings' retry_hypotheses)")
     ap.add_argument("--beam", type=int, default=None, help="Whisper beam size (default: the settings', 1)")
     ap.add_argument("--model", type=Path, default=None,
                     help="a CTranslate2 Whisper folder (default: the settings', bundled tiny.en)")
@@ -139,6 +142,8 @@ def main() -> int:
         stt_update["window_s"] = args.window
     if args.model:
         stt_update["model"] = args.model
+    if args.hypotheses:
+        stt_update["retry_hypotheses"] = args.hypotheses
     if stt_update:
         settings = settings.model_copy(update={"stt": settings.stt.model_copy(update=stt_update)})
     home_names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
@@ -147,9 +152,12 @@ def main() -> int:
               "home": bias_prompt(home_names), "none": None}[args.prompt]
     sys.stderr.write(f"loading Whisper ({settings.stt.model or 'bundled tiny.en'}, "
                      f"beam {settings.stt.beam_size})\n")
-    stt = WhisperStt(settings.stt, prompt=prompt)
+    def accepts(text: str) -> bool:
+        return tester.understander.is_complete_command(text, area=None)
+
+    stt = WhisperStt(settings.stt, prompt=prompt, accepts=accepts,
+                     retry_prompt=with_words if args.prompt == "retry" else None)
     stt.warm_up()
-    retry = WhisperStt(settings.stt, prompt=with_words) if args.prompt == "retry" else None
 
     conditions: list[tuple[str, float | None]] = [("clean", None)]
     noise = None
@@ -167,8 +175,8 @@ def main() -> int:
             t0 = time.perf_counter()
             text = stt.transcribe(audio)
             retried = False
-            if retry is not None and not tester.understander.is_complete_command(text, area=None):
-                text, retried = retry.transcribe(audio), True
+            if stt.can_retry and not accepts(text):
+                text, retried = stt.transcribe_retry(audio), True
             t1 = time.perf_counter()
             tester.understander.forget()
             turn = tester.ask(text, dry_run=True) if text else None
@@ -192,6 +200,8 @@ def main() -> int:
                         / max(1, len(rows)),
                         "stt_ms_p50": statistics.median(r["stt_ms"] for r in rows),
                         "stt_ms_mean": statistics.mean(r["stt_ms"] for r in rows),
+                        "stt_ms_p95": statistics.quantiles([r["stt_ms"] for r in rows], n=20)[-1]
+                        if len(rows) > 1 else rows[0]["stt_ms"],
                         "retried": sum(r["retried"] for r in rows),
                         "understand_ms_p50": statistics.median(r["understand_ms"] for r in rows),
                         "rows": rows})
@@ -240,7 +250,8 @@ def main() -> int:
     clean = results[0]
     if args.prompt == "retry":
         print(f"\nretried with the skills' words: {clean['retried']} of {clean['clips']}")
-    print(f"\nspeech-to-text p50 {clean['stt_ms_p50']:.0f} ms (mean {clean['stt_ms_mean']:.0f}), "
+    print(f"\nspeech-to-text p50 {clean['stt_ms_p50']:.0f} ms, p95 {clean['stt_ms_p95']:.0f} ms "
+          f"(mean {clean['stt_ms_mean']:.0f}), "
           "understanding p50 "
           f"{clean['understand_ms_p50']:.1f} ms per command ({args.split} split, {len(names)} clips)")
     if args.failures:

@@ -122,6 +122,10 @@ class SttSettings(Frozen):
     (``transcript_partial`` events); 0 = only when the speech stops."""
     bias_to_home: bool = True
     """Give Whisper the home's entity and area names as an initial prompt."""
+    retry_hypotheses: int = Field(5, ge=1, le=10)
+    """When a transcript matches no sentence, Whisper hears the audio again with the skills'
+    words and a beam search of this many hypotheses; the best one a sentence accepts wins
+    (1 = one greedy retry)."""
 
 
 class TtsSettings(Frozen):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,13 @@ def bias_prompt(names: list[str]) -> str:
     return "Hey Jarvis, turn on the " + ", ".join(dict.fromkeys(n.lower() for n in names)) + "."
 
 
+Accepts = Callable[[str], bool]
+"""Whether a transcript is a whole command (matches a sentence template): the grammar in play."""
+
+
 class WhisperStt:
     def __init__(self, settings: SttSettings, *, prompt: str | None = None,
-                 retry_prompt: str | None = None) -> None:
+                 retry_prompt: str | None = None, accepts: Accepts | None = None) -> None:
         quiet_openmp()
         from faster_whisper import WhisperModel
 
@@ -111,6 +116,7 @@ class WhisperStt:
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
                                     task="transcribe", language=settings.language)
         self.set_prompts(prompt, retry_prompt)
+        self.accepts = accepts
 
     def set_prompts(self, prompt: str | None, retry_prompt: str | None = None) -> None:
         """The words to expect (the home's names change when devices come and go)."""
@@ -128,7 +134,7 @@ class WhisperStt:
         ``settings.window_s`` (10 s by default), so the window is cut to that: the
         encoder runs ~5x faster with the same words (see the README's STT table).
         """
-        return self._transcribe(samples, self._prompt_tokens)
+        return self._transcribe(samples, self._prompt_tokens)[0]
 
     @property
     def model(self) -> Any:
@@ -140,20 +146,29 @@ class WhisperStt:
         return self._retry_tokens is not None
 
     def transcribe_retry(self, samples: Samples) -> str:
-        """Again, with the longer prompt (the skills' words too): slower, so only for audio
-        whose first transcript matched nothing."""
-        return self._transcribe(samples, self._retry_tokens or self._prompt_tokens)
+        """Again, with the longer prompt (the skills' words too), for audio whose first
+        transcript matched nothing. With ``retry_hypotheses`` > 1 and a grammar
+        (``accepts``), a beam search's n-best list is read in score order and the first
+        hypothesis the grammar accepts wins ("I won an eight ounce ..." loses to "I want
+        an eight ounce ..." a little further down); none accepted: the best one."""
+        tokens = self._retry_tokens or self._prompt_tokens
+        n = self.settings.retry_hypotheses if self.accepts is not None else 1
+        texts = self._transcribe(samples, tokens, hypotheses=n)
+        heard = list(dict.fromkeys(texts))  # two token sequences can read the same
+        return next((t for t in heard if t and self.accepts and self.accepts(t)), heard[0])
 
-    def _transcribe(self, samples: Samples, prompt_tokens: list[int]) -> str:
+    def _transcribe(self, samples: Samples, prompt_tokens: list[int], *,
+                    hypotheses: int = 1) -> list[str]:
         if len(samples) == 0:
-            return ""
+            return [""]
         try:
-            text = self._decode(to_float(samples), prompt_tokens)
+            texts = self._decode(to_float(samples), prompt_tokens, hypotheses)
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
-        return strip_wake_phrase(drop_repeats(text))
+        return [strip_wake_phrase(drop_repeats(t)) for t in texts]
 
-    def _decode(self, audio: npt.NDArray[np.float32], prompt_tokens: list[int]) -> str:
+    def _decode(self, audio: npt.NDArray[np.float32], prompt_tokens: list[int],
+                hypotheses: int) -> list[str]:
         seconds = len(audio) / SAMPLE_RATE
         window = min(30.0, max(self.settings.window_s, math.ceil(seconds + 1.0)))
         padded = np.zeros(int(window * SAMPLE_RATE), np.float32)
@@ -164,16 +179,18 @@ class WhisperStt:
         result = self._model.model.generate(
             encoded,
             [prompt],
-            beam_size=self.settings.beam_size,
+            beam_size=max(self.settings.beam_size, hypotheses),
+            num_hypotheses=hypotheses,
             max_length=len(prompt) + int(12 + 8 * seconds),
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=[-1],
         )[0]
         if result.no_speech_prob > 0.8:
-            return ""
-        tokens = [t for t in result.sequences_ids[0] if t < self._tokenizer.eot]
-        return str(self._tokenizer.decode(tokens)).strip()
+            return [""]
+        eot = self._tokenizer.eot
+        return [str(self._tokenizer.decode([t for t in seq if t < eot])).strip()
+                for seq in result.sequences_ids]
 
     def warm_up(self) -> None:
         self.transcribe(np.zeros(16000, np.int16))

@@ -1,0 +1,69 @@
+"""Whisper's retry reads an n-best list against the sentences in play (real tiny.en, a
+real recorded coffee order from the benchmark's development half)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.audio.files import read_audio
+from assistant.skills.testing import SkillTester
+from assistant.stt.whisper import WhisperStt, bias_prompt
+
+# "I want an eight ounce triple shot coffee with some sugar and a little bit of skim milk"
+# (development half: even-numbered in sorted order)
+CLIP = "2f71d6c9-6592-4407-aab7-8ddbb55bec62.wav"
+
+
+@pytest.fixture(scope="module")
+def tester(tmp_path_factory: pytest.TempPathFactory) -> SkillTester:
+    return SkillTester(builtin=True, data_dir=tmp_path_factory.mktemp("nbest"))
+
+
+def _stt(tester: SkillTester, hypotheses: int, accepts: object) -> WhisperStt:
+    settings = tester.settings.stt.model_copy(update={"retry_hypotheses": hypotheses})
+    words = [n for e in tester.home.entities() for n in e.names] + tester.registry.stt_words()
+    return WhisperStt(settings, prompt=bias_prompt(words), retry_prompt=bias_prompt(words),
+                      accepts=accepts)  # type: ignore[arg-type]
+
+
+@pytest.mark.real
+@pytest.mark.evaldata
+def test_the_first_hypothesis_the_grammar_accepts_wins(eval_data: Path, tester: SkillTester) -> None:
+    audio = read_audio(eval_data / "commands" / "coffee_orders" / CLIP)
+    label = json.loads((eval_data / "commands" / "coffee_orders" / "labels.json").read_text())[CLIP]
+
+    def accepts(text: str) -> bool:
+        return tester.understander.is_complete_command(text, area=None)
+
+    text = _stt(tester, 5, accepts).transcribe_retry(audio)
+    assert accepts(text), text
+    turn = tester.ask(text, dry_run=True)
+    assert turn.intent == "HearthBrew", text
+    assert turn.slots == {"drink": label["slots"]["coffeeDrink"], "size": "8 oz", "shots": 3,
+                          "milk": "a little bit of skim milk", "sugar": "some sugar"}, text
+
+
+@pytest.mark.real
+@pytest.mark.evaldata
+def test_hypotheses_are_read_in_score_order_and_the_best_stays_when_none_fits(
+        eval_data: Path, tester: SkillTester) -> None:
+    audio = read_audio(eval_data / "commands" / "coffee_orders" / CLIP)
+    seen: list[str] = []
+
+    def second(text: str) -> bool:
+        seen.append(text)
+        return len(seen) == 2
+
+    assert _stt(tester, 5, second).transcribe_retry(audio) == seen[1] != seen[0]
+    seen.clear()
+
+    def none(text: str) -> bool:
+        seen.append(text)
+        return False
+
+    best = _stt(tester, 5, none).transcribe_retry(audio)
+    assert len(seen) >= 2 and best == seen[0]
+    assert _stt(tester, 1, lambda _t: False).transcribe_retry(audio) != ""
