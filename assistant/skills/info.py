@@ -6,12 +6,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from assistant.settings.root import Settings
 from assistant.skills.api import IntentInfo, TurnRecord
+from assistant.skills.turns import TurnLog
 
-if TYPE_CHECKING:
-    from assistant.skills.registry import SkillRegistry
+
+class Registry(Protocol):
+    """What :class:`RegistryInfo` reads of the skill registry (its own module imports this
+    one: the registry builds the answers, so this side names only what it reads)."""
+
+    settings: Settings
+    started_at: float
+    turns: TurnLog
+
+    def catalog(self) -> list[IntentInfo]: ...
+
 
 _SLOT_RE = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
@@ -19,7 +30,7 @@ _SLOT_RE = re.compile(r"\{(\w+)(?::(\w+))?\}")
 class RegistryInfo:
     """:class:`assistant.skills.api.AssistantInfo` over a registry."""
 
-    def __init__(self, registry: SkillRegistry) -> None:
+    def __init__(self, registry: Registry) -> None:
         self._r = registry
         self.started_at = registry.started_at
 
