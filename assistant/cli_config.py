@@ -208,7 +208,6 @@ def _check_loaded(path: Path, text: str, is_yaml: bool) -> list[Problem]:
         (("stt", "model"), s.stt.model), (("tts", "voice"), s.tts.voice), (("llm", "model"), s.llm.model),
         (("home", "demo_home"), s.home.demo_home),
         *((("wake", "models", i, "path"), m.path) for i, m in enumerate(s.wake.models)),
-        *((("skills", "paths", i), p) for i, p in enumerate(s.skills.paths)),
     ]
     problems = [problem(loc, f"{p} does not exist") for loc, p in files if p is not None and not p.exists()]
     try:

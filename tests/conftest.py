@@ -17,6 +17,13 @@ from assistant.models import quiet_openmp
 
 REPO = Path(__file__).resolve().parents[1]
 quiet_openmp()  # before any model runtime loads
+# The built-in skills are installed (editable) beside Hearth, which is how they are found;
+# this checkout's copy of their code is the one under test, here and in the `hearth` the
+# tests start (the venv may be shared with another checkout, as a git worktree's is).
+_SKILL_DIRS = [str(p) for p in sorted((REPO / "skills").glob("*/")) if (p / "pyproject.toml").is_file()]
+sys.path[:0] = [d for d in _SKILL_DIRS if d not in sys.path]
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [*_SKILL_DIRS, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
 # `hearth` without --config reads the packaged config in tests, whatever ~/.config/hearth or
 # /etc/hearth hold on the machine (tests of the search path set HEARTH_CONFIG themselves).
 os.environ["HEARTH_CONFIG"] = str(REPO / "assistant" / "configs" / "default.toml")

@@ -1,4 +1,4 @@
-"""Skills as plugins: discovery by folder and by entry point, the allowlist, load
+"""Skills as plugins: discovery by entry point (built-in and third-party alike), the allowlist, load
 problems, ``hearth skills``, and the SDK (scaffold -> its own test passes -> pip
 install -e -> Hearth loads it)."""
 
@@ -17,9 +17,10 @@ import pytest
 from assistant.config import load_settings
 from assistant.errors import ConfigError
 from assistant.home import open_home
+from assistant.skills.loader import BUILTIN as BUILTIN_NAMES
 from assistant.skills.registry import SkillRegistry
 
-BUILTIN = {"coffee", "help", "home_control", "lists", "system_status", "time_date", "timers"}
+BUILTIN = set(BUILTIN_NAMES)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -80,11 +81,16 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         del sys.modules[mod]
 
 
-def test_builtin_skills_load_through_the_folder_path(tmp_path: Path) -> None:
+def test_the_builtin_list_is_the_skills_folder() -> None:
+    assert {p.name for p in (REPO / "skills").iterdir() if (p / "pyproject.toml").is_file()} == BUILTIN
+
+
+def test_builtin_skills_load_through_their_entry_points(tmp_path: Path) -> None:
     reg = registry(tmp_path)
     try:
         assert set(reg.skills) >= BUILTIN
-        assert all(reg.skills[n].source.startswith("folder ") for n in BUILTIN)
+        assert all(reg.skills[n].source == f"entry point hearth_{n} (hearth-{n.replace('_', '-')} 0.1.0)"
+                   for n in BUILTIN), {n: reg.skills[n].source for n in BUILTIN}
         assert not reg.problems
         assert reg.owner("HassStartTimer") == "timers" and reg.owner("HearthBrew") == "coffee"
         catalog = {i.intent: i for i in reg.catalog()}
@@ -123,6 +129,27 @@ def test_the_allowlist_keeps_other_plugins_unimported(tmp_path: Path, site: Path
 def test_an_allowlist_name_that_is_not_installed_fails_at_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"skills\.enabled names 'cofee'.*available: .*coffee"):
         registry(tmp_path, enabled=["cofee"])
+
+
+def test_a_builtin_skill_not_installed_is_one_clear_line_and_the_rest_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import importlib.metadata as md
+
+    installed = md.entry_points
+
+    def without_lists(**kw: str) -> md.EntryPoints:  # as if skills/lists was never installed
+        return md.EntryPoints(ep for ep in installed(**kw) if ep.name != "lists")
+
+    monkeypatch.setattr(md, "entry_points", without_lists)
+    reg = registry(tmp_path)
+    try:
+        assert set(reg.skills) == BUILTIN - {"lists"}
+        assert [(p.name, p.source) for p in reg.problems] == [("lists", "built-in")]
+        assert reg.problems[0].error.startswith("not installed (bash scripts/setup.sh installs them")
+        lines = [r.getMessage() for r in caplog.records if "lists" in r.getMessage()]
+        assert len(lines) == 1 and lines[0].startswith("skill lists not loaded (built-in): not installed")
+    finally:
+        close(reg)
 
 
 def test_broken_plugins_are_reported_and_the_rest_loads(tmp_path: Path, site: Path) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import hearth_coffee as coffee  # installed beside Hearth (scripts/setup.sh)
 import pytest
 
-from assistant.skills.loader import import_from_folder
 from assistant.skills.testing import SkillTester
-
-coffee = import_from_folder(Path(__file__).resolve().parents[1] / "skills" / "coffee", "hearth_coffee")
 
 
 @pytest.mark.real

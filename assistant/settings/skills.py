@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -16,14 +15,11 @@ class SkillsSettings(Frozen):
     skill's own settings, validated against the skill's schema at start."""
 
     enabled: tuple[str, ...] = ("*",)
-    """The allowlist: skill (or plugin) names that may load; "*" = every built-in and
-    installed skill. A plugin not allowed here is never even imported."""
+    """The allowlist: skill (or plugin) names that may load; "*" = every installed skill
+    (the built-in ones are installed packages too). A plugin not allowed here is never
+    even imported."""
     disabled: tuple[str, ...] = ()
     """Names never loaded, even when "*" allows everything."""
-    builtin: bool = True
-    """Load the built-in skills from the top-level skills/ folder."""
-    paths: tuple[Path, ...] = ()
-    """More folders of local skills; each subfolder with a pyproject.toml is one."""
     timeout_s: float = Field(5.0, gt=0.0, le=120.0)
     """A handler that takes longer gets a spoken error; the turn never waits longer."""
     ring_every_s: float = Field(20.0, ge=1.0, le=3600.0)

@@ -8,9 +8,10 @@ A plugin is any module that defines::
     def register_skills(register):
         register(skill)
 
-and is named by the ``hearth`` entry-point group (``pip install``) or sits in the
-top-level ``skills/`` folder. The hook receives a callback, as simonw/llm's hooks do,
-so a plugin can register several skills, or none (say, when a dependency is missing).
+and is named by the ``hearth`` entry-point group (``pip install``; the built-in skills
+in the top-level ``skills/`` folder are installed the same way). The hook receives a
+callback, as simonw/llm's hooks do, so a plugin can register several skills, or none
+(say, when a dependency is missing).
 """
 
 from __future__ import annotations

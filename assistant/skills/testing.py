@@ -65,7 +65,7 @@ class SkillTurn:
 
 class SkillTester:
     """A demo home + templates + router + your skills (and nothing else, unless
-    ``builtin=True`` also loads the built-in skills)."""
+    ``builtin=True`` also loads every installed skill, the built-in ones among them)."""
 
     def __init__(self, *skills: object, data_dir: Path | str | None = None,
                  settings: Mapping[str, Mapping[str, Any]] | None = None, config: Path | None = None,
@@ -82,7 +82,7 @@ class SkillTester:
             self._tmp = tempfile.TemporaryDirectory(prefix="hearth-skill-test-")
             data_dir = self._tmp.name
         names = [getattr(s, "name", None) or getattr(s, "__name__", "").rsplit(".", 1)[-1] for s in skills]
-        skills_cfg: dict[str, Any] = {"enabled": ["*"] if builtin else names, "builtin": builtin,
+        skills_cfg: dict[str, Any] = {"enabled": ["*"] if builtin else names,
                                       "settings": dict(settings or {}), "timeout_s": timeout_s,
                                       "ring_every_s": ring_every_s, "max_rings": max_rings}
         self.settings = load_settings(config, data_dir=str(data_dir), skills=skills_cfg)
