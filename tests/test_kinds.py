@@ -74,3 +74,19 @@ def test_a_call_the_kinds_do_not_allow_is_refused(cabin: HomeBackend, service: s
                                                   data: dict[str, object]) -> None:
     with pytest.raises(HomeError):
         cabin.call_service(service, entity_id, data)
+
+
+def test_a_thermostat_s_own_range_is_its_range() -> None:
+    """A thermostat in °F (min_temp 50, max_temp 90) takes 72 and refuses 95; one that says
+    no range has the kinds' default."""
+    from assistant.home.base import Entity, EntityState
+    from assistant.home.services import validate
+
+    entity = Entity("climate.upstairs", "Upstairs", None)
+    fahrenheit = EntityState("climate.upstairs", "cool", {"temperature": 74, "min_temp": 50, "max_temp": 90})
+    assert validate(entity, "climate.set_temperature", {"temperature": 72}, fahrenheit) == {"temperature": 72}
+    with pytest.raises(HomeError, match="between 50 and 90"):
+        validate(entity, "climate.set_temperature", {"temperature": 95}, fahrenheit)
+    with pytest.raises(HomeError, match="between 10 and 30"):
+        validate(entity, "climate.set_temperature", {"temperature": 72},
+                 EntityState("climate.upstairs", "heat", {}))

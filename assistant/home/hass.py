@@ -309,7 +309,9 @@ class HassHome(HomeBackend):
 
     def call_service(self, service: str, entity_id: str, data: Mapping[str, Any]) -> EntityState:
         entity = self.entity(entity_id)
-        clean = services.validate(entity, service, data)
+        with self._lock:
+            known = self._states.get(entity_id)
+        clean = services.validate(entity, service, data, known)
         with self._lock:
             current = self._states.get(entity_id)
         if current is not None and not current.available:

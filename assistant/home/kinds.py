@@ -11,6 +11,7 @@ here (plus its words).
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,17 @@ class Level:
     """The directions a rise and a fall are (a cover that rises opens)."""
     step: float = 0.0
     """How far "turn it up" goes."""
+    bounds: tuple[str, ...] = ()
+    """The state attributes with the device's own range (a thermostat's min_temp, max_temp:
+    °F or °C); ``low``/``high`` are for a device that says none."""
+
+    def limits(self, attributes: Mapping[str, Any] | None) -> tuple[float, float]:
+        """This device's range: its own (``bounds``) when its state says one."""
+        if attributes and len(self.bounds) == 2:
+            low, high = (attributes.get(b) for b in self.bounds)
+            if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low < high:
+                return float(low), float(high)
+        return self.low, self.high
 
 
 @dataclass(frozen=True)
@@ -140,7 +152,8 @@ def _domain(name: str, raw: dict[str, Any]) -> Domain:
         lname: Level(lname, float(lv["range"][0]), float(lv["range"][1]), str(lv["unit"]),
                      lv.get("feature"), str(lv.get("current", lname)),
                      None if lv.get("when_off") is None else float(lv["when_off"]),
-                     str(lv.get("up", "up")), str(lv.get("down", "down")), float(lv.get("step", 0)))
+                     str(lv.get("up", "up")), str(lv.get("down", "down")), float(lv.get("step", 0)),
+                     _strs(lv.get("bounds")))
         for lname, lv in (raw.get("levels") or {}).items()
     }
     attributes = {aname: Attribute(aname, str(a["kind"]), a.get("feature"), _strs(a.get("choices")))

@@ -10,12 +10,12 @@ proposed it (templates, the local LLM, the cloud, a skill). The demo home also u
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.errors import HomeError
 from assistant.home.base import Entity, EntityState
-from assistant.home.kinds import Domain, Service, load_kinds
+from assistant.home.kinds import Domain, Level, Service, load_kinds
 
 Attrs = dict[str, Any]
 
@@ -29,6 +29,8 @@ class Param:
     high: float = 0.0
     feature: str | None = None
     choices: tuple[str, ...] = ()
+    level: Level | None = None
+    """The level it sets, whose range may be the device's own (a thermostat in °F)."""
 
 
 Effect = Callable[[EntityState, Mapping[str, Any]], tuple[str, Attrs]]
@@ -84,7 +86,7 @@ def _params(domain: Domain, service: Service) -> dict[str, Param]:
     for key in service.data:
         if key in domain.levels:
             lv = domain.levels[key]
-            out[key] = Param("number", lv.low, lv.high, feature=lv.feature)
+            out[key] = Param("number", lv.low, lv.high, feature=lv.feature, level=lv)
         elif key in domain.attributes:
             at = domain.attributes[key]
             out[key] = Param(at.kind, feature=at.feature, choices=at.choices)
@@ -102,8 +104,10 @@ def services_for(entity: Entity) -> list[str]:
     return [f"{entity.domain}.{s}" for s in SERVICES.get(entity.domain, {})]
 
 
-def validate(entity: Entity, service: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a call against the table; return the data normalised (numbers as numbers)."""
+def validate(entity: Entity, service: str, data: Mapping[str, Any],
+             state: EntityState | None = None) -> dict[str, Any]:
+    """Check a call against the table; return the data normalised (numbers as numbers).
+    With the device's ``state``, a level's range is the device's own where it says one."""
     domain, _, name = service.partition(".")
     if domain != entity.domain:
         raise HomeError(f"{service} cannot act on {entity.entity_id}", code="wrong_domain")
@@ -118,6 +122,9 @@ def validate(entity: Entity, service: str, data: Mapping[str, Any]) -> dict[str,
             raise HomeError(f"{service} does not take {key!r}", code="invalid_value")
         if param.feature and param.feature not in entity.features:
             raise HomeError(f"{entity.name} is not {param.feature}", code="unsupported_feature")
+        if param.level is not None and state is not None:
+            low, high = param.level.limits(state.attributes)
+            param = replace(param, low=low, high=high)
         clean[key] = _check(param, key, value)
     return clean
 
@@ -151,7 +158,7 @@ def _check(param: Param, key: str, value: Any) -> Any:
 
 def apply(entity: Entity, old: EntityState, service: str, data: Mapping[str, Any]) -> EntityState:
     """The state a simulated device would be in after ``service`` (validated first)."""
-    clean = validate(entity, service, data)
+    clean = validate(entity, service, data, old)
     _, effect = SERVICES[entity.domain][service.partition(".")[2]]
     state, attrs = effect(old, clean)
     return EntityState(entity.entity_id, state, attrs)

@@ -167,7 +167,8 @@ class SkillRunner:
                                    f"(allowed domains: {', '.join(skill.permissions.domains) or 'none'})")
             try:
                 entity = self.home.entity(action.entity_id)
-                data = validate(entity, action.service, action.data)
+                data = validate(entity, action.service, action.data,
+                                self.home.get_state(action.entity_id))
             except HearthError as exc:
                 raise SkillFailure("skill_forbidden", f"{skill.name} proposed an invalid action "
                                    f"({action.service} {action.entity_id}): {exc}") from None

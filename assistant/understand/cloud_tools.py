@@ -77,7 +77,7 @@ def check_call(home: HomeBackend, call: ToolCall, payload: CloudPayload) -> tupl
     entity = home.entity(entity_id)
     if "." not in service:
         service = f"{entity.domain}.{service}"
-    clean = validate(entity, service, data)
+    clean = validate(entity, service, data, home.get_state(entity_id))
     return Action(service, entity_id, clean), entity.sensitive
 
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Any
 
 from assistant.errors import HomeError
 from assistant.home.base import Entity, EntityState, HomeBackend
-from assistant.understand.registry import Domain, Level, Registry, Service, load
+from assistant.understand import levels
+from assistant.understand.registry import Domain, Registry, Service, load
 from assistant.understand.replies import describe
 from assistant.understand.result import Action, Decision
 from assistant.understand.said import Said, Words
@@ -115,11 +115,12 @@ class DirectionCheck:
                                  f"{name}: the words say not {'/'.join(sorted(does & neg))}")
         if not aff:
             return Verdict(action, True)
-        stepped = self._level_step(action, domain, entity, state, aff, said)
+        stepped = levels.step_instead(action, domain, service, entity, state, aff,
+                                      self._supported(entity))
         if stepped is not None:  # "turn the telly down": the volume, not a pause
             return Verdict(action, False, stepped, f"{name}: the words say {'/'.join(sorted(aff))}; "
                            f"a step on the level instead")
-        floored = self._not_to_the_floor(action, domain, state, aff, said)
+        floored = levels.not_to_the_floor(action, domain, state, aff, said)
         if floored is not None:  # "slow the fan down": slower, not off
             return Verdict(action, False, floored, f"{name}: 'down' is a step, not off")
         if does & aff:
@@ -151,10 +152,11 @@ class DirectionCheck:
         wanted = {d for d in aff if d != "toggle"}
         if len(wanted) != 1 or (service.does and service.does[0] in wanted):
             return Verdict(action, True)
-        levels = [k for k in action.data if k in domain.levels]
-        if any(self._said_value(domain.levels[k], said) is not None for k in levels):
+        keys = [k for k in action.data if k in domain.levels]
+        state = self._state(entity)
+        if any(levels.said_value(domain.levels[k], said, state) is not None for k in keys):
             return Verdict(action, True)  # the value said is the most exact ("open to 30 %")
-        if levels and wanted <= {"up", "down"}:
+        if keys and wanted <= {"up", "down"}:
             return Verdict(action, True)  # a level already moved the way the words say
         supported = self._supported(entity)
         way = next(iter(wanted))
@@ -170,56 +172,10 @@ class DirectionCheck:
             return Verdict(action, True)
         target = domain.services[exact[0]]
         data = {k: v for k, v in action.data.items() if k in target.data
-                and (k not in domain.levels or self._said_value(domain.levels[k], said) is not None)}
+                and (k not in domain.levels or levels.said_value(domain.levels[k], said, state) is not None)}
         sharper = Action(f"{domain.name}.{target.name}", action.entity_id, data)
         return Verdict(action, False, sharper, f"{action.service} on {entity.name}: the words say "
                        f"{next(iter(wanted))}; did {sharper.service}")
-
-    def _not_to_the_floor(self, action: Action, domain: Domain, state: EntityState | None,
-                          aff: set[str], said: Said) -> Action | None:
-        """'Down' with no value said takes a level down a step, not to its bottom (off)."""
-        if aff != {"down"}:
-            return None
-        for key, value in action.data.items():
-            level = domain.levels.get(key)
-            if level is None or not level.step or self._said_value(level, said) is not None:
-                continue
-            current = self._current(level, state)
-            if current is None or not isinstance(value, (int, float)) or value > level.low \
-                    or current - level.step <= level.low:
-                continue
-            stepped = current - level.step
-            number = round(stepped, 2) if level.unit == "fraction" else round(stepped)
-            return replace(action, data={**action.data, key: number})
-        return None
-
-    def _level_step(self, action: Action, domain: Domain, entity: Entity, state: EntityState | None,
-                    aff: set[str], said: Said) -> Action | None:
-        """'Up'/'down' alone, for a device with a level the action leaves alone: a step on it."""
-        if not aff or not aff <= {"up", "down"} or len(aff) != 1:
-            return None
-        if any(k in domain.levels for k in action.data):
-            return None
-        found = self.registry.service(action.service)
-        if found is not None and set(found[1].does) & {"up", "down", "open", "close"}:
-            return None  # it already moves that way ("lower the blinds" closes them)
-        off = state is not None and state.state == "off"
-        if off and (found is None or found[1].does[:1] == ("on",)):
-            return None  # "it's dark in here" with the light off: turning it on is the rise
-        for key, level in domain.levels.items():
-            if not level.step or (level.feature and level.feature not in entity.features):
-                continue
-            setter = domain.setter(key)
-            current = self._current(level, state)
-            if setter is None or current is None or setter.name not in self._supported(entity):
-                continue
-            if "down" in aff and off:
-                return None  # nothing to turn down on a device that is off
-            value = current + (level.step if "up" in aff else -level.step)
-            value = max(level.low, min(level.high, value))
-            number = round(value, 2) if level.unit == "fraction" else round(value)
-            return Action(f"{domain.name}.{setter.name}", action.entity_id, {key: number})
-        return None
 
     def _does(self, action: Action, domain: Domain, service: Service, state: EntityState | None,
               said: Said) -> set[str]:
@@ -238,10 +194,10 @@ class DirectionCheck:
             level = domain.levels.get(key)
             if level is None or not isinstance(value, (int, float)):
                 continue
-            if self._said_value(level, said) is not None:
+            if levels.said_value(level, said, state) is not None:
                 does |= {level.up, level.down, "up", "down"}  # set to the value said: either way
                 continue
-            current = self._current(level, state)
+            current = levels.current(level, state)
             if current is not None and value > current:
                 does |= {level.up, "up"}
             elif current is not None and value < current:
@@ -260,7 +216,7 @@ class DirectionCheck:
         """The one action the words say for this device, if there is exactly one."""
         level_keys = [k for k in action.data if k in domain.levels]
         if level_keys and aff & {"up", "down"} and not set(service.does) - {"on"}:
-            mirrored = self._mirror(action, domain, state, level_keys)
+            mirrored = levels.mirrored(action, domain, state, level_keys)
             if mirrored is not None:
                 return Verdict(action, False, mirrored, why + "; the change mirrored")
         wanted = {d for d in aff if d != "toggle"}
@@ -275,40 +231,7 @@ class DirectionCheck:
         return Verdict(action, False, Action(f"{domain.name}.{name}", action.entity_id, data),
                        f"{why}; did {domain.name}.{name}")
 
-    def _mirror(self, action: Action, domain: Domain, state: EntityState | None,
-                keys: list[str]) -> Action | None:
-        data = dict(action.data)
-        for key in keys:
-            level = domain.levels[key]
-            current = self._current(level, state)
-            if current is None:
-                return None
-            value = 2 * current - float(data[key])
-            value = max(level.low, min(level.high, value))
-            data[key] = round(value, 2) if level.unit == "fraction" else round(value)
-        return replace(action, data=data)
-
     # --- values said --------------------------------------------------------------
-
-    def _said_value(self, level: Level, said: Said) -> float | None:
-        """The value ``said`` gives this level, in its own unit, or None."""
-        if level.unit in ("percent", "fraction"):
-            value = said.value(("percent", "share", "bare"))
-            if value is None:
-                return None
-            pct = value.number
-            if value.unit == "bare" and ((level.unit == "fraction" and pct <= 10) or pct > 100):
-                return None
-            if value.unit == "share":
-                pct = level.low if pct == 0 and level.unit == "percent" else pct
-            if not 0 <= pct <= 100:
-                return None
-            return pct / 100 if level.unit == "fraction" else max(level.low, pct)
-        if level.unit == "degrees":
-            value = said.value(("degrees", "bare"))
-            if value is not None and level.low <= value.number <= level.high:
-                return value.number
-        return None
 
     def _values(self, action: Action, said: Said) -> Action:
         """The action with the values the words said ("eighteen degrees" -> 18)."""
@@ -316,25 +239,8 @@ class DirectionCheck:
         entity = self._entity(action.entity_id)
         if found is None or entity is None or not said.values:
             return action
-        domain, service = found
-        for key, level in domain.levels.items():
-            value = self._said_value(level, said)
-            if value is None or (level.feature and level.feature not in entity.features):
-                continue
-            number = round(value) if level.unit == "percent" else value
-            if key in action.data:
-                if action.data[key] != number:
-                    action = replace(action, data={**action.data, key: number})
-                continue
-            if service.does and service.does[0] in FALLS - {"down", "close"}:
-                continue  # "turn off the light at full" says two things: leave it be
-            setter = domain.setter(key)  # the service that sets it ("on full" -> set_percentage 100)
-            if setter is not None and setter.name in self._supported(entity):
-                data = {k: v for k, v in action.data.items() if k in setter.data}
-                action = Action(f"{domain.name}.{setter.name}", action.entity_id, {**data, key: number})
-            elif key in service.data:
-                action = replace(action, data={**action.data, key: number})
-        return action
+        return levels.with_said_values(action, *found, entity, self._state(entity), said,
+                                       self._supported(entity))
 
     # --- the decision told back ---------------------------------------------------
 
@@ -388,15 +294,6 @@ class DirectionCheck:
             return self.home.get_state(entity.entity_id)
         except (HomeError, KeyError, ValueError):
             return None
-
-    @staticmethod
-    def _current(level: Level, state: EntityState | None) -> float | None:
-        if state is None:
-            return None
-        if level.when_off is not None and state.state == "off":
-            return level.when_off
-        value: Any = state.attributes.get(level.current)
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     def _supported(self, entity: Entity) -> set[str]:
         from assistant.home.services import SERVICES
