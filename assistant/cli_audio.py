@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.errors import HearthError
-from assistant.events import Event, to_dict, to_json
+from assistant.events import Event, StageEvent, to_dict, to_json
 from assistant.settings import WAKE_ENGINES, WakeModelSettings
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ def add_commands(sub: Any, add_common: Callable[[argparse.ArgumentParser], None]
 
 
 def _print_event_text(event: Event) -> None:
+    if isinstance(event, StageEvent):  # the stages' timings are for --json and the server
+        return
     d = to_dict(event)
     kind = d.pop("type")
     t_audio = d.pop("t_audio_ms")

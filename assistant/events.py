@@ -4,15 +4,25 @@ Events are frozen and stamped with two clocks: ``t_audio_ms`` (position in the i
 audio, when the event is tied to audio) and ``t_wall_ms`` (ms since the first audio
 frame was read, or since the turn started for text turns). The same objects feed the
 ``--json`` output, logs, metrics and the dashboard through :func:`to_dict`.
+
+Every stage a turn passes through also reports ``stage_start`` and ``stage_end``
+(:class:`StageStarted`, :class:`StageEnded`) under the turn's id; a :class:`StageClock`
+emits them, so the per-stage latencies of the turn records and ``/metrics`` are these
+events' durations, not timers of their own.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
+
+from assistant.errors import HearthError
+from assistant.stages import Stage
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,13 +129,39 @@ class StageFailed(Event):
     message: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class StageEvent(Event):
+    """A stage of turn ``turn_id`` began or ended; ``t_wall_ms`` is when."""
+
+    stage: Stage
+    turn_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageStarted(StageEvent):
+    type: ClassVar[str] = "stage_start"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageEnded(StageEvent):
+    """``duration_ms``: from the stage's start to its end. ``error``: the code of what
+    failed (the stage's error, ``no_speech``, ``internal_error``), None when ``ok``."""
+
+    type: ClassVar[str] = "stage_end"
+    duration_ms: float
+    ok: bool = True
+    error: str | None = None
+
+
 def to_dict(event: Event) -> dict[str, Any]:
-    """The one serializer: ``type`` first, times rounded to 0.1 ms."""
+    """The one serializer: ``type`` first, times rounded to 0.1 ms, enums as their value."""
     out: dict[str, Any] = {"type": event.type}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
-        if f.name in ("t_audio_ms", "t_wall_ms") and value is not None:
+        if f.name in ("t_audio_ms", "t_wall_ms", "duration_ms") and value is not None:
             value = round(float(value), 1)
+        elif isinstance(value, StrEnum):
+            value = str(value)
         out[f.name] = value
     return out
 
@@ -140,3 +176,83 @@ EventSink = Callable[[Event], None]
 
 def discard(_event: Event) -> None:
     """An event sink that drops everything."""
+
+
+class StageClock:
+    """The stage events of one turn: each stage's start, then its end with its duration.
+
+    ``wall()`` gives the turn's ``t_wall_ms`` now. A stage may be timed around a block
+    (:meth:`span`), opened and closed by hand (:meth:`start`, :meth:`end`), or recorded
+    after the fact when its work ran elsewhere (:meth:`record`: Whisper decodes while the
+    person speaks). :attr:`durations_ms` keeps what ended, for the turn's timings.
+    """
+
+    def __init__(self, emit: EventSink, turn_id: str, wall: Callable[[], float],
+                 t_audio_ms: float | None = None) -> None:
+        self.emit = emit
+        self.turn_id = turn_id
+        self.wall = wall
+        self.t_audio_ms = t_audio_ms
+        self.durations_ms: dict[Stage, float] = {}
+        self._open: dict[Stage, float] = {}
+
+    def is_open(self, stage: Stage) -> bool:
+        return stage in self._open
+
+    def start(self, stage: Stage, *, at_wall_ms: float | None = None) -> None:
+        started = self.wall() if at_wall_ms is None else at_wall_ms
+        self._open[stage] = started
+        self.emit(StageStarted(t_audio_ms=self.t_audio_ms, t_wall_ms=started, stage=stage,
+                               turn_id=self.turn_id))
+
+    def end(self, stage: Stage, *, error: str | None = None) -> None:
+        """End an open stage (a stage never started is started now: it failed at once)."""
+        if stage not in self._open:
+            self.start(stage)
+        now = self.wall()
+        duration = max(0.0, now - self._open.pop(stage))
+        self.durations_ms[stage] = duration
+        self.emit(StageEnded(t_audio_ms=self.t_audio_ms, t_wall_ms=now, stage=stage,
+                             turn_id=self.turn_id, duration_ms=duration, ok=error is None,
+                             error=error))
+
+    def record(self, stage: Stage, duration_ms: float, *, error: str | None = None) -> None:
+        """A stage whose work ended just now and took ``duration_ms``."""
+        self.start(stage, at_wall_ms=self.wall() - max(0.0, duration_ms))
+        self.end(stage, error=error)
+
+    def fail(self, stage: Stage, error: str) -> None:
+        """``stage`` failed with ``error``: end it, unless it has ended already."""
+        if stage not in self.durations_ms or stage in self._open:
+            self.end(stage, error=error)
+
+    def close(self, error: str) -> None:
+        """The turn ends early: every stage still open ends with ``error``."""
+        for stage in list(self._open):
+            self.end(stage, error=error)
+
+    @contextmanager
+    def span(self, stage: Stage) -> Iterator[StageOutcome]:
+        """Time the block as ``stage``. The block may set the outcome's ``error`` (a part
+        failed, the rest went on); an exception ends the stage with its code, and goes on."""
+        self.start(stage)
+        outcome = StageOutcome()
+        try:
+            yield outcome
+        except HearthError as exc:
+            self.end(stage, error=exc.code)
+            raise
+        except BaseException:
+            self.end(stage, error="internal_error")
+            raise
+        self.end(stage, error=outcome.error)
+
+
+@dataclass
+class StageOutcome:
+    """How a timed stage ended: ``error`` is the code of its first failure, if any."""
+
+    error: str | None = None
+
+    def failed(self, code: str) -> None:
+        self.error = self.error or code

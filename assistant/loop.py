@@ -28,6 +28,7 @@ from assistant.events import (
     EventSink,
     SpeechEnded,
     SpeechStarted,
+    StageClock,
     StageFailed,
     Transcript,
     TranscriptPartial,
@@ -35,8 +36,9 @@ from assistant.events import (
     TtsStopped,
     WakeDetected,
 )
-from assistant.pipeline import Pipeline, TurnResult
+from assistant.pipeline import Pipeline, Turn, TurnResult, new_turn_id
 from assistant.skills.announce import Announcements
+from assistant.stages import Stage
 from assistant.stt.background import BackgroundTranscriber, Heard
 from assistant.stt.whisper import strip_wake_phrase
 from assistant.vad.endpoint import Endpoint, Endpointer
@@ -161,6 +163,8 @@ class VoiceLoop:
         self._now_ms = 0.0            # the end of the last chunk read
         self._streamed: list[str] = []
         self._turn_end_ms: float | None = None
+        self._stages: StageClock | None = None
+        """The stage events of the turn being heard (None between turns)."""
 
     # --- clocks and events -----------------------------------------------------------
 
@@ -169,6 +173,16 @@ class VoiceLoop:
 
     def _send(self, event: Event) -> None:
         self.emit(event)
+
+    def _new_turn(self, t_audio_ms: float) -> StageClock:
+        self._stages = StageClock(self.emit, new_turn_id(), self._wall, t_audio_ms)
+        return self._stages
+
+    def _end_turn(self, error: str) -> None:
+        """The turn is over: any stage still open ends with ``error``."""
+        if self._stages is not None:
+            self._stages.close(error)
+        self._stages = None
 
     # --- the loop -----------------------------------------------------------------
 
@@ -188,9 +202,13 @@ class VoiceLoop:
                 self._step(chunk, wake_required)
             except HearthError as exc:
                 self._fail(exc.stage, exc.code, str(exc), chunk.end_ms)
+                if self._stages is not None and exc.stage in tuple(Stage):
+                    self._stages.fail(Stage(exc.stage), exc.code)
+                self._end_turn(exc.code)
                 self._back_to_waiting(chunk.end_ms)
         if self._command is not None and self.endpointer.started:
             self._finish("end_of_input", last_end)
+        self._end_turn("end_of_input")
         drain = getattr(self.sink, "drain", None)
         if drain is not None:
             drain()  # the last reply is heard before the stream's end returns
@@ -201,10 +219,14 @@ class VoiceLoop:
             self._announce(chunk.t_audio_ms)
             if self.wake is None:
                 return
+            began = self._wall()
             hit = self.wake.process(chunk)
             if hit is not None and chunk.t_audio_ms >= self._mute_until_ms:
+                stages = self._new_turn(hit.t_audio_ms)  # Stage.WAKE: this chunk's detection
+                stages.start(Stage.WAKE, at_wall_ms=began)
                 self._send(WakeDetected(t_audio_ms=hit.t_audio_ms, t_wall_ms=self._wall(),
                                         wake_word=hit.name, score=round(hit.score, 4)))
+                stages.end(Stage.WAKE)
                 barged_in = chunk.t_audio_ms < self._reply_until_ms
                 if barged_in:
                     self._stop_reply(chunk.end_ms)
@@ -224,6 +246,9 @@ class VoiceLoop:
         self._hear(chunk, wake_required)
 
     def _begin_command(self, start_ms: float, chunks: list[Samples]) -> None:
+        stages = self._stages or self._new_turn(start_ms)  # no wake word: the turn starts here
+        stages.t_audio_ms = start_ms
+        stages.start(Stage.VAD)
         self._command = _Command(start_ms=start_ms)
         self.vad.reset()
         self.endpointer.reset()
@@ -253,6 +278,7 @@ class VoiceLoop:
             elif what is Endpoint.NO_SPEECH:
                 self._send(SpeechEnded(t_audio_ms=chunk.end_ms, t_wall_ms=self._wall(),
                                        reason="no_speech"))
+                self._end_turn("no_speech")
                 self._back_to_waiting(chunk.end_ms)
                 return
             else:  # END or MAX_LENGTH
@@ -339,22 +365,29 @@ class VoiceLoop:
     def _complete(self, text: str, stt_ms: float, reason: str, end_ms: float) -> None:
         if self._command is not None:
             self._say_partials(self._command)
+        stages = self._stages or self._new_turn(end_ms)
+        stages.t_audio_ms = end_ms
         self._send(SpeechEnded(t_audio_ms=end_ms, t_wall_ms=self._wall(), reason=reason))
+        stages.end(Stage.VAD)
+        stages.start(Stage.STT, at_wall_ms=self._wall() - stt_ms)  # decoded while listening
         self._send(Transcript(t_audio_ms=end_ms, t_wall_ms=self._wall(), text=text,
                               stt_ms=round(stt_ms, 1)))
+        stages.end(Stage.STT, error=None if text else "empty_transcript")
         if not text:
             self._speak("Sorry, I didn't catch that.", end_ms)
+            self._end_turn("empty_transcript")
             self._back_to_waiting(end_ms)
             return
         self._streamed = []
         self._turn_end_ms = end_ms
+        heard = Turn(text=text, area=self.area, id=stages.turn_id, t_audio_ms=end_ms)
         try:
-            result = self.pipeline.handle_text(text, area=self.area, t_audio_ms=end_ms,
-                                               wall_origin=self._origin)
+            result = self.pipeline.run(heard, wall_origin=self._origin, stages=stages)
         finally:
             self._turn_end_ms = None
         self.results.append(result)
         self._speak(_unspoken(result.reply, self._streamed), end_ms)
+        self._end_turn("internal_error")  # every stage has ended by now
         if result.decision.expects_reply:
             self._begin_command(end_ms, [])  # continued conversation: no wake word needed
         else:
@@ -372,6 +405,9 @@ class VoiceLoop:
         if self.tts is None or not text:
             return
         spoken = 0
+        stages = self._stages  # a turn's reply (not an announcement between turns)
+        if stages is not None and not stages.is_open(Stage.TTS):
+            stages.start(Stage.TTS)
         try:
             t0 = self.clock()
             for i, samples in enumerate(self.tts.synthesize(text)):
@@ -383,6 +419,10 @@ class VoiceLoop:
             self.sink.finish()
         except HearthError as exc:
             self._fail(exc.stage, exc.code, str(exc), at_ms)
+            if stages is not None:
+                stages.end(Stage.TTS, error=exc.code)
+        if stages is not None and stages.is_open(Stage.TTS):
+            stages.end(Stage.TTS)
         start = max(at_ms, self._now_ms, self._reply_until_ms)  # after what still plays
         self._reply_until_ms = start + spoken * 1000.0 / self.tts.sample_rate
         if not self.settings.wake.barge_in:  # its own voice must not wake it: don't listen
@@ -411,6 +451,7 @@ class VoiceLoop:
             self.wake.new_stream()
 
     def _back_to_waiting(self, at_ms: float) -> None:
+        self._end_turn("abandoned")
         self._command = None
         self._preroll.clear()
         if self.wake is not None:

@@ -1,52 +1,75 @@
-"""Stage order for one turn: understand -> act -> reply. No vendor code here.
+"""The text half of a turn: understand -> act on the home -> reply. No vendor code here.
 
+A :class:`Turn` flows through the stages: each takes the turn and returns a new one
+(``dataclasses.replace``), and reports itself with ``stage_start``/``stage_end`` events.
 The audio front half (wake word, end of speech, speech-to-text) lives in
-:mod:`assistant.loop`, which hands each transcript to :meth:`Pipeline.handle_text`.
+:mod:`assistant.loop`, which fills a turn's transcript and hands it to :meth:`Pipeline.run`.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.errors import HearthError
 from assistant.events import (
     ActionApplied,
     Escalated,
-    Event,
     EventSink,
     IntentMatched,
     Reply,
+    StageClock,
     StageFailed,
 )
 from assistant.home.base import HomeBackend
+from assistant.stages import Stage
 from assistant.understand.result import Action, Decision
 from assistant.understand.router import Understander
 
 log = logging.getLogger(__name__)
+
+UNDECIDED = Decision("unhandled", "", confidence=0.0, reason="not understood yet")
+"""A turn's decision before the understand stage."""
+
+TIMING_NAMES: Mapping[Stage, str] = {Stage.HOME: "act"}
+"""A stage's name in ``timings_ms`` and the turn records, where it is not the stage's own."""
+
+
+def new_turn_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def timing_name(stage: Stage) -> str:
+    return TIMING_NAMES.get(stage, stage.value)
 
 
 @dataclass(frozen=True)
 class Turn:
     """One turn as a value: where it was said, what was said, what was decided (its
     candidates and pending confirmation inside ``decision``), what was done, what the
-    privacy path did, and how long each part took. ``as_json`` is the evaluation contract."""
+    privacy path did, and how long each stage took. ``as_json`` is the evaluation contract."""
 
     text: str
-    area: str | None
-    decision: Decision
-    applied: tuple[Action, ...]
-    reply: str
-    timings_ms: dict[str, float] = field(default_factory=dict)
+    area: str | None = None
+    decision: Decision = UNDECIDED
+    applied: tuple[Action, ...] = ()
+    reply: str = ""
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    """Each stage's duration (its ``stage_end`` event's), by :func:`timing_name`."""
     errors: tuple[str, ...] = ()
     dry_run: bool = False
     room: str = "default"
     """Whose conversation it continued (a satellite, the device's own)."""
     privacy: Any = None
     """What the privacy path did (a ``PrivacyTrace``); None: it was not consulted."""
+    id: str = field(default_factory=new_turn_id)
+    """The ``turn_id`` of its stage events (the audio half's, when it began with audio)."""
+    t_audio_ms: float | None = None
+    """Where the speech ended in the input (None: a text turn)."""
 
     def as_json(self) -> dict[str, Any]:
         d = self.decision
@@ -106,54 +129,77 @@ class Pipeline:
         dry_run: bool = False,
         t_audio_ms: float | None = None,
         wall_origin: float | None = None,
-    ) -> TurnResult:
-        origin = self.clock() if wall_origin is None else wall_origin
+    ) -> Turn:
+        """One turn from text (``hearth ask``, ``POST /api/ask``, a Wyoming transcript)."""
+        turn = Turn(text=text, area=area, dry_run=dry_run, t_audio_ms=t_audio_ms)
+        return self.run(turn, wall_origin=wall_origin)
 
-        def wall() -> float:
-            return (self.clock() - origin) * 1000.0
+    def run(self, turn: Turn, *, wall_origin: float | None = None,
+            stages: StageClock | None = None) -> Turn:
+        """The text half of ``turn``: understand -> act -> reply, each stage timed by its
+        events. ``wall_origin``: the monotonic time the turn's ``t_wall_ms`` counts from;
+        ``stages``: the audio half's clock, when the turn began with audio."""
+        if stages is None:
+            origin = self.clock() if wall_origin is None else wall_origin
+            stages = StageClock(self.emit, turn.id, lambda: (self.clock() - origin) * 1000.0,
+                                t_audio_ms=turn.t_audio_ms)
+        turn = replace(turn, area=self.resolve_area(turn.area), room=self.room)
+        turn = self.understand(turn, stages)
+        turn = self.act(turn, stages)
+        turn = self.answer(turn, stages)
+        timings = {timing_name(s): ms for s, ms in stages.durations_ms.items()}
+        return replace(turn, timings_ms={**turn.timings_ms, **timings})
 
-        def send(event: Event) -> None:
-            self.emit(event)
-
-        area_id = self.resolve_area(area)
-        t0 = self.clock()
-        decision = self.understander.decide(text, area=area_id, room=self.room)
-        privacy = self.understander.conversations.get(self.room).privacy
-        t1 = self.clock()
-        send(IntentMatched(
-            t_audio_ms=t_audio_ms, t_wall_ms=wall(), intent=decision.intent, slots=decision.slots,
+    def understand(self, turn: Turn, stages: StageClock) -> Turn:
+        """Stage.UNDERSTAND (with Stage.SKILL and Stage.CLOUD inside it, when used)."""
+        with stages.span(Stage.UNDERSTAND):
+            decision = self.understander.decide(turn.text, area=turn.area, room=turn.room,
+                                                watch=stages.span)
+            privacy = self.understander.conversations.get(turn.room).privacy
+        at, wall = turn.t_audio_ms, stages.wall()
+        self.emit(IntentMatched(
+            t_audio_ms=at, t_wall_ms=wall, intent=decision.intent, slots=decision.slots,
             handled_by=decision.handled_by, confidence=decision.confidence,
             candidates=list(decision.candidates), reason=decision.reason,
         ))
-        if decision.escalation is not None:
-            sent = decision.escalation
-            send(Escalated(t_audio_ms=t_audio_ms, t_wall_ms=wall(), rule=sent.rule,
-                           endpoint=sent.endpoint, payload_bytes=sent.payload_bytes))
+        if (sent := decision.escalation) is not None:
+            self.emit(Escalated(t_audio_ms=at, t_wall_ms=wall, rule=sent.rule,
+                                endpoint=sent.endpoint, payload_bytes=sent.payload_bytes))
+        return replace(turn, decision=decision, privacy=privacy)
+
+    def act(self, turn: Turn, stages: StageClock) -> Turn:
+        """Stage.HOME: apply the decision's actions (a dry run only reports them). An
+        action the home refuses costs that action, not the turn."""
         applied: list[Action] = []
         errors: list[str] = []
-        for action in decision.actions:
-            if dry_run:
-                send(ActionApplied(t_audio_ms=t_audio_ms, t_wall_ms=wall(), service=action.service,
-                                   entity_id=action.entity_id, data=action.data, dry_run=True))
-                continue
-            try:
-                self.home.call_service(action.service, action.entity_id, action.data)
-            except HearthError as exc:
-                errors.append(str(exc))
-                send(StageFailed(t_audio_ms=t_audio_ms, t_wall_ms=wall(), stage=exc.stage,
-                                 code=exc.code, message=str(exc)))
-                continue
-            applied.append(action)
-            send(ActionApplied(t_audio_ms=t_audio_ms, t_wall_ms=wall(), service=action.service,
-                               entity_id=action.entity_id, data=action.data))
-        t2 = self.clock()
-        reply = decision.reply
-        if errors:
-            reply = f"Sorry, {errors[0]}." if not applied else f"{reply} But {errors[0]}."
-        send(Reply(t_audio_ms=t_audio_ms, t_wall_ms=wall(), text=reply,
-                   handled_by=decision.handled_by, left_device=decision.left_device))
-        return Turn(
-            text=text, area=area_id, decision=decision, applied=tuple(applied), reply=reply,
-            timings_ms={"understand": (t1 - t0) * 1000, "act": (t2 - t1) * 1000},
-            errors=tuple(errors), dry_run=dry_run, room=self.room, privacy=privacy,
-        )
+        at = turn.t_audio_ms
+        with stages.span(Stage.HOME) as outcome:
+            for action in turn.decision.actions:
+                if turn.dry_run:
+                    self.emit(ActionApplied(t_audio_ms=at, t_wall_ms=stages.wall(),
+                                            service=action.service, entity_id=action.entity_id,
+                                            data=action.data, dry_run=True))
+                    continue
+                try:
+                    self.home.call_service(action.service, action.entity_id, action.data)
+                except HearthError as exc:
+                    errors.append(str(exc))
+                    outcome.failed(exc.code)
+                    self.emit(StageFailed(t_audio_ms=at, t_wall_ms=stages.wall(),
+                                          stage=exc.stage, code=exc.code, message=str(exc)))
+                    continue
+                applied.append(action)
+                self.emit(ActionApplied(t_audio_ms=at, t_wall_ms=stages.wall(),
+                                        service=action.service, entity_id=action.entity_id,
+                                        data=action.data))
+        return replace(turn, applied=tuple(applied), errors=(*turn.errors, *errors))
+
+    def answer(self, turn: Turn, stages: StageClock) -> Turn:
+        """The reply: the decision's, saying what the home refused."""
+        reply = turn.decision.reply
+        if turn.errors:
+            first = turn.errors[0]
+            reply = f"Sorry, {first}." if not turn.applied else f"{reply} But {first}."
+        self.emit(Reply(t_audio_ms=turn.t_audio_ms, t_wall_ms=stages.wall(), text=reply,
+                        handled_by=turn.decision.handled_by, left_device=turn.decision.left_device))
+        return replace(turn, reply=reply)

@@ -6,6 +6,8 @@ Each value is the ``stage`` of that stage's error (:mod:`assistant.errors`) and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 
 
@@ -30,3 +32,13 @@ class Stage(StrEnum):
     @property
     def order(self) -> int:
         return list(Stage).index(self)
+
+
+StageWatch = Callable[[Stage], AbstractContextManager[object]]
+"""Times a stage that runs inside another's code (a skill, the cloud inside understanding):
+``with watch(Stage.CLOUD): ...``. The pipeline's is its turn's ``StageClock.span``."""
+
+
+def unwatched(_stage: Stage) -> AbstractContextManager[object]:
+    """A :data:`StageWatch` that times nothing (a caller outside a turn)."""
+    return nullcontext()

@@ -10,7 +10,7 @@ import pytest
 from assistant.app import TextAssistant
 from assistant.audio.chunk import AudioChunk, Samples, chunked
 from assistant.config import WakeModelSettings, load_settings
-from assistant.events import Event, to_dict
+from assistant.events import Event, StageEvent, to_dict
 from assistant.loop import VoiceLoop
 from assistant.wake.base import WakeDetector
 
@@ -75,19 +75,22 @@ def text_assistant() -> Iterator[TextAssistant]:
 
 
 def run(text_assistant: TextAssistant, stt: ScriptedStt, chunks: Iterator[AudioChunk],
-        wake: bool = True) -> list[dict[str, object]]:
+        wake: bool = True, stages: bool = False) -> list[dict[str, object]]:
+    """The loop's events; ``stages``: with the stage_start/stage_end events between them."""
     events: list[Event] = []
     text_assistant.pipeline.emit = events.append
     loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline, stt=stt, vad=LoudnessVad(),
                      frame_ms=80.0, wake=MarkerWake() if wake else None, emit=events.append,
                      background=False)
     loop.run(chunks, wake_required=wake)
-    return [to_dict(e) for e in events]
+    return [to_dict(e) for e in events if stages or not isinstance(e, StageEvent)]
 
 
 def types(events: list[dict[str, object]]) -> list[object]:
-    """The turn's events, without the partial transcripts made while speech went on."""
-    return [e["type"] for e in events if e["type"] != "transcript_partial"]
+    """The turn's events, without the partial transcripts made while speech went on and
+    without the stage events around them."""
+    return [e["type"] for e in events
+            if e["type"] not in ("transcript_partial", "stage_start", "stage_end")]
 
 
 def test_wake_then_command(text_assistant: TextAssistant) -> None:
@@ -173,6 +176,36 @@ def test_after_a_question_silence_ends_the_conversation(text_assistant: TextAssi
     assert text_assistant.home.get_state("lock.front_door").state == "locked"
 
 
+def stage_marks(events: list[dict[str, object]]) -> list[tuple[object, object]]:
+    return [(e["type"], e["stage"]) for e in events if str(e["type"]).startswith("stage_")]
+
+
+def test_each_stage_of_an_audio_turn_starts_and_ends_in_order(text_assistant: TextAssistant) -> None:
+    stt = ScriptedStt({1: "turn on the", 10: "turn on the kitchen light"})
+    events = run(text_assistant, stt, signal(("silence", 5), ("wake", 1), ("speech", 12),
+                                             ("silence", 20)), stages=True)
+    start, end = "stage_start", "stage_end"
+    assert stage_marks(events) == [
+        (start, "wake"), (end, "wake"), (start, "vad"), (end, "vad"), (start, "stt"), (end, "stt"),
+        (start, "understand"), (start, "skill"), (end, "skill"), (end, "understand"),  # home_control
+        (start, "home"), (end, "home")]
+    assert len({e["turn_id"] for e in events if "turn_id" in e}) == 1  # one turn
+    kinds = [e["type"] for e in events if e["type"] != "transcript_partial"]
+    assert kinds.index("wake") == kinds.index("stage_start") + 1  # inside its stage
+    ends = [e for e in events if e["type"] == "stage_end"]
+    assert all(e["ok"] and e["error"] is None and e["duration_ms"] >= 0 for e in ends)
+    starts = {e["stage"]: e["t_wall_ms"] for e in events if e["type"] == "stage_start"}
+    for end in ends:  # a duration is the distance between its stage's two events
+        assert end["duration_ms"] == pytest.approx(end["t_wall_ms"] - starts[end["stage"]], abs=0.2)
+
+
+def test_a_turn_without_speech_ends_its_stage_with_the_reason(text_assistant: TextAssistant) -> None:
+    events = run(text_assistant, ScriptedStt({}), signal(("wake", 1), ("silence", 80)), stages=True)
+    assert stage_marks(events) == [("stage_start", "wake"), ("stage_end", "wake"),
+                                   ("stage_start", "vad"), ("stage_end", "vad")]
+    assert events[-1]["ok"] is False and events[-1]["error"] == "no_speech"
+
+
 def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: TextAssistant) -> None:
     from assistant.errors import SttError
 
@@ -185,9 +218,14 @@ def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: TextAs
 
     events = run(text_assistant, Broken({}),
                  signal(("wake", 1), ("speech", 8), ("silence", 30), ("wake", 1), ("speech", 8),
-                        ("silence", 20)))
+                        ("silence", 20)), stages=True)
     assert "error" in types(events)
     assert text_assistant.home.get_state("light.kitchen").state == "on"
+    first, second = ({e["stage"]: e for e in events if e["type"] == "stage_end" and e["turn_id"] == t}
+                     for t in dict.fromkeys(e["turn_id"] for e in events if "turn_id" in e))
+    assert (first["stt"]["ok"], first["stt"]["error"]) == (False, "stt_failed")
+    assert set(first) == {"wake", "vad", "stt"}  # the failed turn went no further
+    assert all(e["ok"] for e in second.values()) and "home" in second
 
 
 def test_announcements_are_spoken_between_commands_in_their_room(text_assistant: TextAssistant) -> None:

@@ -75,7 +75,7 @@ def test_a_spoken_command_through_the_real_microphone_path(pulse: dict[str, str]
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
-    kinds = [e["type"] for e in events]
+    kinds = [e["type"] for e in events if not str(e["type"]).startswith("stage_")]
     assert kinds[:2] == ["wake", "speech_start"], kinds
     action = next(e for e in events if e["type"] == "action")
     assert action["entity_id"] == "light.kitchen"

@@ -73,7 +73,7 @@ def test_two_rooms_turn_on_their_own_light_at_the_same_time(server: Server, ligh
         assert turn["actions"] == [{"service": "light.turn_on", "entity_id": f"light.{name}",
                                     "data": {}}], (name, turn)
         assert turn["end_to_action_ms"] is not None and turn["end_to_action_ms"] > 0
-        kinds = [e["type"] for e in lines]
+        kinds = [e["type"] for e in lines if not str(e["type"]).startswith("stage_")]
         assert kinds[:2] == ["wake", "speech_start"] and "action" in kinds and "reply" in kinds
         reply, rate = sf.read(str(tmp_path / f"{name}.wav"), dtype="int16")
         assert len(reply) / rate > 0.8 and np.abs(reply).max() > 1000  # a spoken reply came back

@@ -24,7 +24,7 @@ from assistant.errors import HearthError
 from assistant.events import EventSink
 from assistant.home.base import HomeBackend
 from assistant.loop import Speaker, Transcriber
-from assistant.pipeline import Pipeline, TurnResult
+from assistant.pipeline import Pipeline, Turn
 from assistant.understand.router import Understander
 from assistant.wake.base import WakeDetector
 
@@ -104,12 +104,12 @@ class SharedPipeline(Pipeline):
         self._privacy_report = privacy_report
         self.last_privacy: dict[str, Any] | None = None
 
-    def handle_text(self, text: str, **kwargs: Any) -> TurnResult:
+    def run(self, turn: Turn, **kwargs: Any) -> Turn:
         with self.lock:
             conversation = self.understander.conversations.get(self.room)
             conversation.on_sentence = self.on_sentence
             try:
-                result = super().handle_text(text, **kwargs)
+                result = super().run(turn, **kwargs)
             finally:
                 conversation.on_sentence = None
             self.last_privacy = self._privacy_report(result.privacy) if self._privacy_report else None

@@ -43,6 +43,7 @@ from assistant.privacy.audit import AuditLog
 from assistant.privacy.minimise import CloudPayload, build_payload
 from assistant.privacy.policy import CloudRequest, PolicyDecision, evaluate
 from assistant.privacy.redact import Redaction, Redactor
+from assistant.stages import Stage
 from assistant.understand.cloud_tools import tool_decision
 from assistant.understand.cloud_trace import PrivacyTrace
 from assistant.understand.result import Decision
@@ -87,6 +88,8 @@ class CloudFallback:
     """A :class:`~assistant.understand.router.Fallback` that escalates to the cloud."""
 
     name = "cloud"
+    stage = Stage.CLOUD
+    """The router times this fallback as its own stage (policy check, redaction, request)."""
 
     def __init__(
         self,

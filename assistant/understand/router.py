@@ -16,11 +16,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant import limits
 from assistant.home.base import HomeBackend
+from assistant.stages import Stage, StageWatch, unwatched
 from assistant.understand.candidates import CommandSpace, strip_address, words
 from assistant.understand.compound import Splitter, combine
 from assistant.understand.context import (
@@ -171,9 +173,11 @@ class Understander:
         self._refresh_names()
         return self.templates.match(text, area=area) is not None
 
-    def decide(self, text: str, *, area: str | None, room: str = "default") -> Decision:
+    def decide(self, text: str, *, area: str | None, room: str = "default",
+               watch: StageWatch = unwatched) -> Decision:
         """Understand ``text`` said in ``area``. Pure apart from ``room``'s conversation:
-        turns in different rooms may run at the same time."""
+        turns in different rooms may run at the same time. ``watch`` times the stages that
+        run inside understanding (a skill, the cloud)."""
         conv = self.conversations.get(room)
         conv.utterance, conv.privacy = text, None
         if (too_long := limits.too_long_to_understand(text)) is not None:  # no matcher sees it
@@ -186,12 +190,13 @@ class Understander:
         if len(parts) > 1:  # "turn on the hallway light and open the garage": each is decided
             decisions = []
             for part in parts:
-                decisions.append(self._decide(part, area, now, conv))
+                decisions.append(self._decide(part, area, now, conv, watch))
                 self._drop_question(room)  # the next part is a command, not an answer to this one
             return self._remember(combine(parts, decisions), now, None, area, room)
-        return self._decide(text, area, now, conv)
+        return self._decide(text, area, now, conv, watch)
 
-    def _decide(self, text: str, area: str | None, now: float, conv: Conversation) -> Decision:
+    def _decide(self, text: str, area: str | None, now: float, conv: Conversation,
+                watch: StageWatch = unwatched) -> Decision:
         room = conv.key
         memory = self.memory.load(room).said_in(area)
         match = self.templates.match(text, area=area)
@@ -213,7 +218,9 @@ class Understander:
                                         reason=f"{decision.reason}; over the turn's budget of "
                                         f"{limits.TURN_BUDGET_S:g} s before {fallback.name}")
                     break
-                proposed = fallback.decide(text, area, decision, conv)
+                stage: Stage | None = getattr(fallback, "stage", None)  # the cloud is its own
+                with watch(stage) if stage is not None else nullcontext():
+                    proposed = fallback.decide(text, area, decision, conv)
                 if proposed is not None:
                     decision = proposed
                     if proposed.handled_by != "unhandled":
@@ -223,8 +230,9 @@ class Understander:
                 conv.follow_up = lambda yes: check(asked(yes), text)
             return self._remember(check(decision, text), now, memory, area, room)
         if self.skills is not None and self.skills.owns(match.intent):
-            return self._remember(check(self.skills.decide(text, match, area), text), now, memory, area,
-                                  room)
+            with watch(Stage.SKILL):
+                owned = self.skills.decide(text, match, area)
+            return self._remember(check(owned, text), now, memory, area, room)
         if not self.handlers.supports(match.intent):
             return Decision("unhandled", "Sorry, I can't do that yet.", intent=match.intent,
                             slots=match.slots, reason=f"no handler for {match.intent}")
