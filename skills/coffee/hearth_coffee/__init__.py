@@ -15,11 +15,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.skills import Action, Intent, Permissions, Response, Skill, SkillContext, hookimpl
 
 HERE = Path(__file__).parent
+SENTENCES = HERE / "sentences" / "en.yaml"
+
+
+def spoken_values(sentences: Path, lists: tuple[str, ...]) -> tuple[str, ...]:
+    """How each value of these slot lists is first said ("(light|blonde)( |-)roast" is "light
+    roast"): the words Whisper should expect, taken from the grammar so the two never drift."""
+    from hassil import Intents
+    from hassil.intents import TextSlotList
+    from hassil.sample import sample_expression
+
+    intents = Intents.from_dict(yaml.safe_load(sentences.read_text(encoding="utf-8")))
+    words: list[str] = []
+    for name in lists:
+        slot_list = intents.slot_lists[name]
+        assert isinstance(slot_list, TextSlotList), name
+        words += [next(iter(sample_expression(v.text_in, skip_optionals=True))) for v in slot_list.values]
+    return tuple(dict.fromkeys(words))
 
 
 class CoffeeSettings(BaseModel):
@@ -34,13 +52,11 @@ class CoffeeSettings(BaseModel):
 skill: Skill[CoffeeSettings] = Skill(
     "coffee",
     "Orders a coffee from the coffee maker: drink, size, roast, shots, milk and sugar.",
-    sentences=[HERE / "sentences" / "en.yaml"],
+    sentences=[SENTENCES],
     permissions=Permissions(domains=("switch",)),
     settings=CoffeeSettings,
-    stt_words=("americano", "cappuccino", "espresso", "iced mocha", "latte", "mocha", "drip coffee",
-               "house coffee", "iced coffee", "single shot", "double shot", "triple shot",
-               "light roast", "medium roast", "dark roast", "skim milk", "whole milk", "soy milk",
-               "almond milk", "cream", "brown sugar", "sweetener"),
+    stt_words=spoken_values(SENTENCES, ("coffee_drink", "coffee_size", "coffee_roast", "coffee_shots",
+                                        "coffee_milk_kind", "coffee_sugar_kind")),
 )
 
 SHOTS = {1: "single-shot", 2: "double-shot", 3: "triple-shot"}

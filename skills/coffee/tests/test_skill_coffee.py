@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hearth_coffee import skill
+import pytest
+from hearth_coffee import SENTENCES, skill, spoken_values
 
 from assistant.skills import Action
 from assistant.skills.testing import FakeClock, SkillTester
@@ -54,3 +55,20 @@ def test_ready_reminder_is_spoken_unprompted(tmp_path: Path) -> None:
         t.ask("an espresso please")
         assert t.advance(60) == []
         assert t.advance(31) == ["Your espresso is ready."]
+
+
+
+FRAMES = {"coffee_drink": "can I get a large {}", "coffee_size": "can I get a {} latte",
+          "coffee_roast": "can I get a {} latte", "coffee_shots": "can I get a {} latte",
+          "coffee_milk_kind": "can I get a latte with {}", "coffee_sugar_kind": "can I get a latte with {}"}
+
+
+@pytest.mark.parametrize("slot_list", sorted(FRAMES))
+def test_whisper_is_told_the_words_as_the_grammar_says_them(slot_list: str, tmp_path: Path) -> None:
+    """The words for Whisper's prompt come from the sentence lists, each said as an order takes it."""
+    words = spoken_values(SENTENCES, (slot_list,))
+    assert words and set(words) <= set(skill.stt_words)
+    with SkillTester(skill, data_dir=tmp_path) as t:
+        for word in words:
+            order = FRAMES[slot_list].format(word)
+            assert t.ask(order, dry_run=True).intent == "HearthBrew", order
