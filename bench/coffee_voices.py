@@ -25,9 +25,10 @@ import numpy as np
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+for _p in (REPO, REPO / "bench"):
+    sys.path.insert(0, str(_p))
 
-from bench.wake_data import ESPEAK_VARIANTS, ESPEAK_VOICES, Piper, espeak  # noqa: E402
+from wake_data import ESPEAK_VARIANTS, ESPEAK_VOICES, Piper, espeak  # noqa: E402
 
 _PART = re.compile(r"\[([^\]]*)\]|\$(\w+):(\w+)|(\S+)")
 
