@@ -14,7 +14,7 @@ from typing import Any
 
 from homes_data import Call, Case
 
-from assistant.understand.intents import COLORS
+from assistant.understand.lights import COLORS
 
 _OPPOSITES = [("turn_on", "turn_off"), ("open_cover", "close_cover"), ("lock", "unlock"),
               ("media_play", "media_pause"), ("media_play", "media_stop"),

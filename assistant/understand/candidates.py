@@ -21,7 +21,7 @@ from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
 from assistant.understand import vocabulary
-from assistant.understand.intents import COLORS
+from assistant.understand.lights import COLORS
 
 VOCABULARY = vocabulary.load("en")
 """The words retrieval reads (data/en/words.yaml); module names below are views of it."""

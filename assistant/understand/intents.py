@@ -14,22 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.home.base import Entity, HomeBackend
-from assistant.understand import vocabulary
+from assistant.understand import climate, lights, media, vocabulary
+from assistant.understand.acting import Acting, describe
 from assistant.understand.elsewhere import ask_one, ask_which
-from assistant.understand.media import search_and_play
 from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
 from assistant.understand.sorts import ONE_OF
 
-_WORDS = load().vocab
-COLORS: dict[str, tuple[int, int, int]] = _WORDS.colours
-"""Colour names -> RGB (vocabulary data)."""
-SHIFTS: dict[str, tuple[int, int, int]] = {w: COLORS[c] for w, c in _WORDS.colour_shifts.items()}
-"""Relative colour words: "make it redder" moves the colour halfway toward red."""
-STEP_SIZES: dict[str, int] = _WORDS.amounts
-_KINDS = load().domains
-BRIGHTNESS_STEP = round(_KINDS["light"].levels["brightness_pct"].step)
-CLIMATE_STEP = _KINDS["climate"].levels["temperature"].step
 COFFEE_WORDS = ("coffee", "espresso", "brew")
 
 
@@ -37,12 +28,6 @@ def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
     return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
-
-
-def describe(entities: list[Entity]) -> str:
-    """'the Kitchen Light', 'the Ceiling Light and the Floor Lamp'."""
-    names = [f"the {e.name}" for e in entities]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 class IntentHandlers:
@@ -54,19 +39,19 @@ class IntentHandlers:
         self.vocab = vocabulary.load()
         """What "turn on" calls for each kind, and how each service is told back."""
         self._handlers: dict[str, Callable[[dict[str, Any], str | None], Decision]] = {
-            "HassTurnOn": self._turn_on,
+            "HassTurnOn": self.turn_on,
             "HassTurnOff": self._turn_off,
-            "HassLightSet": self._light_set,
-            "HearthLightStep": self._light_step,
-            "HearthLightColor": self._light_set,
-            "HearthLightColorShift": self._light_shift,
-            "HearthClimateStep": self._climate_step,
+            "HassLightSet": self._on(lights.light_set),
+            "HearthLightStep": self._on(lights.light_step),
+            "HearthLightColor": self._on(lights.light_set),
+            "HearthLightColorShift": self._on(lights.light_shift),
+            "HearthClimateStep": self._on(climate.climate_step),
             "HearthBrew": self._brew,
-            "HearthTooDark": self._too_dark,
-            "HearthTooBright": self._too_bright,
-            "HearthLightColorAsk": self._colour_ask,
-            "HassClimateSetTemperature": self._set_temperature,
-            "HassClimateGetTemperature": self._get_temperature,
+            "HearthTooDark": self._on(lights.too_dark),
+            "HearthTooBright": self._on(lights.too_bright),
+            "HearthLightColorAsk": self._on(lights.colour_ask),
+            "HassClimateSetTemperature": self._on(climate.set_temperature),
+            "HassClimateGetTemperature": self._on(climate.get_temperature),
             "HassSetPosition": self._set_position,
             "HassVacuumStart": self._simple("vacuum", "start"),
             "HassVacuumReturnToBase": self._simple("vacuum", "return_to_base"),
@@ -74,13 +59,13 @@ class IntentHandlers:
             "HassMediaUnpause": self._simple("media_player", "media_play"),
             "HassMediaNext": self._simple("media_player", "media_next_track"),
             "HassMediaPrevious": self._simple("media_player", "media_previous_track"),
-            "HassMediaSearchAndPlay": lambda s, a: search_and_play(self, self.vocab, s, a),
+            "HassMediaSearchAndPlay": lambda s, a: media.search_and_play(self, self.vocab, s, a),
             "HassMediaPlayerMute": self._simple("media_player", "volume_mute", "mute"),
             "HassMediaPlayerUnmute": self._simple("media_player", "volume_mute", "unmute"),
-            "HassSetVolume": self._set_volume,
-            "HassSetVolumeRelative": self._set_volume_relative,
+            "HassSetVolume": self._on(media.set_volume),
+            "HassSetVolumeRelative": self._on(media.set_volume_relative),
             "HassFanSetSpeed": self._fan_speed,
-            "HassGetState": self._get_state,
+            "HassGetState": self.get_state,
             "HassGetCurrentTime": self._time,
             "HassGetCurrentDate": self._date,
             "HassNevermind": lambda s, a: Decision("local", "Okay.", intent="HassNevermind"),
@@ -90,6 +75,11 @@ class IntentHandlers:
     @property
     def intents(self) -> list[str]:
         return sorted(self._handlers)
+
+    def _on(self, handler: Callable[[Acting, dict[str, Any], str | None], Decision]
+            ) -> Callable[[dict[str, Any], str | None], Decision]:
+        """A handler of :mod:`lights`, :mod:`climate` or :mod:`media`, bound to these handlers."""
+        return lambda slots, area: handler(self, slots, area)
 
     def supports(self, intent: str) -> bool:
         return intent in self._handlers
@@ -142,12 +132,12 @@ class IntentHandlers:
                 return anywhere
         return chosen
 
-    def _nothing(self, what: str, slots: dict[str, Any], area: str | None) -> Decision:
+    def nothing(self, what: str, slots: dict[str, Any], area: str | None) -> Decision:
         where = slots.get("area") or area
         place = f" in the {self.home.area(where).name}" if where else ""
         return Decision("unhandled", f"I couldn't find {what}{place}.", reason="no matching entity")
 
-    def _act(self, entities: list[Entity], calls: list[Action], do: str, done: str) -> Decision:
+    def act(self, entities: list[Entity], calls: list[Action], do: str, done: str) -> Decision:
         """Act now, or, if anything is sensitive, ask first. ``do``/``done`` take ``{}``
         for the targets: "open {}" / "Opened {}"."""
         sensitive = [e for e in entities if e.sensitive]
@@ -169,10 +159,10 @@ class IntentHandlers:
         domains = [d for d, k in kinds.items() if way in k.switch]
         entities = self.targets(slots, area, domains)
         if not entities:
-            return self._nothing("anything to switch", slots, area)
+            return self.nothing("anything to switch", slots, area)
         calls = [Action(f"{e.domain}.{kinds[e.domain].switch[way]}", e.entity_id) for e in entities]
         do, done = self._phrases(calls, way)
-        return self._act(entities, calls, do, done)
+        return self.act(entities, calls, do, done)
 
     def _phrases(self, calls: list[Action], fallback: str) -> tuple[str, str]:
         """"open {}" / "Opened {}": the words for the calls' one direction (registry)."""
@@ -185,92 +175,11 @@ class IntentHandlers:
         do, done = phrases.get(way, phrases[fallback])
         return do, done
 
-    def _turn_on(self, slots: dict[str, Any], area: str | None) -> Decision:
+    def turn_on(self, slots: dict[str, Any], area: str | None) -> Decision:
         return self._switch(slots, area, on=True)
 
     def _turn_off(self, slots: dict[str, Any], area: str | None) -> Decision:
         return self._switch(slots, area, on=False)
-
-    def _light_set(self, slots: dict[str, Any], area: str | None) -> Decision:
-        lights = self.targets(slots, area, ["light"])
-        if not lights:
-            return self._nothing("a light", slots, area)
-        if "brightness" in slots:
-            pct = max(1, min(100, round(float(slots["brightness"]))))
-            dimmable = [e for e in lights if "dimmable" in e.features]
-            if not dimmable:
-                return Decision("unhandled", f"{describe(lights).capitalize()} can't be dimmed.")
-            calls = [Action("light.turn_on", e.entity_id, {"brightness_pct": pct}) for e in dimmable]
-            return self._act(dimmable, calls, f"set {{}} to {pct}%", f"Set {{}} to {pct}%")
-        color = str(slots.get("color", "")).lower()
-        if color in COLORS:
-            coloured = [e for e in lights if "color" in e.features]
-            if not coloured:
-                return Decision("unhandled", f"{describe(lights).capitalize()} can't change colour.")
-            rgb = list(COLORS[color])
-            calls = [Action("light.turn_on", e.entity_id, {"rgb_color": rgb}) for e in coloured]
-            return self._act(coloured, calls, f"make {{}} {color}", f"Made {{}} {color}")
-        return Decision("unhandled", "I'm not sure how to set that light.", reason="no value")
-
-    def _light_step(self, slots: dict[str, Any], area: str | None) -> Decision:
-        lights = [e for e in self.targets(slots, area, ["light"]) if "dimmable" in e.features]
-        if not lights:
-            return self._nothing("a dimmable light", slots, area)
-        up = slots.get("step") == "up"
-        size = STEP_SIZES.get(str(slots.get("amount", "")), BRIGHTNESS_STEP)
-        if not up:  # dimming a light that is off would switch it on at 1 %
-            lights = [e for e in lights if self.home.get_state(e.entity_id).state == "on"]
-            if not lights:
-                return Decision("local", "The lights are already off.", reason="nothing to dim")
-        calls = []
-        for e in lights:
-            state = self.home.get_state(e.entity_id)
-            current = int(state.attributes.get("brightness_pct", 100)) if state.state == "on" else 0
-            pct = min(100, current + size) if up else max(1, current - size)
-            calls.append(Action("light.turn_on", e.entity_id, {"brightness_pct": pct}))
-        word = "brighter" if up else "dimmer"
-        return self._act(lights, calls, f"make {{}} {word}", f"Made {{}} {word}")
-
-    def _light_shift(self, slots: dict[str, Any], area: str | None) -> Decision:
-        """Move the colour halfway toward a hue: "make the light in here redder"."""
-        word = str(slots.get("shift", "")).lower()
-        if word not in SHIFTS:
-            return Decision("unhandled", "I'm not sure which colour you mean.", reason="no hue")
-        lights = [e for e in self.targets(slots, area, ["light"]) if "color" in e.features]
-        if not lights:
-            return self._nothing("a colour light", slots, area)
-        goal = SHIFTS[word]
-        calls = []
-        for e in lights:
-            state = self.home.get_state(e.entity_id)
-            cur = list(state.attributes.get("rgb_color", [255, 255, 255]))
-            if state.state != "on":
-                cur = [255, 255, 255]
-            rgb = [round((c + g) / 2) for c, g in zip(cur, goal, strict=True)]
-            if rgb == cur:
-                rgb = list(goal)
-            calls.append(Action("light.turn_on", e.entity_id, {"rgb_color": rgb}))
-        return self._act(lights, calls, f"make {{}} {word}", f"Made {{}} {word}")
-
-    def _too_dark(self, slots: dict[str, Any], area: str | None) -> Decision:
-        """"It's dark in here": lights on, or brighter when they already are."""
-        lights = self.targets(slots, area, ["light"])
-        if not lights:
-            return self._nothing("a light", slots, area)
-        if all(self.home.get_state(e.entity_id).state != "on" for e in lights):
-            return self._turn_on({**slots, "domain": "light"}, area)
-        return self._light_step({**slots, "step": "up"}, area)
-
-    def _too_bright(self, slots: dict[str, Any], area: str | None) -> Decision:
-        return self._light_step({**slots, "step": "down"}, area)
-
-    def _colour_ask(self, slots: dict[str, Any], area: str | None) -> Decision:
-        """"Change the colour of the lights": ask which colour (the answer completes it)."""
-        lights = [e for e in self.targets(slots, area, ["light"]) if "color" in e.features]
-        if not lights:
-            return self._nothing("a colour light", slots, area)
-        return Decision("clarify", "Which colour would you like?", expects_reply=True,
-                        reason="the colour was left open")
 
     def _brew(self, slots: dict[str, Any], area: str | None) -> Decision:
         """"Make coffee": the switch whose name says coffee (the machine's smart plug)."""
@@ -282,58 +191,15 @@ class IntentHandlers:
             local = [e for e in makers if e.area == (slots.get("area") or area)]
             makers = local or makers[:1]
         calls = [Action("switch.turn_on", e.entity_id) for e in makers]
-        return self._act(makers, calls, "start {}", "Started {}")
-
-    def _climate_step(self, slots: dict[str, Any], area: str | None) -> Decision:
-        """"Make it warmer": one degree up (or down) from the current target."""
-        climates = self._climate(slots, area)
-        if not climates:
-            return self._nothing("a thermostat", slots, area)
-        up = slots.get("step") == "up"
-        calls = []
-        for e in climates:
-            attrs = self.home.get_state(e.entity_id).attributes
-            cur = float(attrs.get("temperature", 20.0))
-            low, high = float(attrs.get("min_temp", 10)), float(attrs.get("max_temp", 30))
-            new = max(low, min(high, cur + (CLIMATE_STEP if up else -CLIMATE_STEP)))
-            calls.append(Action("climate.set_temperature", e.entity_id, {"temperature": new}))
-        temp = float(calls[0].data["temperature"])
-        return self._act(climates, calls, f"set {{}} to {temp:g} degrees",
-                         f"Set {{}} to {temp:g} degrees")
-
-    def _climate(self, slots: dict[str, Any], area: str | None) -> list[Entity]:
-        found = self.targets(slots, area, ["climate"])
-        return found or [e for e in self.home.entities() if e.domain == "climate"][:1]
-
-    def _set_temperature(self, slots: dict[str, Any], area: str | None) -> Decision:
-        climates = self._climate(slots, area)
-        if not climates:
-            return self._nothing("a thermostat", slots, area)
-        temp = float(slots["temperature"])
-        calls = [Action("climate.set_temperature", e.entity_id, {"temperature": temp}) for e in climates]
-        return self._act(climates, calls, f"set {{}} to {temp:g} degrees", f"Set {{}} to {temp:g} degrees")
-
-    def _get_temperature(self, slots: dict[str, Any], area: str | None) -> Decision:
-        where = slots.get("area") or area
-        if not slots.get("name") and not self.targets(slots, area, ["climate"]) and any(
-                e.area == where and e.domain == "sensor" and e.device_class == "temperature"
-                for e in self.home.entities()):  # the room's own thermometer, not another room's thermostat
-            return self._get_state({**slots, "area": where, "domain": "sensor",
-                                    "device_class": "temperature"}, area)
-        climates = self._climate(slots, area)
-        if not climates:
-            return self._nothing("a thermostat", slots, area)
-        attrs = self.home.get_state(climates[0].entity_id).attributes
-        return Decision("local", f"It's {attrs.get('current_temperature', 'unknown')} degrees, "
-                        f"and the {climates[0].name} is set to {attrs.get('temperature')}.")
+        return self.act(makers, calls, "start {}", "Started {}")
 
     def _set_position(self, slots: dict[str, Any], area: str | None) -> Decision:
         covers = self.targets(slots, area, ["cover"])
         if not covers:
-            return self._nothing("blinds or a cover", slots, area)
+            return self.nothing("blinds or a cover", slots, area)
         pos = round(float(slots["position"]))
         calls = [Action("cover.set_cover_position", e.entity_id, {"position": pos}) for e in covers]
-        return self._act(covers, calls, f"set {{}} to {pos}%", f"Set {{}} to {pos}%")
+        return self.act(covers, calls, f"set {{}} to {pos}%", f"Set {{}} to {pos}%")
 
     def _simple(self, domain: str, service: str,
                 way: str = "on") -> Callable[[dict[str, Any], str | None], Decision]:
@@ -346,10 +212,10 @@ class IntentHandlers:
         def handler(slots: dict[str, Any], area: str | None) -> Decision:
             entities = self.targets(slots, area, [domain])
             if not entities:
-                return self._nothing(f"a {domain.replace('_', ' ')}", slots, area)
+                return self.nothing(f"a {domain.replace('_', ' ')}", slots, area)
             calls = [Action(f"{domain}.{service}", e.entity_id, dict(data)) for e in entities]
             do, done = self._phrases(calls, way)
-            return self._act(entities, calls, do, done)
+            return self.act(entities, calls, do, done)
 
         return handler
 
@@ -360,53 +226,23 @@ class IntentHandlers:
         domain, _, verb = service.partition(".")
         entities = self.targets({k: v for k, v in slots.items() if k != "service"}, area, [domain])
         if not entities:
-            return self._nothing(f"a {domain.replace('_', ' ')}", slots, area)
+            return self.nothing(f"a {domain.replace('_', ' ')}", slots, area)
         calls = [Action(service, e.entity_id) for e in entities]
         verb = verb.replace("_", " ").removesuffix(" cover")
-        return self._act(entities, calls, f"{verb} {{}}", f"Okay: {verb} {{}}")
-
-    def _set_volume(self, slots: dict[str, Any], area: str | None) -> Decision:
-        players = self.targets(slots, area, ["media_player"])
-        if not players:
-            return self._nothing("a speaker", slots, area)
-        pct = max(0, min(100, round(float(slots["volume_level"]))))
-        calls = [Action("media_player.volume_set", e.entity_id, {"volume_level": pct / 100}) for e in players]
-        return self._act(players, calls, f"set the volume of {{}} to {pct}%",
-                         f"Set the volume of {{}} to {pct}%")
-
-    def _set_volume_relative(self, slots: dict[str, Any], area: str | None) -> Decision:
-        players = self.targets(slots, area, ["media_player"])
-        if not players:
-            return self._nothing("a speaker", slots, area)
-        step = slots.get("volume_step", "up")
-        if step in ("up", "down"):  # "louder": the player's own step (volume_up / volume_down)
-            calls = [Action(f"media_player.volume_{step}", e.entity_id) for e in players]
-            return self._act(players, calls, f"turn {{}} {step}", f"Turned {{}} {step}")
-        try:
-            delta = float(step) / 100  # HA's volume_step: a signed percentage
-        except (TypeError, ValueError):
-            return Decision("unhandled", "I'm not sure how much to change the volume.",
-                            reason=f"volume step {step!r}")
-        calls = []
-        for e in players:
-            cur = float(self.home.get_state(e.entity_id).attributes.get("volume_level", 0.5))
-            calls.append(Action("media_player.volume_set", e.entity_id,
-                                {"volume_level": round(max(0.0, min(1.0, cur + delta)), 2)}))
-        word = "up" if delta > 0 else "down"
-        return self._act(players, calls, f"turn {{}} {word}", f"Turned {{}} {word}")
+        return self.act(entities, calls, f"{verb} {{}}", f"Okay: {verb} {{}}")
 
     def _fan_speed(self, slots: dict[str, Any], area: str | None) -> Decision:
         fans = self.targets(slots, area, ["fan"])
         if not fans:
-            return self._nothing("a fan", slots, area)
+            return self.nothing("a fan", slots, area)
         pct = max(0, min(100, round(float(slots.get("fan_speed", slots.get("percentage", 50))))))
         calls = [Action("fan.set_percentage", e.entity_id, {"percentage": pct}) for e in fans]
-        return self._act(fans, calls, f"set {{}} to {pct}%", f"Set {{}} to {pct}%")
+        return self.act(fans, calls, f"set {{}} to {pct}%", f"Set {{}} to {pct}%")
 
-    def _get_state(self, slots: dict[str, Any], area: str | None) -> Decision:
+    def get_state(self, slots: dict[str, Any], area: str | None) -> Decision:
         entities = self.targets(slots, area, [])
         if not entities:
-            return self._nothing("that", slots, area)
+            return self.nothing("that", slots, area)
         parts = []
         for e in entities[:4]:
             st = self.home.get_state(e.entity_id)
