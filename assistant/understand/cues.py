@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from assistant.understand.candidates import (
-    _COLOURISH,
-    _CUES,
-    _WHERE,
-    VOCABULARY,
-    Command,
-    Retrieval,
-    words,
-)
+from assistant.understand.lexicon import COLOURISH, CUES, VOCABULARY, WHERE, words
+from assistant.understand.menu import Command
+from assistant.understand.retrieval import Retrieval
 
 _P = VOCABULARY.patterns
 _OPPOSITE = VOCABULARY.opposites
@@ -28,7 +22,7 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
     """Drop the commands the request's own words rule out: "turn the lamp off" keeps no
     "on"; "dim the lights" keeps neither "brighter" nor "off"; a colour keeps colours.
     Returns the commands unchanged when the words say nothing either way."""
-    toks = words(_WHERE.sub(" ", text.lower()))
+    toks = words(WHERE.sub(" ", text.lower()))
     said = set(toks)
     if "down" in said and said & {"shut", "power"}:
         said.add("off")  # "shut down", "power the lights down": off, not dimmer
@@ -40,7 +34,7 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
         colour = [c for c in kept if c.action.startswith("colour:")]
         if colour:
             return colour
-    if _COLOURISH.search(found.text.lower()) and not said & (_CUES["on"] | _CUES["off"]):
+    if COLOURISH.search(found.text.lower()) and not said & (CUES["on"] | CUES["off"]):
         colour = [c for c in kept if c.action == "colour"]  # "a different colour": which one?
         if colour:
             return colour
@@ -48,19 +42,19 @@ def prune_by_cues(text: str, commands: list[Command], found: Retrieval) -> list[
         exact = [c for c in kept if c.action.startswith(("pct", "pos", "vol"))]
         if exact:
             return exact
-    for action, cue in _CUES.items():
+    for action, cue in CUES.items():
         opposite = _OPPOSITE[action]
-        if said & cue and not said & _CUES[opposite]:
+        if said & cue and not said & CUES[opposite]:
             kept = [c for c in kept if c.action != opposite]
-    switching = said & (_CUES["on"] | _CUES["off"])
-    stepping = said & (_CUES["up"] | _CUES["down"]) - {"more", "less"}
+    switching = said & (CUES["on"] | CUES["off"])
+    stepping = said & (CUES["up"] | CUES["down"]) - {"more", "less"}
     if switching:  # "shut down", "switch on the light up there": up/down are not steps then
         stepping -= {"up", "down"}
     if stepping and not switching:
         kept = [c for c in kept if c.action not in ("on", "off")] or kept  # "dim" is not "off"
     if switching and not stepping:
         kept = [c for c in kept if c.action not in ("up", "down")] or kept  # "off" is not "dim"
-    cued = {c.action for c in kept if said & _CUES.get(c.action, frozenset())}
+    cued = {c.action for c in kept if said & CUES.get(c.action, frozenset())}
     if len(cued) == 1:  # the words name one of the things left to do ("toggle", "pause")
         kept = [c for c in kept if c.action in cued]
     return kept or commands
@@ -88,7 +82,7 @@ def explicit(text: str, command: Command, found: Retrieval) -> bool:
     """Do the request's own words say both what to do and to what? ("i want the lights
     off": a device word and "off"), said as a request? Then the only question left for the
     model is whether it is one at all, not which of several things it means."""
-    toks = words(_WHERE.sub(" ", text.lower()))
+    toks = words(WHERE.sub(" ", text.lower()))
     if not toks or _QUESTION.match(" ".join(toks)) or not request_form(text):
         return False
     said = set(toks)
@@ -96,9 +90,9 @@ def explicit(text: str, command: Command, found: Retrieval) -> bool:
     if action.startswith(("colour:", "pct", "pos", "vol", "deg")):
         says_action = True  # a value the words named ("blue", "40 percent")
     elif action == "colour":
-        says_action = bool(_COLOURISH.search(" ".join(toks)))  # "a random colour": which one?
+        says_action = bool(COLOURISH.search(" ".join(toks)))  # "a random colour": which one?
     else:
-        cue = _CUES.get(action)
+        cue = CUES.get(action)
         says_action = bool(cue and said & cue)
     names_device = bool(said & _DEVICE_WORDS or found.entities or found.areas or found.things)
     return says_action and names_device

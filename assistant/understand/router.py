@@ -25,16 +25,10 @@ from assistant.home.base import HomeBackend
 from assistant.stages import Stage, StageWatch, unwatched
 from assistant.understand.candidates import CommandSpace, strip_address, words
 from assistant.understand.compound import Splitter, combine
-from assistant.understand.context import (
-    ConversationMemory,
-    FollowUps,
-    Memory,
-    Resolved,
-    alternatives_for,
-    snapshot,
-)
+from assistant.understand.context import FollowUps, Resolved
 from assistant.understand.direction import DirectionCheck
 from assistant.understand.intents import IntentHandlers
+from assistant.understand.memory import ConversationMemory, Memory, alternatives_for, snapshot
 from assistant.understand.result import Decision
 from assistant.understand.templates import TemplateMatcher
 
