@@ -87,8 +87,8 @@ def _print_turn(result: Any, as_json: bool, out: TextIO,
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.app import TextAssistant
     from assistant.cli_batch import LineError, Utterance, batch_lines
+    from assistant.runtime import Runtime
 
     if not args.text and not args.batch:
         raise HearthError("give TEXT to ask, or --batch FILE", code="bad_input")
@@ -98,7 +98,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     dry_run = args.dry_run or args.explain
     events: list[Event] = []
     bad = 0
-    with TextAssistant(settings, emit=events.append, explain=args.explain) as assistant:
+    with Runtime(settings, emit=events.append, explain=args.explain) as assistant:
         if args.batch:
             for item in batch_lines(args.batch):
                 events.clear()

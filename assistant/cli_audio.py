@@ -90,8 +90,8 @@ def _source(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
 
 
 def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.app import VoiceAssistant
     from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
+    from assistant.runtime import Hearing, Runtime
     from assistant.wake.factory import with_engine
 
     settings = with_engine(settings, args.wake_engine)
@@ -102,9 +102,9 @@ def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
         sink = WavSink(args.output)
     elif args.speaker:
         sink = SpeakerSink(settings.audio.output_device)
-    with VoiceAssistant(settings, emit=emit, wake_words=args.wake_word, use_wake=not args.no_wake,
-                        speak=bool(args.output or args.speaker), sink=sink,
-                        progress=not args.json) as assistant:
+    hearing = Hearing(wake_words=tuple(args.wake_word or ()), use_wake=not args.no_wake,
+                      speak=bool(args.output or args.speaker), progress=not args.json)
+    with Runtime(settings, emit=emit, hearing=hearing, sink=sink) as assistant:
         before = {e.entity_id: assistant.home.get_state(e.entity_id) for e in assistant.home.entities()}
         if args.input == "mic":
             assistant.skills.start_ringing()  # someone is there to hear a timer ring

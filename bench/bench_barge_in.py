@@ -32,17 +32,17 @@ def main() -> int:
     import soxr
     from bench_latency import speech_end_ms
 
-    from assistant.app import VoiceAssistant
     from assistant.audio.chunk import to_int16
     from assistant.config import load_settings
     from assistant.events import Event, to_dict
     from assistant.loop import VoiceLoop
+    from assistant.runtime import Hearing, Runtime
     from assistant.skills.announce import Announcement
     from tests.test_voice_real import Room
 
     events: list[Event] = []
-    with tempfile.TemporaryDirectory() as home, VoiceAssistant(
-            load_settings(data_dir=home), emit=events.append, speak=True) as va:
+    with tempfile.TemporaryDirectory() as home, Runtime(
+            load_settings(data_dir=home), emit=events.append, hearing=Hearing(speak=True)) as va:
         assert va.tts is not None
         tts = va.tts
 

@@ -242,12 +242,12 @@ def main() -> int:
     args = ap.parse_args()
     data = eval_data_dir()
 
-    from assistant.app import VoiceAssistant
     from assistant.audio.files import read_audio
     from assistant.audio.sinks import NullSink
     from assistant.config import load_settings
     from assistant.events import Event
     from assistant.loop import VoiceLoop
+    from assistant.runtime import Hearing, Runtime
     from assistant.vad.silero import FRAME_MS, SileroVad
 
     with tempfile.TemporaryDirectory() as home:
@@ -256,8 +256,8 @@ def main() -> int:
         clips = make_clips(settings, data, args.coffee_every)[: args.limit]
         noise = read_audio(data / "noise" / "doing_the_dishes.wav")
         events: list[Event] = []
-        with VoiceAssistant(settings, emit=events.append, use_wake=False, speak=True,
-                            sink=NullSink()) as va:
+        with Runtime(settings, emit=events.append, sink=NullSink(),
+                     hearing=Hearing(use_wake=False, speak=True)) as va:
             assert va.tts is not None
             base_settings = settings.model_copy(update={
                 "vad": settings.vad.model_copy(update={"early_silence_ms": 0, "silence_ms": 700,

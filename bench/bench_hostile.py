@@ -61,11 +61,11 @@ def hostile_texts() -> dict[str, str]:
 
 _CHILD = """
 import json, sys, time
-from assistant.app import TextAssistant
+from assistant.runtime import Runtime
 from assistant.config import load_settings
 texts = json.loads(sys.stdin.read())
 out = {}
-with TextAssistant(load_settings()) as a:
+with Runtime(load_settings()) as a:
     a.ask("turn on the light in the hall", dry_run=True)  # warm: the LLM loads on a miss
     for name, text in texts.items():
         times, answer = [], None

@@ -70,14 +70,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run_commands(settings: Any, clips: list[tuple[str, np.ndarray]], label: str) -> dict[str, Any]:
-    from assistant.app import VoiceAssistant
     from assistant.audio.sinks import NullSink
     from assistant.audio.sources import samples_source
     from assistant.events import Event, to_dict
+    from assistant.runtime import Hearing, Runtime
 
     events: list[Event] = []
     rows = []
-    with VoiceAssistant(settings, emit=events.append, speak=True, sink=NullSink()) as va:
+    with Runtime(settings, emit=events.append, hearing=Hearing(speak=True), sink=NullSink()) as va:
         for i, (text, audio) in enumerate(clips):
             events.clear()
             end = speech_end_ms(audio)
@@ -114,9 +114,9 @@ def run_commands(settings: Any, clips: list[tuple[str, np.ndarray]], label: str)
 
 def idle_cpu(settings: Any, seconds: float) -> dict[str, Any]:
     """CPU of the wake path on audio with no wake word (room noise), as % of one core."""
-    from assistant.app import VoiceAssistant
     from assistant.audio.chunk import chunked
     from assistant.audio.files import read_audio
+    from assistant.runtime import Hearing, Runtime
 
     noise_file = Path(os.environ.get("HEARTH_EVAL_DATA", REPO.parent / "shared/eval-data")) / \
         "noise/doing_the_dishes.wav"
@@ -128,7 +128,7 @@ def idle_cpu(settings: Any, seconds: float) -> dict[str, Any]:
         source = "synthetic noise"
     reps = int(np.ceil(seconds * 16000 / len(base)))
     audio = np.tile(base, reps)[: int(seconds * 16000)]
-    with VoiceAssistant(settings, speak=False) as va:
+    with Runtime(settings, hearing=Hearing(speak=False)) as va:
         chunks = list(chunked(audio))
         t0 = time.process_time()
         va.listen(iter(chunks))
@@ -145,15 +145,15 @@ def memory_all_models(settings: Any) -> dict[str, Any]:
 
 
 def _memory_probe() -> None:
-    from assistant.app import VoiceAssistant
     from assistant.audio.sinks import NullSink
     from assistant.audio.sources import samples_source
     from assistant.config import load_settings
     from assistant.models import bundled_path
+    from assistant.runtime import Hearing, Runtime
 
     settings = load_settings()
     loaded = ["wake", "vad", "stt", "tts"]
-    with VoiceAssistant(settings, speak=True, sink=NullSink()) as va:
+    with Runtime(settings, hearing=Hearing(speak=True), sink=NullSink()) as va:
         try:
             from llama_cpp import Llama
 

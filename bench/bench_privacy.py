@@ -34,13 +34,13 @@ from _common import REPO_ROOT, Progress, dump_json, pct, percentile, table
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 
-from assistant.app import TextAssistant
 from assistant.config import Settings, load_settings
 from assistant.home.demo import DemoHome
 from assistant.llm.cloud import SentenceSplitter
 from assistant.privacy.minimise import build_payload
 from assistant.privacy.policy import CloudRequest, evaluate
 from assistant.privacy.redact import Redactor
+from assistant.runtime import Runtime
 
 REDACTION_SET = REPO_ROOT / "tests" / "data" / "redaction_set.jsonl"
 GOAL_PREPARE_P50_MS = 5.0
@@ -194,7 +194,7 @@ def bench_route(quiet: bool, local_llm: bool) -> dict[str, Any]:
                                  local_llm=local_llm)
             counts: Counter[str] = Counter()
             by_category: dict[str, Counter[str]] = {}
-            with TextAssistant(settings, explain=True) as a:
+            with Runtime(settings, explain=True) as a:
                 for category, text in MIXED:
                     result = a.ask(text, dry_run=True)
                     trace = result.privacy
@@ -295,7 +295,7 @@ def bench_stream_scripted(queries: int, quiet: bool, local_llm: bool) -> dict[st
     rows: list[dict[str, float]] = []
     with fault_server(behaviour) as server, tempfile.TemporaryDirectory() as tmp:
         settings = _settings(Path(tmp), mode="allow", url=server.url, local_llm=local_llm)
-        with TextAssistant(settings) as a:
+        with Runtime(settings) as a:
             heard: list[float] = []
             a.cloud.add_listener(lambda _s: heard.append(time.perf_counter()))
             progress = Progress(queries + 1, "cloud turns vs a scripted server", quiet=quiet)
@@ -343,7 +343,7 @@ def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
             settings = _settings(Path(tmp), mode="allow", url=server.url)
             settings = settings.model_copy(update={
                 "cloud": settings.cloud.model_copy(update={"max_tokens": 32})})
-            with TextAssistant(settings) as a:
+            with Runtime(settings) as a:
                 heard: list[float] = []
                 a.cloud.add_listener(lambda _s: heard.append(time.perf_counter()))
                 a.ask("hello there, who are you")  # warm the server and the client

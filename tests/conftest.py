@@ -117,11 +117,11 @@ def silence(ms: int) -> np.ndarray:
 @pytest.fixture(scope="session")
 def voice(settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """The whole voice loop with real models, loaded once for the session."""
-    from assistant.app import VoiceAssistant
     from assistant.events import Event
+    from assistant.runtime import Hearing, Runtime
 
     events: list[Event] = []
-    assistant = VoiceAssistant(settings, emit=events.append, speak=True)
+    assistant = Runtime(settings, emit=events.append, hearing=Hearing(speak=True))
     assistant.events = events  # type: ignore[attr-defined]
     yield assistant
     assistant.close()

@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
-from assistant.app import TextAssistant
 from assistant.config import load_settings
+from assistant.runtime import Runtime
 from tests.conftest import run_hearth
 
 
 @pytest.fixture()
-def assistant() -> Iterator[TextAssistant]:
-    with TextAssistant(load_settings()) as a:
+def assistant() -> Iterator[Runtime]:
+    with Runtime(load_settings()) as a:
         yield a
 
 
-def state(a: TextAssistant, entity_id: str) -> tuple[str, dict[str, Any]]:
+def state(a: Runtime, entity_id: str) -> tuple[str, dict[str, Any]]:
     st = a.home.get_state(entity_id)
     return st.state, dict(st.attributes)
 
@@ -39,7 +39,7 @@ def state(a: TextAssistant, entity_id: str) -> tuple[str, dict[str, Any]]:
         ("set the volume to 30%", "media_player.speaker", "paused", {"volume_level": 0.3}),
     ],
 )
-def test_commands_change_the_home(assistant: TextAssistant, text: str, entity_id: str,
+def test_commands_change_the_home(assistant: Runtime, text: str, entity_id: str,
                                   expect_state: str, expect_attrs: dict[str, Any]) -> None:
     result = assistant.ask(text)
     assert result.decision.handled_by == "local", result.reply
@@ -51,14 +51,14 @@ def test_commands_change_the_home(assistant: TextAssistant, text: str, entity_id
     assert result.reply and not result.errors
 
 
-def test_off_after_on(assistant: TextAssistant) -> None:
+def test_off_after_on(assistant: Runtime) -> None:
     assistant.ask("turn on the tv")
     assert state(assistant, "switch.tv")[0] == "on"
     assistant.ask("turn off the tv")
     assert state(assistant, "switch.tv")[0] == "off"
 
 
-def test_close_cover_vacuum_home_and_media(assistant: TextAssistant) -> None:
+def test_close_cover_vacuum_home_and_media(assistant: Runtime) -> None:
     assistant.ask("open the blinds")
     assistant.ask("close the blinds")
     assert state(assistant, "cover.living_room_blinds")[0] == "closed"
@@ -71,19 +71,19 @@ def test_close_cover_vacuum_home_and_media(assistant: TextAssistant) -> None:
     assert state(assistant, "media_player.speaker")[0] == "paused"
 
 
-def test_the_device_area_resolves_turn_on_the_light(assistant: TextAssistant) -> None:
+def test_the_device_area_resolves_turn_on_the_light(assistant: Runtime) -> None:
     result = assistant.ask("turn on the light")
     assert {a.entity_id for a in result.applied} == {"light.living_room_ceiling", "light.floor_lamp"}
     result = assistant.ask("turn on the light", area="Kitchen")
     assert {a.entity_id for a in result.applied} == {"light.kitchen"}
 
 
-def test_living_room_light_means_the_ceiling_light(assistant: TextAssistant) -> None:
+def test_living_room_light_means_the_ceiling_light(assistant: Runtime) -> None:
     result = assistant.ask("turn on the living room light")
     assert [a.entity_id for a in result.applied] == ["light.living_room_ceiling"]
 
 
-def test_state_questions(assistant: TextAssistant) -> None:
+def test_state_questions(assistant: Runtime) -> None:
     assert assistant.ask("is the kitchen light on").reply.startswith("No")
     assistant.ask("turn on the kitchen light")
     assert assistant.ask("is the kitchen light on").reply.startswith("Yes")
@@ -92,7 +92,7 @@ def test_state_questions(assistant: TextAssistant) -> None:
 
 
 @pytest.mark.parametrize("text", ["unlock the front door", "open the garage door"])
-def test_sensitive_entities_need_a_spoken_yes(assistant: TextAssistant, text: str) -> None:
+def test_sensitive_entities_need_a_spoken_yes(assistant: Runtime, text: str) -> None:
     entity = "lock.front_door" if "lock" in text else "cover.garage_door"
     before = state(assistant, entity)[0]
     asked = assistant.ask(text)
@@ -103,14 +103,14 @@ def test_sensitive_entities_need_a_spoken_yes(assistant: TextAssistant, text: st
     assert state(assistant, entity)[0] != before
 
 
-def test_no_means_no(assistant: TextAssistant) -> None:
+def test_no_means_no(assistant: Runtime) -> None:
     assistant.ask("unlock the front door")
     assert not assistant.ask("no").applied
     assert not assistant.ask("yes").applied
     assert state(assistant, "lock.front_door")[0] == "locked"
 
 
-def test_dry_run_decides_without_applying(assistant: TextAssistant) -> None:
+def test_dry_run_decides_without_applying(assistant: Runtime) -> None:
     result = assistant.ask("turn on the kitchen light", dry_run=True)
     assert result.as_json()["actions"][0]["entity_id"] == "light.kitchen"
     assert state(assistant, "light.kitchen")[0] == "off"

@@ -123,7 +123,7 @@ def test_cli_listen_bad_input_is_one_line(tmp_path: Path, case: str) -> None:
 def test_listen_without_portaudio_is_not_needed_for_files(tmp_path: Path) -> None:
     """The package imports and reads files with no sounddevice import at all."""
     code = ("import sys; import assistant.audio.sources as s, assistant.audio.files; "
-            "import assistant.cli, assistant.app; assert 'sounddevice' not in sys.modules")
+            "import assistant.cli, assistant.runtime; assert 'sounddevice' not in sys.modules")
     subprocess.run([str(Path(__import__('sys').executable)), "-c", code], check=True)
 
 

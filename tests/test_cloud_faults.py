@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from cloud_helpers import FaultServer, chunk, fault_server, free_port, scripted, tool_call_chunks
 
-from assistant.app import TextAssistant
 from assistant.cli import main
 from assistant.config import Settings, load_settings
 from assistant.errors import CloudError
@@ -25,6 +24,7 @@ from assistant.llm.cloud import AuditContext, AuditedCloud, CloudEndpoint
 from assistant.privacy.audit import AuditLog
 from assistant.privacy.minimise import CloudPayload
 from assistant.privacy.settings import PolicyRule
+from assistant.runtime import Runtime
 from assistant.understand.cloud_fallback import ASK_REPLY, DECLINED_REPLY, FAILED_REPLY
 
 FIRST_TOKEN_S = 1.0
@@ -54,11 +54,11 @@ def settings_for(
 
 
 @pytest.fixture
-def assistant_for(tmp_path: Path) -> Iterator[Callable[..., TextAssistant]]:
-    made: list[TextAssistant] = []
+def assistant_for(tmp_path: Path) -> Iterator[Callable[..., Runtime]]:
+    made: list[Runtime] = []
 
-    def make(url: str | None, **kw: Any) -> TextAssistant:
-        a = TextAssistant(settings_for(tmp_path, url, **kw))
+    def make(url: str | None, **kw: Any) -> Runtime:
+        a = Runtime(settings_for(tmp_path, url, **kw))
         made.append(a)
         return a
 
@@ -82,7 +82,7 @@ def cli_config(tmp_path: Path) -> str:
     return str(cfg)
 
 
-def assert_local_still_works(a: TextAssistant) -> None:
+def assert_local_still_works(a: Runtime) -> None:
     result = a.ask("turn on the kitchen light")
     assert result.decision.handled_by == "local"
     assert a.home.get_state("light.kitchen").state == "on"
@@ -106,7 +106,7 @@ FAULT_CODES = {
 
 @pytest.mark.parametrize("fault", sorted(FAULT_CODES))
 def test_each_fault_ends_the_turn_with_a_local_answer(
-    fault: str, assistant_for: Callable[..., TextAssistant], tmp_path: Path
+    fault: str, assistant_for: Callable[..., Runtime], tmp_path: Path
 ) -> None:
     with fault_server(fault) as server:
         a = assistant_for(server.url)
@@ -130,7 +130,7 @@ def test_each_fault_ends_the_turn_with_a_local_answer(
     assert [r.payload for r in rows] == server.bodies
 
 
-def test_endpoint_down(assistant_for: Callable[..., TextAssistant], tmp_path: Path) -> None:
+def test_endpoint_down(assistant_for: Callable[..., Runtime], tmp_path: Path) -> None:
     a = assistant_for(f"http://127.0.0.1:{free_port()}/v1")
     t0 = time.monotonic()
     result = a.ask(QUESTION)
@@ -143,7 +143,7 @@ def test_endpoint_down(assistant_for: Callable[..., TextAssistant], tmp_path: Pa
 
 
 def test_a_reply_that_never_ends_is_cut_at_the_total_timeout(
-    assistant_for: Callable[..., TextAssistant], tmp_path: Path
+    assistant_for: Callable[..., Runtime], tmp_path: Path
 ) -> None:
     words = [chunk("word ") for _ in range(200)]
     with fault_server(scripted(words, delays=[0.05] * 200)) as server:
@@ -156,7 +156,7 @@ def test_a_reply_that_never_ends_is_cut_at_the_total_timeout(
 
 
 def test_sentences_arrive_while_the_rest_is_still_streaming(
-    assistant_for: Callable[..., TextAssistant],
+    assistant_for: Callable[..., Runtime],
 ) -> None:
     first_heard = threading.Event()
 
@@ -183,7 +183,7 @@ def test_sentences_arrive_while_the_rest_is_still_streaming(
 
 
 def test_placeholders_are_restored_in_the_reply(
-    assistant_for: Callable[..., TextAssistant], tmp_path: Path
+    assistant_for: Callable[..., Runtime], tmp_path: Path
 ) -> None:
     reply = [chunk("I'll remind <PERSON_1> to email <EMAIL_1>."), chunk(" Done.")]
     with fault_server(scripted(reply)) as server:
@@ -198,7 +198,7 @@ def test_placeholders_are_restored_in_the_reply(
 def test_an_escalated_event_says_what_left_and_where(tmp_path: Path) -> None:
     events: list[Event] = []
     with (fault_server(scripted([chunk("George Eliot.")])) as server,
-          TextAssistant(settings_for(tmp_path, server.url), emit=events.append) as a):
+          Runtime(settings_for(tmp_path, server.url), emit=events.append) as a):
         a.ask("turn on the kitchen light")
         assert not [e for e in events if isinstance(e, Escalated)]
         a.ask(QUESTION)
@@ -214,7 +214,7 @@ def test_an_escalated_event_says_what_left_and_where(tmp_path: Path) -> None:
 
 
 def test_ask_mode_sends_only_after_a_spoken_yes(
-    assistant_for: Callable[..., TextAssistant], tmp_path: Path
+    assistant_for: Callable[..., Runtime], tmp_path: Path
 ) -> None:
     with fault_server(scripted([chunk("George Eliot.")])) as server:
         a = assistant_for(server.url, mode="ask")
@@ -237,7 +237,7 @@ def test_ask_mode_sends_only_after_a_spoken_yes(
 
 
 def test_denied_topics_and_local_only_never_connect(
-    assistant_for: Callable[..., TextAssistant], tmp_path: Path
+    assistant_for: Callable[..., Runtime], tmp_path: Path
 ) -> None:
     with fault_server(scripted([chunk("nope")])) as server:
         a = assistant_for(server.url)
@@ -258,8 +258,8 @@ def test_denied_topics_and_local_only_never_connect(
 HOME_RULES = (PolicyRule(name="home", effect="allow", share_entity_names=True),)
 
 
-def ask_tool(assistant_for: Callable[..., TextAssistant], calls: list[dict[str, Any]],
-             **privacy: Any) -> tuple[TextAssistant, Any, FaultServer]:
+def ask_tool(assistant_for: Callable[..., Runtime], calls: list[dict[str, Any]],
+             **privacy: Any) -> tuple[Runtime, Any, FaultServer]:
     server = FaultServer(scripted(calls))
     a = assistant_for(server.url, rules=HOME_RULES, default="deny", **privacy)
     result = a.ask("make it cosy for a film")
@@ -267,7 +267,7 @@ def ask_tool(assistant_for: Callable[..., TextAssistant], calls: list[dict[str, 
     return a, result, server
 
 
-def test_a_valid_tool_call_is_applied(assistant_for: Callable[..., TextAssistant]) -> None:
+def test_a_valid_tool_call_is_applied(assistant_for: Callable[..., Runtime]) -> None:
     a, result, server = ask_tool(
         assistant_for, tool_call_chunks("light.turn_on", "light.kitchen", {"brightness_pct": 30}))
     assert result.decision.handled_by == "cloud"
@@ -287,7 +287,7 @@ def test_a_valid_tool_call_is_applied(assistant_for: Callable[..., TextAssistant
     ("light.explode", "light.kitchen", None, "unsupported_service"),
 ])
 def test_invalid_tool_calls_are_refused(
-    assistant_for: Callable[..., TextAssistant], service: str, entity: str,
+    assistant_for: Callable[..., Runtime], service: str, entity: str,
     data: dict[str, Any] | None, why: str,
 ) -> None:
     a, result, _ = ask_tool(assistant_for, tool_call_chunks(service, entity, data))
@@ -297,7 +297,7 @@ def test_invalid_tool_calls_are_refused(
     assert a.home.get_state("lock.front_door").state == "locked"
 
 
-def test_sensitive_tool_calls_wait_for_a_yes(assistant_for: Callable[..., TextAssistant]) -> None:
+def test_sensitive_tool_calls_wait_for_a_yes(assistant_for: Callable[..., Runtime]) -> None:
     a, result, _ = ask_tool(assistant_for, tool_call_chunks("lock.unlock", "lock.front_door"),
                             cloud_entities=("light.*", "lock.front_door"))
     assert result.decision.handled_by == "confirm" and result.decision.expects_reply
@@ -419,7 +419,7 @@ def test_a_yes_in_the_next_process_sends_the_question_asked_in_this_one(
 
 
 def test_skills_escalate_through_the_same_policy_and_audit(
-    assistant_for: Callable[..., TextAssistant], tmp_path: Path
+    assistant_for: Callable[..., Runtime], tmp_path: Path
 ) -> None:
     rules = (PolicyRule(name="weather-skill", skills=("weather",), effect="allow"),)
     with fault_server(scripted([chunk("Rain at noon.")])) as server:
@@ -434,7 +434,7 @@ def test_skills_escalate_through_the_same_policy_and_audit(
 
 
 def test_the_cloud_gets_the_words_as_said_so_names_that_are_words_are_found(
-    assistant_for: Callable[..., TextAssistant],
+    assistant_for: Callable[..., Runtime],
 ) -> None:
     with fault_server(scripted([chunk("A kite for <PERSON_1>.")])) as server:
         a = assistant_for(server.url, household=("Will Turner",))

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from cloud_helpers import CountingProxy, LlamaServer, llama_cpp_missing
 
-from assistant.app import TextAssistant
 from assistant.config import Settings, load_settings
 from assistant.privacy.audit import AuditLog
+from assistant.runtime import Runtime
 
 pytestmark = pytest.mark.real
 
@@ -96,7 +96,7 @@ def test_not_one_byte_leaves_unless_allowed(
     another utterance first)."""
     monkeypatch.setenv("HEARTH_CLOUD_URL", proxy.url)  # the env cannot open a door either
     results = []
-    with TextAssistant(settings_for(tmp_path, proxy.url, mode)) as a:
+    with Runtime(settings_for(tmp_path, proxy.url, mode)) as a:
         for text in VARIED_BATCH:
             result = a.ask(text)
             results.append(result)
@@ -122,7 +122,7 @@ def test_allow_sends_exactly_the_redacted_text_and_it_matches_the_audit_log(
         ("explain how rainbows form", "explain how rainbows form"),
     ]
     heard: list[tuple[float, str]] = []
-    with TextAssistant(settings_for(tmp_path, proxy.url, "allow")) as a:
+    with Runtime(settings_for(tmp_path, proxy.url, "allow")) as a:
         a.cloud.add_listener(lambda s: heard.append((time.monotonic(), s)))
         for text, _ in queries:
             result = a.ask(text)
@@ -166,7 +166,7 @@ def test_the_next_local_command_works_after_the_server_goes_away(tmp_path: Path)
         server.stop()  # the endpoint is now down
     s = settings_for(tmp_path, url, "allow")
     s = s.model_copy(update={"cloud": s.cloud.model_copy(update={"first_token_timeout_s": 2.0})})
-    with TextAssistant(s) as a:
+    with Runtime(s) as a:
         t0 = time.monotonic()
         result = a.ask("who wrote Middlemarch")
         assert time.monotonic() - t0 < 4.0

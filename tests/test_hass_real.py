@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from assistant.app import TextAssistant
 from assistant.config import load_settings
 from assistant.errors import HomeError
 from assistant.home.hass import HassHome
+from assistant.runtime import Runtime
 from assistant.settings import ExposureSettings, HomeAssistantSettings
 from assistant.understand.router import Understander
 from tests.conftest import run_hearth
@@ -138,7 +138,7 @@ def test_a_sensitive_entity_asks_for_a_yes_first(
     monkeypatch.setenv("HEARTH_HASS_URL", hass.url)
     monkeypatch.setenv("HEARTH_HASS_TOKEN", hass.token)
     assert hass.state("lock.front_door")["state"] == "locked"
-    with TextAssistant(load_settings()) as assistant:
+    with Runtime(load_settings()) as assistant:
         asked = assistant.ask("unlock the front door")
         assert asked.decision.handled_by == "confirm" and not asked.applied
         assert hass.state("lock.front_door")["state"] == "locked"

@@ -99,10 +99,10 @@ def test_cli_refuses_a_huge_text_in_one_line() -> None:
 
 
 def test_understanding_answers_a_long_text_without_matching_it() -> None:
-    from assistant.app import TextAssistant
     from assistant.config import load_settings
+    from assistant.runtime import Runtime
 
-    with TextAssistant(load_settings()) as a:
+    with Runtime(load_settings()) as a:
         result = a.ask(HOSTILE[:1500], dry_run=True)
         assert result.decision.handled_by == "unhandled"
         assert "too long to understand" in result.decision.reason
@@ -114,9 +114,9 @@ def test_understanding_answers_a_long_text_without_matching_it() -> None:
 def test_a_cloud_reply_that_ignores_max_tokens_is_cut(tmp_path: Path) -> None:
     from cloud_helpers import chunk, fault_server, scripted
 
-    from assistant.app import TextAssistant
     from assistant.config import load_settings
     from assistant.privacy.audit import AuditLog
+    from assistant.runtime import Runtime
 
     base = load_settings(data_dir=str(tmp_path))
     settings = base.model_copy(update={
@@ -128,7 +128,7 @@ def test_a_cloud_reply_that_ignores_max_tokens_is_cut(tmp_path: Path) -> None:
     with fault_server(scripted(flood)) as server:
         settings = settings.model_copy(update={"cloud": settings.cloud.model_copy(
             update={"url": server.url})})
-        with TextAssistant(settings) as a:
+        with Runtime(settings) as a:
             result = a.ask("who wrote Middlemarch?")
     assert result.decision.handled_by == "cloud"
     assert 0 < len(result.reply) <= CLOUD_REPLY_CHARS
@@ -183,10 +183,10 @@ ODD_TEXTS = [
 
 
 def test_odd_text_always_gets_an_answer_and_changes_nothing_it_should_not() -> None:
-    from assistant.app import TextAssistant
     from assistant.config import load_settings
+    from assistant.runtime import Runtime
 
-    with TextAssistant(load_settings()) as a:
+    with Runtime(load_settings()) as a:
         def states() -> dict[str, str]:
             return {e.entity_id: a.home.get_state(e.entity_id).state for e in a.home.entities()}
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from assistant.app import TextAssistant
 from assistant.audio.chunk import AudioChunk, Samples, chunked
 from assistant.config import WakeModelSettings, load_settings
 from assistant.events import Event, StageEvent, to_dict
 from assistant.loop import VoiceLoop
+from assistant.runtime import Runtime
 from assistant.wake.base import WakeDetector
 
 LOUD = 8000
@@ -69,12 +69,12 @@ def signal(*parts: tuple[str, int]) -> Iterator[AudioChunk]:
 
 
 @pytest.fixture()
-def text_assistant() -> Iterator[TextAssistant]:
-    with TextAssistant(load_settings()) as a:
+def text_assistant() -> Iterator[Runtime]:
+    with Runtime(load_settings()) as a:
         yield a
 
 
-def run(text_assistant: TextAssistant, stt: ScriptedStt, chunks: Iterator[AudioChunk],
+def run(text_assistant: Runtime, stt: ScriptedStt, chunks: Iterator[AudioChunk],
         wake: bool = True, stages: bool = False) -> list[dict[str, object]]:
     """The loop's events; ``stages``: with the stage_start/stage_end events between them."""
     events: list[Event] = []
@@ -93,7 +93,7 @@ def types(events: list[dict[str, object]]) -> list[object]:
             if e["type"] not in ("transcript_partial", "stage_start", "stage_end")]
 
 
-def test_wake_then_command(text_assistant: TextAssistant) -> None:
+def test_wake_then_command(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "turn on the", 10: "turn on the kitchen light"})
     events = run(text_assistant, stt, signal(("silence", 5), ("wake", 1), ("speech", 12), ("silence", 20)))
     events = [e for e in events if e["type"] != "transcript_partial"]
@@ -104,7 +104,7 @@ def test_wake_then_command(text_assistant: TextAssistant) -> None:
     assert events[2]["t_audio_ms"] == pytest.approx((5 + 1 + 12) * 80, abs=80)
 
 
-def test_words_are_transcribed_while_the_person_speaks(text_assistant: TextAssistant) -> None:
+def test_words_are_transcribed_while_the_person_speaks(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "turn on the", 10: "turn on the kitchen light"})
     events = run(text_assistant, stt, signal(("wake", 1), ("speech", 12), ("silence", 20)))
     partials = [e for e in events if e["type"] == "transcript_partial"]
@@ -115,7 +115,7 @@ def test_words_are_transcribed_while_the_person_speaks(text_assistant: TextAssis
     assert stt.calls == 2
 
 
-def test_an_open_ended_request_waits_for_the_long_silence(text_assistant: TextAssistant) -> None:
+def test_an_open_ended_request_waits_for_the_long_silence(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "what is the meaning of life"})
     events = run(text_assistant, stt, signal(("wake", 1), ("speech", 5), ("silence", 15)))
     end = next(e for e in events if e["type"] == "speech_end")
@@ -124,7 +124,7 @@ def test_an_open_ended_request_waits_for_the_long_silence(text_assistant: TextAs
     assert stt.calls == 1  # the transcript made when the speech stopped covered it all
 
 
-def test_unfinished_words_wait_longer_and_are_not_cut_off(text_assistant: TextAssistant) -> None:
+def test_unfinished_words_wait_longer_and_are_not_cut_off(text_assistant: Runtime) -> None:
     # "turn on the" ... 1.2 s of thought ... "kitchen light": longer than the usual silence
     stt = ScriptedStt({1: "turn on the", 6: "turn on the kitchen light"})
     events = run(text_assistant, stt, signal(("wake", 1), ("speech", 3), ("silence", 15),
@@ -134,7 +134,7 @@ def test_unfinished_words_wait_longer_and_are_not_cut_off(text_assistant: TextAs
     assert text_assistant.home.get_state("light.kitchen").state == "on"
 
 
-def test_speech_resuming_after_a_pause_is_heard_whole(text_assistant: TextAssistant) -> None:
+def test_speech_resuming_after_a_pause_is_heard_whole(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "turn", 6: "turn on the kitchen light"})
     events = run(text_assistant, stt,
                  signal(("wake", 1), ("speech", 3), ("silence", 4), ("speech", 5), ("silence", 15)))
@@ -142,26 +142,26 @@ def test_speech_resuming_after_a_pause_is_heard_whole(text_assistant: TextAssist
     assert transcript["text"] == "turn on the kitchen light"
 
 
-def test_no_wake_word_no_turn(text_assistant: TextAssistant) -> None:
+def test_no_wake_word_no_turn(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "turn on the kitchen light"})
     events = run(text_assistant, stt, signal(("speech", 20), ("silence", 20)))
     assert events == [] and stt.calls == 0
     assert text_assistant.home.get_state("light.kitchen").state == "off"
 
 
-def test_no_speech_after_the_wake_word_times_out(text_assistant: TextAssistant) -> None:
+def test_no_speech_after_the_wake_word_times_out(text_assistant: Runtime) -> None:
     stt = ScriptedStt({})
     events = run(text_assistant, stt, signal(("wake", 1), ("silence", 80)))
     assert types(events) == ["wake", "speech_end"] and events[1]["reason"] == "no_speech"
 
 
-def test_no_wake_mode_treats_input_as_a_command(text_assistant: TextAssistant) -> None:
+def test_no_wake_mode_treats_input_as_a_command(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "turn on the kitchen light"})
     events = run(text_assistant, stt, signal(("speech", 10), ("silence", 15)), wake=False)
     assert "action" in types(events)
 
 
-def test_a_question_listens_for_the_answer_without_the_wake_word(text_assistant: TextAssistant) -> None:
+def test_a_question_listens_for_the_answer_without_the_wake_word(text_assistant: Runtime) -> None:
     events = run(text_assistant, ScriptedStt({1: "yes", 6: "unlock the front door"}),
                  signal(("wake", 1), ("speech", 10), ("silence", 12), ("speech", 4), ("silence", 12)))
     assert types(events).count("wake") == 1
@@ -169,7 +169,7 @@ def test_a_question_listens_for_the_answer_without_the_wake_word(text_assistant:
     assert text_assistant.home.get_state("lock.front_door").state == "unlocked"
 
 
-def test_after_a_question_silence_ends_the_conversation(text_assistant: TextAssistant) -> None:
+def test_after_a_question_silence_ends_the_conversation(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "unlock the front door"})
     events = run(text_assistant, stt, signal(("wake", 1), ("speech", 10), ("silence", 80)))
     assert types(events)[-1] == "speech_end" and events[-1]["reason"] == "no_speech"
@@ -180,7 +180,7 @@ def stage_marks(events: list[dict[str, object]]) -> list[tuple[object, object]]:
     return [(e["type"], e["stage"]) for e in events if str(e["type"]).startswith("stage_")]
 
 
-def test_each_stage_of_an_audio_turn_starts_and_ends_in_order(text_assistant: TextAssistant) -> None:
+def test_each_stage_of_an_audio_turn_starts_and_ends_in_order(text_assistant: Runtime) -> None:
     stt = ScriptedStt({1: "turn on the", 10: "turn on the kitchen light"})
     events = run(text_assistant, stt, signal(("silence", 5), ("wake", 1), ("speech", 12),
                                              ("silence", 20)), stages=True)
@@ -199,14 +199,14 @@ def test_each_stage_of_an_audio_turn_starts_and_ends_in_order(text_assistant: Te
         assert end["duration_ms"] == pytest.approx(end["t_wall_ms"] - starts[end["stage"]], abs=0.2)
 
 
-def test_a_turn_without_speech_ends_its_stage_with_the_reason(text_assistant: TextAssistant) -> None:
+def test_a_turn_without_speech_ends_its_stage_with_the_reason(text_assistant: Runtime) -> None:
     events = run(text_assistant, ScriptedStt({}), signal(("wake", 1), ("silence", 80)), stages=True)
     assert stage_marks(events) == [("stage_start", "wake"), ("stage_end", "wake"),
                                    ("stage_start", "vad"), ("stage_end", "vad")]
     assert events[-1]["ok"] is False and events[-1]["error"] == "no_speech"
 
 
-def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: TextAssistant) -> None:
+def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: Runtime) -> None:
     from assistant.errors import SttError
 
     class Broken(ScriptedStt):
@@ -228,7 +228,7 @@ def test_a_failing_stage_is_reported_and_the_loop_goes_on(text_assistant: TextAs
     assert all(e["ok"] for e in second.values()) and "home" in second
 
 
-def test_announcements_are_spoken_between_commands_in_their_room(text_assistant: TextAssistant) -> None:
+def test_announcements_are_spoken_between_commands_in_their_room(text_assistant: Runtime) -> None:
     from assistant.skills.announce import Announcement, Announcements
 
     class Recorder:
@@ -254,7 +254,7 @@ def test_announcements_are_spoken_between_commands_in_their_room(text_assistant:
     assert [a.text for a in queue.drain()] == ["The bedroom timer is done."]
 
 
-def test_a_miss_is_transcribed_again_with_the_skills_words(text_assistant: TextAssistant) -> None:
+def test_a_miss_is_transcribed_again_with_the_skills_words(text_assistant: Runtime) -> None:
     retried: list[int] = []
 
     def retry(samples: Samples) -> str:
@@ -298,7 +298,7 @@ def test_streamed_sentences_are_spoken_as_they_arrive_and_not_twice() -> None:
             return Decision("cloud", " ".join(arrived), left_device=True)
 
     cloud = StreamingCloud()
-    with TextAssistant(load_settings()) as assistant:
+    with Runtime(load_settings()) as assistant:
         assistant.understander.fallbacks = [cloud]
         events: list[Event] = []
         loop = VoiceLoop(load_settings(), pipeline=assistant.pipeline,
@@ -349,7 +349,7 @@ class LongReply:
 
 
 @pytest.mark.parametrize("barge_in", [True, False])
-def test_the_wake_word_stops_the_reply_and_listens(text_assistant: TextAssistant, barge_in: bool) -> None:
+def test_the_wake_word_stops_the_reply_and_listens(text_assistant: Runtime, barge_in: bool) -> None:
     settings = load_settings()
     settings = settings.model_copy(update={"wake": settings.wake.model_copy(update={"barge_in": barge_in})})
     stt = ScriptedStt({1: "turn on the kitchen light"})

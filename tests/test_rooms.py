@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.app import TextAssistant
 from assistant.config import load_settings
 from assistant.events import discard
+from assistant.runtime import Runtime
 from assistant.server.brain import Brain, Rooms
 from assistant.understand.result import Decision
 
@@ -40,13 +40,13 @@ class Holding:
 
 
 @pytest.fixture
-def assistant(tmp_path: Path) -> Iterator[TextAssistant]:
+def assistant(tmp_path: Path) -> Iterator[Runtime]:
     settings = load_settings(data_dir=str(tmp_path), llm={"enabled": False})
-    with TextAssistant(settings) as a:
+    with Runtime(settings) as a:
         yield a
 
 
-def test_a_busy_room_does_not_hold_another(assistant: TextAssistant) -> None:
+def test_a_busy_room_does_not_hold_another(assistant: Runtime) -> None:
     holding = Holding()
     assistant.understander.fallbacks.insert(0, holding)
     rooms = Rooms(assistant)
@@ -68,7 +68,7 @@ def test_a_busy_room_does_not_hold_another(assistant: TextAssistant) -> None:
         busy.join(20)
 
 
-def test_the_same_room_still_takes_turns_one_at_a_time(assistant: TextAssistant) -> None:
+def test_the_same_room_still_takes_turns_one_at_a_time(assistant: Runtime) -> None:
     rooms = Rooms(assistant)
     first = rooms.pipeline_for(None, discard, memory_key="default")
     second = rooms.pipeline_for(None, discard, memory_key="default")
@@ -76,7 +76,7 @@ def test_the_same_room_still_takes_turns_one_at_a_time(assistant: TextAssistant)
     assert rooms.lock("satellite:a") is not first.lock
 
 
-def test_each_room_keeps_its_own_follow_up(assistant: TextAssistant) -> None:
+def test_each_room_keeps_its_own_follow_up(assistant: Runtime) -> None:
     rooms = Rooms(assistant)
     kitchen = rooms.pipeline_for("kitchen", discard, memory_key="satellite:kitchen")
     bedroom = rooms.pipeline_for("bedroom", discard, memory_key="satellite:bedroom")
@@ -87,7 +87,7 @@ def test_each_room_keeps_its_own_follow_up(assistant: TextAssistant) -> None:
     assert assistant.home.get_state("light.bedroom").state == "on"
 
 
-def _verdict(assistant: TextAssistant) -> str:
+def _verdict(assistant: Runtime) -> str:
     name = next(iter(assistant.skills.skills))
     return assistant.skills.context(name, None).cloud_check("what is the capital of France")
 
@@ -95,10 +95,10 @@ def _verdict(assistant: TextAssistant) -> str:
 def test_switching_the_privacy_mode_reaches_the_skills(tmp_path: Path) -> None:
     settings = load_settings(data_dir=str(tmp_path), llm={"enabled": False},
                              privacy={"mode": "allow", "default": "allow"})
-    with TextAssistant(settings) as assistant:
+    with Runtime(settings) as assistant:
         assert _verdict(assistant) == "send"
         # as `hearth serve` does when the dashboard switches to local-only
-        Brain.set_privacy_mode(SimpleNamespace(voice=assistant), "local_only")  # type: ignore[arg-type]
+        Brain.set_privacy_mode(SimpleNamespace(runtime=assistant), "local_only")  # type: ignore[arg-type]
         assert assistant.cloud.privacy.mode == "local_only"
         assert _verdict(assistant) == "deny"
 
@@ -121,7 +121,7 @@ def test_the_local_llm_scores_for_two_rooms_at_once_and_agrees_with_itself() -> 
         llm.close()
 
 
-def test_a_satellites_typed_turns_continue_its_spoken_conversation(assistant: TextAssistant) -> None:
+def test_a_satellites_typed_turns_continue_its_spoken_conversation(assistant: Runtime) -> None:
     """What a satellite types (a Wyoming ``transcript``) and what it says go to one room."""
     import asyncio
 

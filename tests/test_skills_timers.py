@@ -7,8 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.app import TextAssistant
 from assistant.config import load_settings
+from assistant.runtime import Runtime
 from assistant.skills.announce import Announcement, Announcements
 
 
@@ -44,7 +44,7 @@ def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
 
 def test_a_timer_rings_repeats_and_stops_on_stop(tmp_path: Path) -> None:
     settings = load_settings(data_dir=str(tmp_path), skills={"ring_every_s": 1.0, "max_rings": 10})
-    with TextAssistant(settings) as assistant:
+    with Runtime(settings) as assistant:
         assistant.skills.start_ringing()
         speaker = Speaker(assistant.skills.announcements)
         try:
@@ -68,7 +68,7 @@ def test_a_timer_rings_repeats_and_stops_on_stop(tmp_path: Path) -> None:
 
 def test_a_ring_nobody_hears_waits_in_the_queue_without_piling_up(tmp_path: Path) -> None:
     settings = load_settings(data_dir=str(tmp_path), skills={"ring_every_s": 1.0, "max_rings": 3})
-    with TextAssistant(settings) as assistant:
+    with Runtime(settings) as assistant:
         assistant.skills.start_ringing()
         assistant.ask("set a timer for 1 second", area="Kitchen")
         assert wait_for(lambda: assistant.skills.timers.all() and

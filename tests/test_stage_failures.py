@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from cloud_helpers import chunk, fault_server, scripted
 
-from assistant.app import TextAssistant
 from assistant.config import load_settings
 from assistant.errors import ModelError
 from assistant.privacy.audit import AuditLog
+from assistant.runtime import Runtime
 from assistant.understand.cloud_fallback import INTERNAL_ERROR
 from assistant.understand.ranking import LazyRanker
 
@@ -28,8 +28,8 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _assistant(tmp_path: Path, url: str) -> TextAssistant:
-    return TextAssistant(load_settings(
+def _assistant(tmp_path: Path, url: str) -> Runtime:
+    return Runtime(load_settings(
         data_dir=str(tmp_path), llm={"enabled": False},
         privacy={"mode": "allow", "default": "allow"},
         cloud={"url": url, "model": "m", "first_token_timeout_s": 2.0, "total_timeout_s": 5.0}))
@@ -97,7 +97,7 @@ def test_a_failed_model_load_is_reported_once_and_retried_on_a_schedule(
 
 def test_a_missing_local_llm_leaves_the_route_working(tmp_path: Path) -> None:
     settings = load_settings(data_dir=str(tmp_path), llm={"model": str(tmp_path / "gone.gguf")})
-    with TextAssistant(settings) as a:
+    with Runtime(settings) as a:
         for _ in range(2):
             result = a.ask("the coffee machine should be on", dry_run=True)
             assert result.decision.handled_by == "unhandled"

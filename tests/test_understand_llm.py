@@ -48,7 +48,7 @@ def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeBacke
 @pytest.fixture(scope="session")
 def stack(session_home: HomeBackend, llm: object,
           tmp_path_factory: pytest.TempPathFactory) -> Understander:
-    """Templates + the local LLM, as TextAssistant builds them (one per session)."""
+    """Templates + the local LLM, as Runtime builds them (one per session)."""
     settings = load_settings(data_dir=str(tmp_path_factory.mktemp("llm-data")))
     understander = Understander(session_home, memory=ConversationMemory(None))
     fallback = LocalLlmFallback.from_settings(settings, session_home,

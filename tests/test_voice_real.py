@@ -279,16 +279,12 @@ def test_the_wake_word_during_the_reply_stops_it_and_is_heard(voice: Any, say: A
         # which comes ~0.3 s after the wake word, are garbled: there is no echo cancellation)
         room = Room(np.concatenate([silence(1000), say("Hey Jarvis."), silence(400),
                                     say("Turn off the kitchen light."), silence(2500)]), echo_gain)
-        old = voice.loop
-        voice.loop = VoiceLoop(voice.settings, pipeline=voice.pipeline, stt=voice.stt, vad=voice.vad,
-                               frame_ms=old.endpointer.frame_ms, wake=voice.wake, tts=voice.tts,
-                               sink=room, emit=voice.events.append,
-                               announcements=voice.skills.announcements)
-        try:
-            voice.events.clear()
-            voice.loop.run(room.chunks())
-        finally:
-            voice.loop = old
+        loop = VoiceLoop(voice.settings, pipeline=voice.pipeline, stt=voice.stt, vad=voice.vad,
+                         frame_ms=voice.loop.endpointer.frame_ms, wake=voice.wake, tts=voice.tts,
+                         sink=room, emit=voice.events.append,
+                         announcements=voice.skills.announcements)
+        voice.events.clear()
+        loop.run(room.chunks())
         events = [to_dict(e) for e in voice.events]
         kinds = [e["type"] for e in events]
         if "wake" in kinds:

@@ -41,7 +41,7 @@ class Announcer:
         self.targets = targets
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
-        skills = getattr(ctx.brain.voice, "skills", None)
+        skills = getattr(ctx.brain.runtime, "skills", None)
         self._queue: Any = getattr(skills, "announcements", None)
         self._skills = skills
 

@@ -1,5 +1,5 @@
-"""The models and the home, loaded once and shared by every source (satellites, the
-microphone, the HTTP API, Wyoming services).
+"""The models and the home, loaded once (by one :class:`~assistant.runtime.Runtime`) and
+shared by every source (satellites, the microphone, the HTTP API, Wyoming services).
 
 Each source gets its own wake detector, VAD and endpointer (they carry stream state);
 speech-to-text and TTS are shared behind locks (on 2 cores, one transcription at a
@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.audio.chunk import Samples
 from assistant.config import Settings
-from assistant.errors import HearthError
 from assistant.events import EventSink
 from assistant.home.base import HomeBackend
 from assistant.loop import Speaker, Transcriber
 from assistant.pipeline import Pipeline, Turn
+from assistant.runtime import Hearing, Runtime
 from assistant.understand.router import Understander
 from assistant.wake.base import WakeDetector
 
 if TYPE_CHECKING:
-    from assistant.app import TextAssistant
+    from assistant.vad.silero import SileroVad
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +119,13 @@ class SharedPipeline(Pipeline):
 class Rooms:
     """One pipeline per source over a shared home and understander, one lock per room:
     a room's turns follow each other, rooms run side by side (the models that need it
-    sit behind their own locks). Needs no audio model, so tests build it from a
-    :class:`~assistant.app.TextAssistant`."""
+    sit behind their own locks). Needs no audio model, so tests build it from a text-only
+    :class:`~assistant.runtime.Runtime`."""
 
-    def __init__(self, assistant: TextAssistant,
+    def __init__(self, runtime: Runtime,
                  privacy_report: Callable[[object], dict[str, Any]] | None = None) -> None:
-        self.assistant = assistant
-        self.device_area: str = assistant.home.area(assistant.settings.device_area).id
+        self.runtime = runtime
+        self.device_area = runtime.device_area
         self._privacy_report = privacy_report
         self._locks: dict[str, threading.RLock] = {}
         self._locks_lock = threading.Lock()
@@ -141,7 +141,7 @@ class Rooms:
                      memory_key: str = "default") -> SharedPipeline:
         """A pipeline for one source. ``memory_key``: its room's conversation ("default" is
         the device's own, shared with ``hearth ask``; each satellite has its own)."""
-        a = self.assistant
+        a = self.runtime
         return SharedPipeline(a.home, a.understander, self.lock(memory_key),
                               area=area or self.device_area,
                               emit=a.skills.observe(emit),  # "system status" sees every turn
@@ -149,59 +149,42 @@ class Rooms:
 
 
 class Brain:
-    """Load everything once (a missing model fails here, at start, with one line)."""
+    """The server's view of one :class:`Runtime` (loaded at start: a missing model fails
+    here, with one line): the shared models behind their locks, and a pipeline per room."""
 
     def __init__(self, settings: Settings) -> None:
-        from assistant.app import VoiceAssistant
-
         t0 = time.monotonic()
         self.settings = settings
-        self.voice = VoiceAssistant(settings, use_wake=False, speak=True)
+        self.runtime = Runtime(settings, hearing=Hearing(use_wake=False, speak=True))
         try:
-            self.home = self.voice.home
-            self.understander = self.voice.understander
-            self.rooms = Rooms(self.voice, self._privacy_report)
+            self.home = self.runtime.home
+            self.understander = self.runtime.understander
+            self.rooms = Rooms(self.runtime, self._privacy_report)
             self.device_area = self.rooms.device_area
-            assert self.voice.tts is not None
-            self.stt = LockedTranscriber(self.voice.stt, threading.Lock())
-            self.tts = LockedSpeaker(self.voice.tts, threading.Lock())
+            assert self.runtime.tts is not None
+            self.stt = LockedTranscriber(self.runtime.stt, threading.Lock())
+            self.tts = LockedSpeaker(self.runtime.tts, threading.Lock())
             self.new_wake([settings.wake.default])  # prove the wake model loads, now
-            self.llm_load_s = self._warm_local_llm()
+            # ``hearth ask`` loads the local LLM on the first request the templates miss;
+            # in a daemon that first miss would hold its room's turn for the ~8 s the load
+            # takes (measured with bench_satellites), so it loads now.
+            self.llm_load_s = self.runtime.load_local_llm()
         except BaseException:
-            self.voice.close()
+            self.runtime.close()
             raise
         self.load_s = time.monotonic() - t0
-
-    def _warm_local_llm(self) -> float | None:
-        """Load the local LLM now. ``hearth ask`` loads it lazily, on the first request the
-        templates miss; in a daemon that first miss would hold every room's turn for the
-        ~8 s the load takes (measured with bench_satellites). A load failure is reported
-        (once) by the ranker, which tries again later; the server still starts."""
-        from assistant.understand.ranking import LazyRanker
-
-        ranker = getattr(getattr(self.voice, "local_llm", None), "ranker", None)
-        if not isinstance(ranker, LazyRanker):
-            return None
-        t0 = time.monotonic()
-        try:
-            ranker.ranker  # noqa: B018 - building it is the point
-        except HearthError:
-            return None
-        return round(time.monotonic() - t0, 2)
 
     def new_wake(self, names: list[str]) -> WakeDetector:
         """A fresh detector (it keeps stream state) for one source: openWakeWord, with the
         Whisper second stage when configured, sharing the loaded Whisper model."""
-        from assistant.wake.factory import build_wake_detector
-
-        return build_wake_detector(self.settings, names, whisper=self.voice.stt.model)
+        return self.runtime.new_wake(names)
 
     @property
     def retry_stt(self) -> Callable[[Samples], str] | None:
         """For the loops: the second, more biased transcription, when the model has one."""
         return self.stt.transcribe_retry if self.stt.can_retry else None
 
-    def new_vad(self) -> Any:
+    def new_vad(self) -> SileroVad:
         from assistant.vad.silero import SileroVad
 
         return SileroVad()
@@ -221,25 +204,17 @@ class Brain:
         """The ``privacy`` object ``hearth ask --json`` prints, for the turn just handled."""
         from assistant.privacy.cli import turn_report
 
-        return turn_report(trace, self._settings_now(), explain=False)[0]
-
-    def _settings_now(self) -> Settings:
-        cloud = getattr(self.voice, "cloud", None)
-        privacy = getattr(cloud, "privacy", None)
-        if privacy is None:
-            return self.settings
-        return self.settings.model_copy(update={"privacy": privacy})
+        return turn_report(trace, self.runtime.settings_now(), explain=False)[0]
 
     @property
     def privacy_mode_applies(self) -> bool:
-        """Whether switching the mode reaches the cloud path (it holds ``privacy``)."""
-        return getattr(getattr(self.voice, "cloud", None), "privacy", None) is not None
+        """Whether switching the mode reaches the cloud path (the runtime always has one)."""
+        return True
 
     def set_privacy_mode(self, mode: str) -> None:
         """Switch the privacy mode for the turns that follow, on every path that can leave
-        the house (the cloud fallback and the skills). Each path holds one frozen value,
-        so a turn sees the old mode or the new, never half a change."""
-        self.voice.set_privacy_mode(mode)
+        the house (the cloud fallback and the skills)."""
+        self.runtime.set_privacy_mode(mode)
 
     def close(self) -> None:
-        self.voice.close()
+        self.runtime.close()

@@ -43,7 +43,7 @@ class ServerContext:
                                                 "local_only"))
         tracker.source_speaks("api", False)
         brain.stt.on_call = metrics.on_stt_call
-        skills = getattr(brain.voice, "skills", None)
+        skills = getattr(brain.runtime, "skills", None)
         if skills is not None:  # the skills' own events (a skill ran, failed...) reach the hub
             skills.emit = hub.emitter("skills", None)
         brain.set_privacy_mode(state.privacy_mode)  # a mode switched before a restart stays

@@ -1,6 +1,6 @@
 """The loaded skills of one assistant, and the services they share.
 
-Built once by the composition root (:class:`assistant.app.TextAssistant`): it
+Built once by the composition root (:class:`assistant.runtime.Runtime`): it
 discovers the allowed skills, validates their settings and sentences, and then serves
 the rest of Hearth — the templates (:meth:`sentences`), the router (:meth:`owns`,
 :meth:`decide`, :meth:`interrupt`), the local LLM (:meth:`catalog`,
