@@ -94,6 +94,53 @@ def test_scores_are_log_probabilities_and_the_cache_does_not_change_them(llm: ob
     assert first[0].logprob > first[1].logprob  # it does read the request
 
 
+def test_continuations_sharing_words_score_as_each_alone(llm: object) -> None:
+    """The continuations go in as a prefix tree ("turn o|n ..." / "turn o|ff ..." share their
+    start): the scores must be what each continuation scores by itself."""
+    from assistant.llm.local import LocalLlm
+
+    assert isinstance(llm, LocalLlm)
+    prompt = llm.tokenize("<|im_start|>user\nlights off<|im_end|>\n<|im_start|>assistant\n")
+    conts = [llm.tokenize(t + "<|im_end|>") for t in ("turn off the lamp", "turn on the lamp",
+                                                      "turn off the lamp", "none")]
+    together = llm.score(prompt, conts)
+    for cont, scored in zip(conts, together, strict=True):
+        alone = llm.score(prompt, [cont])[0]
+        assert math.isclose(scored.logprob, alone.logprob, abs_tol=1e-3) and scored.tokens == len(cont)
+    assert together[0].logprob > together[1].logprob
+
+
+def test_the_q8_0_copy_is_made_once_and_ranks_as_the_weights_shipped(llm: object, tmp_path: Path) -> None:
+    from assistant.llm.gguf import q8_0_copy
+    from assistant.llm.local import LocalLlm
+
+    assert isinstance(llm, LocalLlm)
+    copy = q8_0_copy(llm.path, tmp_path)
+    assert copy != llm.path and copy.parent == tmp_path and copy.stat().st_size > llm.path.stat().st_size
+    assert q8_0_copy(llm.path, tmp_path) == copy  # kept, not converted again
+    prompt = llm.tokenize("<|im_start|>user\nturn off the light<|im_end|>\n<|im_start|>assistant\n")
+    conts = [llm.tokenize(t + "<|im_end|>") for t in ("turn off the light", "turn on the light", "none")]
+    shipped = [s.logprob for s in llm.score(prompt, conts)]
+    q8 = LocalLlm(copy, threads=2)
+    try:
+        converted = [s.logprob for s in q8.score(prompt, conts)]
+    finally:
+        q8.close()
+    assert sorted(range(3), key=lambda i: shipped[i]) == sorted(range(3), key=lambda i: converted[i])
+    assert all(math.isclose(a, b, abs_tol=0.5) for a, b in zip(shipped, converted, strict=True))
+
+
+def test_a_model_that_cannot_be_converted_is_used_as_shipped(tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    pytest.importorskip("llama_cpp")
+    from assistant.llm.gguf import q8_0_copy
+
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    assert q8_0_copy(bad, tmp_path / "cache") == bad
+    assert "as shipped" in caplog.text and not list((tmp_path / "cache").glob("*"))
+
+
 # --- decisions -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "entity_id", "service"), [

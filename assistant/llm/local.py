@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.errors import ModelError
-from assistant.llm.gguf import bundled_model_path, check_gguf
+from assistant.llm.gguf import bundled_model_path, check_gguf, q8_0_copy
 from assistant.models import quiet_openmp
 
 if TYPE_CHECKING:
@@ -115,11 +115,15 @@ class LocalLlm:
         self._batch = llama_cpp.llama_batch_init(context, 0, max_sequences + 1)
         self._cached: list[int] = []
         """Tokens in sequence 0 of the KV cache (the last prompt)."""
-        self._last_logits: np.ndarray[Any, np.dtype[np.float32]] | None = None
 
     @classmethod
-    def from_settings(cls, settings: LocalLlmSettings) -> LocalLlm:
-        return cls(settings.model, threads=settings.threads, context=settings.context,
+    def from_settings(cls, settings: LocalLlmSettings, cache_dir: Path | None = None) -> LocalLlm:
+        """With ``cache_dir`` and ``requantize = "q8_0"``, the weights' Q8_0 copy kept there."""
+        path = settings.model if settings.model is not None else bundled_model_path()
+        check_gguf(path)
+        if settings.requantize == "q8_0" and cache_dir is not None:
+            path = q8_0_copy(path, cache_dir, threads=settings.threads)
+        return cls(path, threads=settings.threads, context=settings.context,
                    parallel=settings.parallel)
 
     @contextmanager
@@ -170,12 +174,16 @@ class LocalLlm:
                 buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
                 self._c.llama_memory_seq_rm(self._mem, 0, -1, -1)
                 if self._c.llama_state_seq_set_data(self._ctx, buf, len(data), 0) > 0:
-                    self._cached, self._last_logits = tokens, None
+                    self._cached = tokens
                     return True
                 log.warning("ignoring an unusable prompt cache %s", path)
                 self._c.llama_memory_seq_rm(self._mem, 0, -1, -1)
-                self._cached, self._last_logits = [], None
-            self._prefill(tokens)
+                self._cached = []
+            if len(tokens) >= self.context:
+                raise ModelError(f"a prompt of {len(tokens)} tokens exceeds the local LLM's context")
+            keep = _common_len(self._cached, tokens)
+            self._truncate(keep)
+            self._extend(tokens[keep:])
             if path is not None:
                 size = int(self._c.llama_state_seq_get_size(self._ctx, 0))
                 buf = (ctypes.c_uint8 * size)()
@@ -246,7 +254,6 @@ class LocalLlm:
                     results[g].extend(scored)
             self._cached = prompts[0][:common]  # tails and continuations are not kept
             self._c.llama_memory_seq_rm(self._mem, 0, common, -1)
-            self._last_logits = None
             return results
 
     def _extend(self, tokens: list[int]) -> None:
@@ -271,18 +278,21 @@ class LocalLlm:
     def _decode_group(self, base: int, batch: Sequence[tuple[int, list[int], Sequence[Sequence[int]]]]
                       ) -> list[list[Scored]]:
         """One decode: each (tail, continuations) item's tail in the sequences of its
-        continuations, then the continuations, each in its own sequence."""
-        if base < len(self._cached) or base > len(self._cached):
+        continuations, then the continuations as a prefix tree — a token that several
+        continuations share at the start ("turn on the ...") is evaluated once, in all
+        their sequences (the scores are the same as one row per continuation)."""
+        if base != len(self._cached):
             raise ModelError("internal: the prompt cache is out of step")
-        n_tokens = sum(len(t) + sum(len(c) - 1 for c in cs) for _, t, cs in batch)
-        longest = max(len(t) + max(len(c) for c in cs) for _, t, cs in batch)
+        plan = [(tail, conts, _prefix_tree(conts)) for _, tail, conts in batch]
+        n_tokens = sum(len(t) + len(tree) for t, _, tree in plan)
+        longest = max(len(t) + max(len(c) for c in cs) for t, cs, _ in plan)
         if base + longest > self.context or n_tokens > self.context:
             raise ModelError("prompt and candidates do not fit the local LLM's context")
         b = self._batch
         n = 0
         seq = 1
-        plan: list[tuple[int, list[tuple[int, Sequence[int], list[int]]]]] = []
-        for _, tail, conts in batch:
+        rows: list[tuple[int, dict[tuple[int, ...], int], list[int]]] = []
+        for tail, conts, tree in plan:
             seqs = list(range(seq, seq + len(conts)))
             seq += len(conts)
             for s_ in seqs:
@@ -290,72 +300,38 @@ class LocalLlm:
                 if base:
                     self._c.llama_memory_seq_cp(self._mem, 0, s_, 0, base)
             for k, tok in enumerate(tail):
-                b.token[n], b.pos[n] = tok, base + k
-                b.n_seq_id[n] = len(seqs)
-                for j, s_ in enumerate(seqs):
-                    b.seq_id[n][j] = s_
-                b.logits[n] = 1 if k == len(tail) - 1 else 0
+                self._put(n, tok, base + k, seqs, logits=k == len(tail) - 1)
                 n += 1
             tail_row = n - 1
-            items = []
-            for s_, cont in zip(seqs, conts, strict=True):
-                rows = []
-                for k, tok in enumerate(cont[:-1]):  # the last token's logits are never needed
-                    b.token[n], b.pos[n] = tok, base + len(tail) + k
-                    b.n_seq_id[n] = 1
-                    b.seq_id[n][0] = s_
-                    b.logits[n] = 1
-                    rows.append(n)
-                    n += 1
-                items.append((s_, cont, rows))
-            plan.append((tail_row, items))
+            node_rows: dict[tuple[int, ...], int] = {}
+            for prefix, members in tree.items():  # parents come before their children
+                self._put(n, prefix[-1], base + len(tail) + len(prefix) - 1,
+                          [seqs[i] for i in members], logits=True)
+                node_rows[prefix] = n
+                n += 1
+            rows.append((tail_row, node_rows, seqs))
         b.n_tokens = n
         self._decode()
         out: list[list[Scored]] = []
-        for tail_row, items in plan:
+        for (tail_row, node_rows, seqs), (_, conts, _) in zip(rows, plan, strict=True):
             first = _log_softmax(self._logits(tail_row))
+            dist = {prefix: _log_softmax(self._logits(row)) for prefix, row in node_rows.items()}
             scored = []
-            for s_, cont, rows in items:
+            for cont in conts:
                 total = float(first[cont[0]])
-                for j, row in enumerate(rows):
-                    total += float(_log_softmax(self._logits(row))[cont[j + 1]])
+                for j in range(1, len(cont)):
+                    total += float(dist[tuple(cont[:j])][cont[j]])
                 scored.append(Scored(total, len(cont)))
+            for s_ in seqs:
                 self._c.llama_memory_seq_rm(self._mem, s_, -1, -1)
             out.append(scored)
         return out
 
-    def _prefill(self, prompt: list[int]) -> int:
-        """Make sequence 0 hold ``prompt``, reusing the longest common cached prefix.
-
-        Returns the batch row holding the last token's logits (-1: reused, see
-        ``_last_logits``)."""
-        if not prompt:
-            raise ValueError("empty prompt")
-        if len(prompt) >= self.context:
-            raise ModelError(f"prompt of {len(prompt)} tokens exceeds the local LLM's context")
-        keep = 0
-        for a, b_ in zip(self._cached, prompt, strict=False):
-            if a != b_:
-                break
-            keep += 1
-        if keep == len(prompt) and self._last_logits is not None and keep == len(self._cached):
-            return -1
-        keep = min(keep, len(prompt) - 1)  # re-evaluate at least the last token for its logits
-        self._c.llama_memory_seq_rm(self._mem, 0, keep, -1)
-        self._cached = self._cached[:keep]
-        todo = prompt[keep:]
+    def _put(self, row: int, token: int, pos: int, seqs: Sequence[int], *, logits: bool) -> None:
         b = self._batch
-        for k, tok in enumerate(todo):
-            b.token[k] = tok
-            b.pos[k] = keep + k
-            b.n_seq_id[k] = 1
-            b.seq_id[k][0] = 0
-            b.logits[k] = 1 if k == len(todo) - 1 else 0
-        b.n_tokens = len(todo)
-        self._decode()
-        self._cached = list(prompt)
-        self._last_logits = self._logits(len(todo) - 1).copy()
-        return len(todo) - 1
+        b.token[row], b.pos[row], b.n_seq_id[row], b.logits[row] = token, pos, len(seqs), int(logits)
+        for j, s_ in enumerate(seqs):
+            b.seq_id[row][j] = s_
 
     def _decode(self) -> None:
         rc = self._c.llama_decode(self._ctx, self._batch)
@@ -381,6 +357,16 @@ class LocalLlm:
         if getattr(self, "_model", None) and getattr(self, "_owner", True):
             c.llama_model_free(self._model)
         self._model = None
+
+
+def _prefix_tree(conts: Sequence[Sequence[int]]) -> dict[tuple[int, ...], list[int]]:
+    """Every prefix the continuations feed to the model (all but their last token, whose
+    logits are never needed), with the continuations that share it, shortest first."""
+    tree: dict[tuple[int, ...], list[int]] = {}
+    for i, cont in enumerate(conts):
+        for k in range(1, len(cont)):
+            tree.setdefault(tuple(cont[:k]), []).append(i)
+    return tree
 
 
 def _common_len(a: Sequence[int], b: Sequence[int]) -> int:

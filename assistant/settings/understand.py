@@ -14,6 +14,10 @@ class LocalLlmSettings(Frozen):
     enabled: bool = True
     model: Path | None = None
     """A GGUF file; None = the bundled SmolLM2-135M-Instruct."""
+    requantize: Literal["q8_0", "none"] = "q8_0"
+    """Run a Q8_0 copy of the weights, converted once into ``<data_dir>/cache`` (the bundled
+    Q4_1 weights took 1.6-2x longer per token on the 2-core test box; same answers on the
+    devel homes). ``none``: the file as it is."""
     threads: int = Field(2, ge=1, le=64)
     context: int = Field(2048, ge=256, le=32768)
     parallel: int = Field(1, ge=1, le=8)
@@ -35,9 +39,10 @@ class LocalLlmSettings(Frozen):
     """Add this much of the word overlap between request and command to the model's score
     (0: the model alone). On SLURP devel the 135M model alone and the overlap alone were
     within three utterances of each other; together they keep the model's "none"."""
-    ranker: Literal["llm", "embedding", "embedding_llm"] = "llm"
-    """What scores the valid commands: the LLM above (``model``), sentence embeddings
-    (all-MiniLM-L6-v2, ``pip install 'hearth[embedding]'``; no LLM is loaded), or both added.
+    ranker: Literal["llm", "choice", "embedding", "embedding_llm"] = "llm"
+    """What scores the valid commands: the LLM above (``model``), the LLM choosing a letter
+    among the commands listed as options, sentence embeddings (all-MiniLM-L6-v2,
+    ``pip install 'hearth[embedding]'``; no LLM is loaded), or embeddings and the LLM added.
     Each alternative adds ``lexical_weight`` times the word overlap too. Compared on the devel
     homes and SLURP devel by bench/bench_rankers.py (assistant/understand/rank_embed.py)."""
     embedding_temperature: float = Field(0.05, gt=0.0, le=1.0)

@@ -109,8 +109,10 @@ class LocalLlmFallback:
         """
         space = CommandSpace(home)
 
+        cache = settings.data_dir / "cache"
+
         def build() -> Ranker:
-            if settings.llm.ranker != "llm":  # the alternatives measured by bench/bench_rankers.py
+            if settings.llm.ranker in ("embedding", "embedding_llm"):  # measured by bench_rankers
                 from assistant.understand.rank_embed import from_settings as alternative
 
                 return alternative(settings.llm, build_llm)
@@ -120,16 +122,20 @@ class LocalLlmFallback:
             from assistant.llm.local import LocalLlm
             from assistant.understand.templates import TemplateMatcher
 
-            model = llm or LocalLlm.from_settings(settings.llm)
+            model = llm or LocalLlm.from_settings(settings.llm, cache)
             matcher = templates or TemplateMatcher(home.entities(), home.areas())
             try:
                 area: str | None = home.area(settings.device_area).id
             except HearthError:  # a bad device area is reported by the app, not here
                 area = None
-            shots = cached_template_shots(matcher, space, area, settings.data_dir / "cache") \
-                if settings.llm.few_shot else []
-            ranker: Ranker = LlmRanker(model, shots, scoring=settings.llm.scoring,
-                                       cache_dir=settings.data_dir / "cache")
+            shots = cached_template_shots(matcher, space, area, cache) if settings.llm.few_shot else []
+            ranker: Ranker
+            if settings.llm.ranker == "choice":
+                from assistant.understand.rank_choice import ChoiceRanker
+
+                ranker = ChoiceRanker(model, shots, cache_dir=cache)
+            else:
+                ranker = LlmRanker(model, shots, scoring=settings.llm.scoring, cache_dir=cache)
             if settings.llm.lexical_weight > 0:
                 ranker = HybridRanker(ranker, settings.llm.lexical_weight)
             return ranker
