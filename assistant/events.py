@@ -114,6 +114,23 @@ class TtsStopped(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TtsPaused(Event):
+    """The reply went silent while a wake word heard over it is checked (barge-in); a
+    ``tts_stop`` or ``tts_resume`` follows."""
+
+    type: ClassVar[str] = "tts_pause"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TtsResumed(Event):
+    """The check found no wake word: the paused reply plays on from where it stopped."""
+
+    type: ClassVar[str] = "tts_resume"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Escalated(Event):
     type: ClassVar[str] = "escalated"
     rule: str

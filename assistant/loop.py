@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,61 +33,31 @@ from assistant.events import (
     StageFailed,
     Transcript,
     TranscriptPartial,
-    TtsStarted,
-    TtsStopped,
     WakeDetected,
 )
 from assistant.pipeline import Pipeline, Turn, TurnResult, new_turn_id
 from assistant.skills.announce import Announcements
 from assistant.stages import Stage
 from assistant.stt.background import BackgroundTranscriber, Heard
-from assistant.stt.whisper import strip_wake_phrase
+from assistant.tts.playback import ReplyPlayback, Speaker, unspoken
 from assistant.vad.endpoint import Endpoint, Endpointer
 from assistant.vad.meaning import sounds_unfinished
-from assistant.wake.base import WakeDetector, WakeHit
+from assistant.wake.base import WakeDetector
+from assistant.wake.command_start import command_start_ms
 
 log = logging.getLogger(__name__)
 
 PREROLL_MS = 800
 """Audio kept from before the chunk that woke us (at least; the second stage's window if
 it is longer)."""
-COMMAND_LEAD_MS = 80
-"""The command starts this long before the chunk that woke us: people run the command
-on. Whisper hears the wake phrase's tail; :func:`assistant.stt.whisper.strip_wake_phrase`
-removes it."""
 REPLY_ECHO_MS = 400
 """Without barge-in: after the assistant stops speaking, ignore the wake word a little longer."""
-
-
-def _unspoken(reply: str, streamed: list[str]) -> str:
-    """What is left of a reply once its streamed sentences were said."""
-    for sentence in streamed:
-        reply = reply.replace(sentence, "", 1)
-    return reply.strip()
-
-
-def command_start_ms(hit: WakeHit, heard_window_ms: float) -> float:
-    """Where the command's audio starts. The hit comes just after the score's peak, i.e.
-    the phrase's end (the first stage may have fired much earlier, on "Hey"), so the
-    command starts there. But when the second stage already heard words after the phrase
-    ("Hey Jarvis, turn on the l…") the score peaked late, inside the command: the command
-    then starts with the window the second stage heard, phrase and all; Whisper hears
-    "Hey Jarvis, turn on the light." and the phrase is stripped from the transcript (half a
-    "Jarvis" at the start is misheard as words: "This is turn on the light")."""
-    start = hit.t_audio_ms - 80 - COMMAND_LEAD_MS
-    if hit.heard and strip_wake_phrase(hit.heard):
-        start = min(start, hit.t_audio_ms - heard_window_ms)
-    return start
+SINK_LAG_MS = 80
+"""A speaker told to pause plays on this long (its buffer): the echo's tail."""
 
 
 class Transcriber(Protocol):
     def transcribe(self, samples: Samples) -> str: ...
-
-
-class Speaker(Protocol):
-    sample_rate: int
-
-    def synthesize(self, text: str) -> Iterable[Samples]: ...
 
 
 class VadFrames(Protocol):
@@ -144,10 +115,13 @@ class VoiceLoop:
         self.stt = stt
         self.vad = vad
         self.wake = wake
-        self.tts = tts
-        self.sink = sink or NullSink()
         self.emit = emit
+        self._emitting = threading.Lock()
         self.clock = clock
+        self.reply = ReplyPlayback(tts, sink or NullSink(), send=self._send, fail=self._failed,
+                                   wall_ms=self._wall, now_ms=lambda: self._now_ms, clock=clock,
+                                   threaded=background)
+        """Says replies while the loop listens on (``background=False``: inline, for tests)."""
         self.endpointer = Endpointer(settings.vad, frame_ms)
         self.heard = BackgroundTranscriber(stt.transcribe, threaded=background, clock=clock)
         """Transcribes while the person speaks (``background=False``: inline, for tests)."""
@@ -158,8 +132,6 @@ class VoiceLoop:
         self._preroll: collections.deque[AudioChunk] = collections.deque(
             maxlen=int(max(PREROLL_MS, self._heard_window_ms + 160) // 80) + 1)
         self._command: _Command | None = None
-        self._mute_until_ms = -1.0
-        self._reply_until_ms = -1.0   # the reply plays until here (audio time)
         self._now_ms = 0.0            # the end of the last chunk read
         self._streamed: list[str] = []
         self._turn_end_ms: float | None = None
@@ -172,10 +144,11 @@ class VoiceLoop:
         return (self.clock() - self._origin) * 1000.0
 
     def _send(self, event: Event) -> None:
-        self.emit(event)
+        with self._emitting:  # the reply's thread reports too
+            self.emit(event)
 
     def _new_turn(self, t_audio_ms: float) -> StageClock:
-        self._stages = StageClock(self.emit, new_turn_id(), self._wall, t_audio_ms)
+        self._stages = StageClock(self._send, new_turn_id(), self._wall, t_audio_ms)
         return self._stages
 
     def _end_turn(self, error: str) -> None:
@@ -209,9 +182,7 @@ class VoiceLoop:
         if self._command is not None and self.endpointer.started:
             self._finish("end_of_input", last_end)
         self._end_turn("end_of_input")
-        drain = getattr(self.sink, "drain", None)
-        if drain is not None:
-            drain()  # the last reply is heard before the stream's end returns
+        self.reply.drain()  # the last reply is heard before the stream's end returns
         return self.results
 
     def _step(self, chunk: AudioChunk, wake_required: bool) -> None:
@@ -221,22 +192,28 @@ class VoiceLoop:
                 return
             began = self._wall()
             hit = self.wake.process(chunk)
-            if hit is not None and chunk.t_audio_ms >= self._mute_until_ms:
+            if hit is None:
+                self._hold_reply(chunk.end_ms)
+            elif not self._muted(chunk.t_audio_ms):
                 stages = self._new_turn(hit.t_audio_ms)  # Stage.WAKE: this chunk's detection
                 stages.start(Stage.WAKE, at_wall_ms=began)
                 self._send(WakeDetected(t_audio_ms=hit.t_audio_ms, t_wall_ms=self._wall(),
                                         wake_word=hit.name, score=round(hit.score, 4)))
                 stages.end(Stage.WAKE)
-                barged_in = chunk.t_audio_ms < self._reply_until_ms
+                barged_in = self.reply.busy(chunk.t_audio_ms)
+                paused_at = self.reply.paused_at
+                quiet_from = chunk.end_ms if paused_at is None else paused_at + SINK_LAG_MS
                 if barged_in:
-                    self._stop_reply(chunk.end_ms)
+                    self.reply.stop(chunk.end_ms, "wake_word")
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
                 # over its own reply, the second stage's window holds the reply's words, and so
-                # does every chunk up to the stop: the command starts after it
+                # does every chunk until it went quiet: the command starts after them
                 window = 0.0 if barged_in else self._heard_window_ms
-                start = chunk.end_ms if barged_in else command_start_ms(hit, window)
+                start = command_start_ms(hit, window)
+                if barged_in:
+                    start = max(start, quiet_from)
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms if heard else start,
                                     [c.samples for c in heard])
@@ -386,7 +363,7 @@ class VoiceLoop:
         finally:
             self._turn_end_ms = None
         self.results.append(result)
-        self._speak(_unspoken(result.reply, self._streamed), end_ms)
+        self._speak(unspoken(result.reply, self._streamed), end_ms)
         self._end_turn("internal_error")  # every stage has ended by now
         if result.decision.expects_reply:
             self._begin_command(end_ms, [])  # continued conversation: no wake word needed
@@ -402,39 +379,30 @@ class VoiceLoop:
         self._speak(sentence, self._turn_end_ms)
 
     def _speak(self, text: str, at_ms: float) -> None:
-        if self.tts is None or not text:
-            return
-        spoken = 0
         stages = self._stages  # a turn's reply (not an announcement between turns)
-        if stages is not None and not stages.is_open(Stage.TTS):
-            stages.start(Stage.TTS)
-        try:
-            t0 = self.clock()
-            for i, samples in enumerate(self.tts.synthesize(text)):
-                if i == 0:
-                    self._send(TtsStarted(t_audio_ms=at_ms, t_wall_ms=self._wall(), text=text,
-                                          tts_ms=round((self.clock() - t0) * 1000.0, 1)))
-                self.sink.play(samples, self.tts.sample_rate)
-                spoken += len(samples)
-            self.sink.finish()
-        except HearthError as exc:
-            self._fail(exc.stage, exc.code, str(exc), at_ms)
-            if stages is not None:
-                stages.end(Stage.TTS, error=exc.code)
-        if stages is not None and stages.is_open(Stage.TTS):
-            stages.end(Stage.TTS)
-        start = max(at_ms, self._now_ms, self._reply_until_ms)  # after what still plays
-        self._reply_until_ms = start + spoken * 1000.0 / self.tts.sample_rate
-        if not self.settings.wake.barge_in:  # its own voice must not wake it: don't listen
-            self._mute_until_ms = self._reply_until_ms + REPLY_ECHO_MS
 
-    def _stop_reply(self, at_ms: float) -> None:
-        """Barge-in: the wake word was said while the reply plays; stop it and listen."""
-        stop = getattr(self.sink, "stop", None)
-        if stop is not None:
-            stop()
-        self._reply_until_ms = -1.0
-        self._send(TtsStopped(t_audio_ms=at_ms, t_wall_ms=self._wall(), reason="wake_word"))
+        def made(tts_ms: float, error: str | None) -> None:  # on the reply's thread
+            if stages is not None:
+                stages.record(Stage.TTS, tts_ms, error=error)
+
+        self.reply.say(text, at_ms, made)
+
+    def _muted(self, at_ms: float) -> bool:
+        """Without barge-in its own voice must not wake it: the wake word is not heard
+        while a reply is made or heard, nor a little after."""
+        if self.settings.wake.barge_in:
+            return False
+        return self.reply.busy(at_ms) or at_ms < self.reply.until_ms + REPLY_ECHO_MS
+
+    def _hold_reply(self, at_ms: float) -> None:
+        """Barge-in at once: the reply goes silent while a wake word heard over it is
+        checked, and plays on if the check finds none (a hit stops it for good)."""
+        if not self.settings.wake.barge_in or self.wake is None:
+            return
+        if self.wake.checking:
+            self.reply.pause(at_ms, "wake_check")
+        elif self.reply.paused:
+            self.reply.resume(at_ms, "no_wake_word")
 
     def _announce(self, at_ms: float) -> None:
         if self.announcements is None:
@@ -446,7 +414,7 @@ class VoiceLoop:
     def _new_stream(self) -> None:
         self._command = None
         self._preroll.clear()
-        self._mute_until_ms = self._reply_until_ms = -1.0
+        self.reply.reset()
         if self.wake is not None:
             self.wake.new_stream()
 
@@ -456,6 +424,9 @@ class VoiceLoop:
         self._preroll.clear()
         if self.wake is not None:
             self.wake.reset()
+
+    def _failed(self, exc: HearthError, at_ms: float) -> None:
+        self._fail(exc.stage, exc.code, str(exc), at_ms)
 
     def _fail(self, stage: str, code: str, message: str, at_ms: float) -> None:
         log.warning("%s: %s", stage, message)

@@ -303,15 +303,16 @@ def test_streamed_sentences_are_spoken_as_they_arrive_and_not_twice() -> None:
         events: list[Event] = []
         loop = VoiceLoop(load_settings(), pipeline=assistant.pipeline,
                          stt=ScriptedStt({1: "what is the capital of france"}), vad=LoudnessVad(),
-                         frame_ms=80.0, wake=MarkerWake(), tts=Recorder(), emit=events.append)
+                         frame_ms=80.0, wake=MarkerWake(), tts=Recorder(), emit=events.append,
+                         background=False)  # inline: each sentence is made as it arrives
         cloud.loop = loop
         loop.run(signal(("wake", 1), ("speech", 8), ("silence", 15)))
     assert said == [("Paris is the capital of France.", 1), ("It has about two million people.", 2)]
 
 
 def test_the_command_starts_at_the_phrase_end_unless_the_second_stage_heard_it_run_on() -> None:
-    from assistant.loop import COMMAND_LEAD_MS, command_start_ms
     from assistant.wake.base import WakeHit
+    from assistant.wake.command_start import COMMAND_LEAD_MS, command_start_ms
 
     at_peak = 3000 - 80 - COMMAND_LEAD_MS
     assert command_start_ms(WakeHit("hey_jarvis", 0.3, 3000), 2000) == at_peak

@@ -22,9 +22,10 @@ from assistant.audio.chunk import Samples
 from assistant.config import Settings
 from assistant.events import EventSink
 from assistant.home.base import HomeBackend
-from assistant.loop import Speaker, Transcriber
+from assistant.loop import Transcriber
 from assistant.pipeline import Pipeline, Turn
 from assistant.runtime import Hearing, Runtime
+from assistant.tts.playback import Speaker
 from assistant.understand.router import Understander
 from assistant.wake.base import WakeDetector
 

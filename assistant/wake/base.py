@@ -46,6 +46,12 @@ class WakeDetector(abc.ABC):
     def _reset_engine(self) -> None:
         """Forget the audio heard so far (after a wake, or after the assistant spoke)."""
 
+    @property
+    def checking(self) -> bool:
+        """A first-stage detection waits for its second-stage check (the loop pauses a
+        reply meanwhile: the wake word may have been said over it)."""
+        return False
+
     def scores(self, chunk: AudioChunk) -> dict[str, float]:
         """Raw scores, for tuning (`hearth wake test`)."""
         return self._score(chunk.samples)

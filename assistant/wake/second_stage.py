@@ -61,6 +61,10 @@ class VerifiedWakeDetector(WakeDetector):
         """Per model: the peak of a rejected candidate whose burst is still above threshold."""
         self.verdicts: collections.deque[Checked] = collections.deque(maxlen=256)
 
+    @property
+    def checking(self) -> bool:
+        return self._pending is not None
+
     def needs_check(self, name: str) -> bool:
         return self.models[name].verify
 

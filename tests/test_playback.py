@@ -1,0 +1,155 @@
+"""Replies said piece by piece on their own thread, and paused, resumed or stopped by the
+wake word's check (fakes for the voice and the sink; the real ones: test_voice_real)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from assistant.app import TextAssistant
+from assistant.audio.chunk import Samples
+from assistant.config import WakeModelSettings, WakeVerifierSettings, load_settings
+from assistant.errors import HearthError
+from assistant.events import Event, to_dict
+from assistant.loop import VoiceLoop
+from assistant.tts.playback import ReplyPlayback, spoken_pieces
+from assistant.wake.second_stage import VerifiedWakeDetector
+from assistant.wake.verify import Verdict
+from tests.test_loop_fakes import LoudnessVad, MarkerWake, ScriptedStt, signal, types
+
+
+def test_a_reply_is_said_by_sentence_and_a_long_sentence_by_clause() -> None:
+    assert spoken_pieces("Turned on the Kitchen Light.") == ["Turned on the Kitchen Light."]
+    assert spoken_pieces("Your pasta timer is done. It has been ringing for a while, so the water "
+                         "may be boiling over.") == [
+        "Your pasta timer is done.", "It has been ringing for a while,", "so the water may be boiling over."]
+    # a short sentence keeps its commas; a clause too short to say alone goes with the next
+    assert spoken_pieces("Yes, it is on.") == ["Yes, it is on."]
+    assert spoken_pieces("Yes, it is, as you asked, on at eighty percent in the kitchen and the hall.") == [
+        "Yes, it is,", "as you asked,", "on at eighty percent in the kitchen and the hall."]
+    assert spoken_pieces("Dr. Smith called at 3.5 past. No message") == ["Dr. Smith called at 3.5 past.",
+                                                                        "No message"]
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.played = threading.Event()
+
+    def play(self, samples: Samples, rate: int) -> None:
+        self.calls.append(f"play {len(samples)}")
+        self.played.set()
+
+    def finish(self) -> None:
+        self.calls.append("finish")
+
+    def pause(self) -> None:
+        self.calls.append("pause")
+
+    def resume(self) -> None:
+        self.calls.append("resume")
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+
+class OnePiecePerSecond:
+    """A voice whose second piece waits until the first one is playing."""
+
+    sample_rate = 16000
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.made: list[str] = []
+
+    def synthesize(self, text: str) -> list[Samples]:
+        if self.made:
+            assert self.sink.played.wait(5), "the first piece was not played before the next was made"
+        self.made.append(text)
+        return [np.zeros(16000, np.int16)]
+
+
+def playback(sink: Sink, voice: object, events: list[Event], now: list[float],
+             *, threaded: bool = True) -> ReplyPlayback:
+    def fail(exc: HearthError, at_ms: float) -> None:
+        raise AssertionError(exc)
+
+    return ReplyPlayback(voice, sink, send=events.append, fail=fail,  # type: ignore[arg-type]
+                         wall_ms=lambda: 0.0, now_ms=lambda: now[0], threaded=threaded)
+
+
+def test_the_first_piece_plays_while_the_next_is_made_and_the_loop_is_free() -> None:
+    sink = Sink()
+    voice = OnePiecePerSecond(sink)
+    events: list[Event] = []
+    now = [1000.0]
+    reply = playback(sink, voice, events, now)
+    reply.say("One piece. Then another.", at_ms=900.0)
+    assert reply.busy(1000.0)  # made in the background: say() did not wait for it
+    reply.drain()
+    assert voice.made == ["One piece.", "Then another."]
+    assert sink.calls == ["play 16000", "play 16000", "finish"]
+    assert [e.type for e in events] == ["tts_start"]
+    assert reply.until_ms == 3000.0 and reply.busy(2999.0) and not reply.busy(3000.0)
+
+
+def test_pause_holds_the_rest_and_resume_plays_it_later() -> None:
+    sink = Sink()
+    events: list[Event] = []
+    now = [0.0]
+    reply = playback(sink, OnePiecePerSecond(sink), events, now, threaded=False)
+    reply.say("One piece.", at_ms=0.0)
+    reply.pause(400.0, "wake_check")
+    assert reply.paused and not reply.audible(500.0) and reply.busy(5000.0)
+    reply.resume(700.0, "no_wake_word")
+    assert reply.until_ms == 1300.0  # 300 ms paused: it ends 300 ms later
+    reply.stop(800.0, "wake_word")
+    assert not reply.busy(900.0)
+    assert sink.calls == ["play 16000", "finish", "pause", "resume", "stop"]
+    assert [e.type for e in events] == ["tts_start", "tts_pause", "tts_resume", "tts_stop"]
+
+
+class LongReply:
+    sample_rate = 16000
+
+    def synthesize(self, text: str) -> list[Samples]:
+        return [np.zeros(32000, np.int16)]
+
+
+class Judge:
+    """The second stage's verdicts, in order."""
+
+    def __init__(self, *verdicts: bool) -> None:
+        self.verdicts = list(verdicts)
+
+    def verify(self, model: WakeModelSettings, samples: Samples, peak: float) -> Verdict:
+        return Verdict(self.verdicts.pop(0), "hey jarvis")
+
+
+@pytest.mark.parametrize("second_is_the_wake_word", [False, True])
+def test_the_reply_goes_silent_while_the_wake_word_is_checked(second_is_the_wake_word: bool) -> None:
+    sink = Sink()
+    events: list[Event] = []
+    with TextAssistant(load_settings()) as text_assistant:
+        text_assistant.pipeline.emit = events.append
+        inner = MarkerWake()
+        wake = VerifiedWakeDetector(inner, Judge(True, second_is_the_wake_word), WakeVerifierSettings(),
+                                    models=list(inner.models.values()))
+        loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline,
+                         stt=ScriptedStt({1: "turn on the kitchen light"}), vad=LoudnessVad(), frame_ms=80.0,
+                         wake=wake, tts=LongReply(), sink=sink, emit=events.append, background=False)
+        # the command; 1.2 s into its 2 s reply, a candidate the check accepts or rejects
+        loop.run(signal(("wake", 1), ("speech", 8), ("silence", 18), ("wake", 1), ("speech", 8),
+                        ("silence", 30)))
+    kinds = types([to_dict(e) for e in events])
+    assert kinds.count("tts_pause") == 1
+    if second_is_the_wake_word:
+        assert kinds[kinds.index("tts_pause") + 1:kinds.index("tts_pause") + 3] == ["wake", "tts_stop"]
+        assert kinds.count("action") == 2 and "tts_resume" not in kinds
+        assert sink.calls.count("stop") == 1
+    else:
+        assert kinds[kinds.index("tts_pause") + 1] == "tts_resume"
+        assert kinds.count("wake") == 1 and "tts_stop" not in kinds
+        assert sink.calls.count("stop") == 0
