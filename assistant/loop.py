@@ -42,6 +42,7 @@ from assistant.stt.background import BackgroundTranscriber, Heard
 from assistant.tts.playback import ReplyPlayback, Speaker, unspoken
 from assistant.vad.endpoint import Endpoint, Endpointer
 from assistant.vad.meaning import sounds_unfinished
+from assistant.wake.barge_in import BargeIn
 from assistant.wake.base import WakeDetector
 from assistant.wake.command_start import command_start_ms
 
@@ -50,10 +51,6 @@ log = logging.getLogger(__name__)
 PREROLL_MS = 800
 """Audio kept from before the chunk that woke us (at least; the second stage's window if
 it is longer)."""
-REPLY_ECHO_MS = 400
-"""Without barge-in: after the assistant stops speaking, ignore the wake word a little longer."""
-SINK_LAG_MS = 80
-"""A speaker told to pause plays on this long (its buffer): the echo's tail."""
 
 
 class Transcriber(Protocol):
@@ -118,10 +115,12 @@ class VoiceLoop:
         self.emit = emit
         self._emitting = threading.Lock()
         self.clock = clock
-        self.reply = ReplyPlayback(tts, sink or NullSink(), send=self._send, fail=self._failed,
+        self.reply = ReplyPlayback(tts, sink or NullSink(), send=self._send,
+                                   fail=lambda exc, at_ms: self._fail(exc.stage, exc.code, str(exc), at_ms),
                                    wall_ms=self._wall, now_ms=lambda: self._now_ms, clock=clock,
                                    threaded=background)
         """Says replies while the loop listens on (``background=False``: inline, for tests)."""
+        self.barge_in = BargeIn(settings.wake, self.reply)
         self.endpointer = Endpointer(settings.vad, frame_ms)
         self.heard = BackgroundTranscriber(stt.transcribe, threaded=background, clock=clock)
         """Transcribes while the person speaks (``background=False``: inline, for tests)."""
@@ -193,27 +192,21 @@ class VoiceLoop:
             began = self._wall()
             hit = self.wake.process(chunk)
             if hit is None:
-                self._hold_reply(chunk.end_ms)
-            elif not self._muted(chunk.t_audio_ms):
+                self.barge_in.hold(self.wake.checking, chunk.end_ms)
+            elif not self.barge_in.muted(chunk.t_audio_ms):
                 stages = self._new_turn(hit.t_audio_ms)  # Stage.WAKE: this chunk's detection
                 stages.start(Stage.WAKE, at_wall_ms=began)
                 self._send(WakeDetected(t_audio_ms=hit.t_audio_ms, t_wall_ms=self._wall(),
                                         wake_word=hit.name, score=round(hit.score, 4)))
                 stages.end(Stage.WAKE)
-                barged_in = self.reply.busy(chunk.t_audio_ms)
-                paused_at = self.reply.paused_at
-                quiet_from = chunk.end_ms if paused_at is None else paused_at + SINK_LAG_MS
-                if barged_in:
-                    self.reply.stop(chunk.end_ms, "wake_word")
+                quiet_from = self.barge_in.woken(chunk.end_ms)
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
                 # over its own reply, the second stage's window holds the reply's words, and so
                 # does every chunk until it went quiet: the command starts after them
-                window = 0.0 if barged_in else self._heard_window_ms
-                start = command_start_ms(hit, window)
-                if barged_in:
-                    start = max(start, quiet_from)
+                start = (command_start_ms(hit, self._heard_window_ms) if quiet_from is None
+                         else max(command_start_ms(hit, 0.0), quiet_from))
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms if heard else start,
                                     [c.samples for c in heard])
@@ -351,7 +344,7 @@ class VoiceLoop:
                               stt_ms=round(stt_ms, 1)))
         stages.end(Stage.STT, error=None if text else "empty_transcript")
         if not text:
-            self._speak("Sorry, I didn't catch that.", end_ms)
+            self.reply.say("Sorry, I didn't catch that.", end_ms, stages)
             self._end_turn("empty_transcript")
             self._back_to_waiting(end_ms)
             return
@@ -363,7 +356,7 @@ class VoiceLoop:
         finally:
             self._turn_end_ms = None
         self.results.append(result)
-        self._speak(unspoken(result.reply, self._streamed), end_ms)
+        self.reply.say(unspoken(result.reply, self._streamed), end_ms, stages)
         self._end_turn("internal_error")  # every stage has ended by now
         if result.decision.expects_reply:
             self._begin_command(end_ms, [])  # continued conversation: no wake word needed
@@ -376,40 +369,14 @@ class VoiceLoop:
         if self._turn_end_ms is None:
             return
         self._streamed.append(sentence)
-        self._speak(sentence, self._turn_end_ms)
-
-    def _speak(self, text: str, at_ms: float) -> None:
-        stages = self._stages  # a turn's reply (not an announcement between turns)
-
-        def made(tts_ms: float, error: str | None) -> None:  # on the reply's thread
-            if stages is not None:
-                stages.record(Stage.TTS, tts_ms, error=error)
-
-        self.reply.say(text, at_ms, made)
-
-    def _muted(self, at_ms: float) -> bool:
-        """Without barge-in its own voice must not wake it: the wake word is not heard
-        while a reply is made or heard, nor a little after."""
-        if self.settings.wake.barge_in:
-            return False
-        return self.reply.busy(at_ms) or at_ms < self.reply.until_ms + REPLY_ECHO_MS
-
-    def _hold_reply(self, at_ms: float) -> None:
-        """Barge-in at once: the reply goes silent while a wake word heard over it is
-        checked, and plays on if the check finds none (a hit stops it for good)."""
-        if not self.settings.wake.barge_in or self.wake is None:
-            return
-        if self.wake.checking:
-            self.reply.pause(at_ms, "wake_check")
-        elif self.reply.paused:
-            self.reply.resume(at_ms, "no_wake_word")
+        self.reply.say(sentence, self._turn_end_ms, self._stages)
 
     def _announce(self, at_ms: float) -> None:
         if self.announcements is None:
             return
         here = self.pipeline.resolve_area(self.area)
         for item in self.announcements.take(lambda a: a.area in (None, here)):
-            self._speak(item.text, at_ms)  # another room's announcements wait for that room
+            self.reply.say(item.text, at_ms)  # another room's announcements wait for that room
 
     def _new_stream(self) -> None:
         self._command = None
@@ -424,9 +391,6 @@ class VoiceLoop:
         self._preroll.clear()
         if self.wake is not None:
             self.wake.reset()
-
-    def _failed(self, exc: HearthError, at_ms: float) -> None:
-        self._fail(exc.stage, exc.code, str(exc), at_ms)
 
     def _fail(self, stage: str, code: str, message: str, at_ms: float) -> None:
         log.warning("%s: %s", stage, message)

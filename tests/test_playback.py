@@ -153,3 +153,19 @@ def test_the_reply_goes_silent_while_the_wake_word_is_checked(second_is_the_wake
         assert kinds[kinds.index("tts_pause") + 1] == "tts_resume"
         assert kinds.count("wake") == 1 and "tts_stop" not in kinds
         assert sink.calls.count("stop") == 0
+
+
+def test_a_turns_reply_is_made_on_its_thread_and_timed_as_its_tts_stage() -> None:
+    events: list[Event] = []
+    with TextAssistant(load_settings()) as text_assistant:
+        text_assistant.pipeline.emit = events.append
+        loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline,
+                         stt=ScriptedStt({1: "turn on the kitchen light"}), vad=LoudnessVad(), frame_ms=80.0,
+                         wake=MarkerWake(), tts=LongReply(), sink=Sink(), emit=events.append)
+        loop.run(signal(("wake", 1), ("speech", 8), ("silence", 18)))
+    dicts = [to_dict(e) for e in events]
+    turn = next(e["turn_id"] for e in dicts if e["type"] == "stage_start")
+    tts = [e for e in dicts if e["type"] == "stage_end" and e["stage"] == "tts"]
+    assert len(tts) == 1 and tts[0]["turn_id"] == turn and tts[0]["ok"]
+    kinds = [e["type"] for e in dicts]
+    assert kinds.index("reply") < kinds.index("tts_start")

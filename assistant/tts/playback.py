@@ -19,8 +19,9 @@ from typing import Protocol
 from assistant.audio.chunk import Samples
 from assistant.audio.sinks import AudioSink
 from assistant.errors import HearthError
-from assistant.events import Event, TtsPaused, TtsResumed, TtsStarted, TtsStopped
+from assistant.events import Event, StageClock, TtsPaused, TtsResumed, TtsStarted, TtsStopped
 from assistant.llm.sentences import SentenceSplitter
+from assistant.stages import Stage
 
 LONG_SENTENCE_WORDS = 10
 """A sentence longer than this is said clause by clause."""
@@ -64,16 +65,12 @@ def unspoken(reply: str, streamed: list[str]) -> str:
     return reply.strip()
 
 
-Made = Callable[[float, "str | None"], None]
-"""Told once a reply is made: how long making it took (ms), and its error's code if it failed."""
-
-
 @dataclass(frozen=True)
 class _Reply:
     text: str
     at_ms: float
     generation: int
-    made: Made | None
+    stages: StageClock | None
 
 
 class ReplyPlayback:
@@ -130,14 +127,15 @@ class ReplyPlayback:
 
     # --- saying ----------------------------------------------------------------------
 
-    def say(self, text: str, at_ms: float, made: Made | None = None) -> None:
+    def say(self, text: str, at_ms: float, stages: StageClock | None = None) -> None:
         """Queue a reply (or one streamed sentence of it) to be said after what is queued;
-        ``made`` is called on the reply's thread once it is made."""
+        ``stages``: the turn it answers, where the time to make it is recorded as Stage.TTS
+        (an announcement between turns has none)."""
         if self.tts is None or not text.strip():
             return
         with self._lock:
             self._unsaid += 1
-            job = _Reply(text, at_ms, self._generation, made)
+            job = _Reply(text, at_ms, self._generation, stages)
         if not self._threaded:
             self._say(job)
             return
@@ -184,8 +182,8 @@ class ReplyPlayback:
                 self._unsaid -= 1
                 if started:
                     self.sink.finish()
-            if job.made is not None:
-                job.made((self._clock() - t0) * 1000.0, error)
+            if job.stages is not None:  # made elsewhere, on this thread: recorded after the fact
+                job.stages.record(Stage.TTS, (self._clock() - t0) * 1000.0, error=error)
 
     # --- barge-in --------------------------------------------------------------------
 
