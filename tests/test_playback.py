@@ -8,12 +8,12 @@ import threading
 import numpy as np
 import pytest
 
-from assistant.app import TextAssistant
 from assistant.audio.chunk import Samples
 from assistant.config import WakeModelSettings, WakeVerifierSettings, load_settings
 from assistant.errors import HearthError
 from assistant.events import Event, to_dict
 from assistant.loop import VoiceLoop
+from assistant.runtime import Runtime
 from assistant.tts.playback import ReplyPlayback, spoken_pieces
 from assistant.wake.second_stage import VerifiedWakeDetector
 from assistant.wake.verify import Verdict
@@ -132,7 +132,7 @@ class Judge:
 def test_the_reply_goes_silent_while_the_wake_word_is_checked(second_is_the_wake_word: bool) -> None:
     sink = Sink()
     events: list[Event] = []
-    with TextAssistant(load_settings()) as text_assistant:
+    with Runtime(load_settings()) as text_assistant:
         text_assistant.pipeline.emit = events.append
         inner = MarkerWake()
         wake = VerifiedWakeDetector(inner, Judge(True, second_is_the_wake_word), WakeVerifierSettings(),
@@ -157,7 +157,7 @@ def test_the_reply_goes_silent_while_the_wake_word_is_checked(second_is_the_wake
 
 def test_a_turns_reply_is_made_on_its_thread_and_timed_as_its_tts_stage() -> None:
     events: list[Event] = []
-    with TextAssistant(load_settings()) as text_assistant:
+    with Runtime(load_settings()) as text_assistant:
         text_assistant.pipeline.emit = events.append
         loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline,
                          stt=ScriptedStt({1: "turn on the kitchen light"}), vad=LoudnessVad(), frame_ms=80.0,
