@@ -97,6 +97,7 @@ class VoiceLoop:
         area: str | None = None,
         announcements: Announcements | None = None,
         retry_stt: Callable[[Samples], str] | None = None,
+        wide_stt: Callable[[Samples], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         background: bool = True,
     ) -> None:
@@ -108,6 +109,11 @@ class VoiceLoop:
         self.retry_stt = retry_stt
         """A second, more biased transcription for audio whose first one matched nothing
         (the skills' own words, e.g. drink names); costs time only on a miss."""
+        self.second_looks = [(name, fn) for name, fn in (("wide", wide_stt), ("retry", retry_stt))
+                             if fn is not None]
+        """At a pause whose words are neither a command nor unfinished, the audio is heard
+        again in these ways, one after another, while the silence runs (the first decode
+        can mishear the word before the pause: "set the bedroom light to" as "... tube")."""
         self.pipeline = pipeline
         self.stt = stt
         self.vad = vad
@@ -243,7 +249,7 @@ class VoiceLoop:
             elif what is Endpoint.QUIET:
                 self._ask(cmd)  # the speech stopped: these may be all the words
             elif what is Endpoint.PAUSE:
-                if self._end_by_meaning(chunk):
+                if self._judge(self._words_so_far()):
                     return
             elif what is Endpoint.NO_SPEECH:
                 self._send(SpeechEnded(t_audio_ms=chunk.end_ms, t_wall_ms=self._wall(),
@@ -251,6 +257,8 @@ class VoiceLoop:
                 self._end_turn("no_speech")
                 self._back_to_waiting(chunk.end_ms)
                 return
+            elif what is Endpoint.END and self._words_say_wait():
+                continue  # a second look heard "... to": the person is not done
             else:  # END or MAX_LENGTH
                 self._finish(what.value, chunk.end_ms)
                 return
@@ -258,20 +266,25 @@ class VoiceLoop:
         if (every and self.endpointer.started and not self.endpointer.silence_ms
                 and cmd.samples - cmd.asked_at >= every and self.heard.idle):
             self._ask(cmd)  # still speaking: a partial transcript on the idle core
-        self._say_partials(cmd)
+        for heard in self._say_partials(cmd):
+            if heard.look and self._still_paused_after(heard) and self._judge(heard):
+                return
 
     def _ask(self, cmd: _Command) -> None:
         cmd.asked_at = cmd.samples
         self.heard.submit(cmd.audio())
 
-    def _say_partials(self, cmd: _Command) -> None:
-        for heard in self.heard.take_new():
+    def _say_partials(self, cmd: _Command) -> list[Heard]:
+        """Sends the decodes finished since the last call; returns them."""
+        new = self.heard.take_new()
+        for heard in new:
             if heard.text and heard.text != cmd.said:
                 cmd.said = heard.text
                 self._send(TranscriptPartial(  # stamped when the words were ready
                     t_audio_ms=cmd.start_ms + heard.samples * 1000.0 / SAMPLE_RATE,
                     t_wall_ms=(heard.done_at - self._origin) * 1000.0, text=heard.text,
                     stt_ms=round(heard.stt_ms, 1)))
+        return new
 
     def _speech_started(self) -> None:
         assert self._command is not None
@@ -289,7 +302,7 @@ class VoiceLoop:
         assert cmd is not None
         # all of it: a decode that misses even the VAD's last frame can miss a word's end
         # ("set the bedroom light to" heard as "...light.", which sounds finished)
-        spoken = int(self.endpointer.last_speech_end_ms * SAMPLE_RATE / 1000)
+        spoken = self._spoken_samples()
         if not self.endpointer.started:
             spoken = cmd.samples
         heard = self.heard.covering(min(spoken, cmd.samples))
@@ -301,25 +314,52 @@ class VoiceLoop:
             raise heard.error
         return heard
 
-    def _end_by_meaning(self, chunk: AudioChunk) -> bool:
-        """At a short pause: end here if the words are a complete command; wait longer
-        than usual if they sound unfinished ("set the bedroom to")."""
-        heard = self._words_so_far()
+    def _spoken_samples(self) -> int:
+        return int(self.endpointer.last_speech_end_ms * SAMPLE_RATE / 1000)
+
+    def _still_paused_after(self, heard: Heard) -> bool:
+        """Is ``heard`` about the pause going on now (no speech since its audio ended)?"""
+        return self.endpointer.paused and heard.samples >= self._spoken_samples()
+
+    def _judge(self, heard: Heard) -> bool:
+        """In a pause: end here if the words are a complete command; wait longer than
+        usual if they sound unfinished ("set the bedroom to"); else hear them again
+        (the next second look), while the silence runs. True when the turn ended."""
+        if heard.error is not None:
+            raise heard.error
         if heard.text and self._is_command(heard.text):
             self._complete(heard.text, heard.stt_ms, "early_match", self._speech_end_ms())
             return True
         if sounds_unfinished(heard.text):
-            self.endpointer.end_silence_ms = max(self.endpointer.end_silence_ms,
-                                                 float(self.settings.vad.incomplete_silence_ms))
+            self.endpointer.wait_longer(float(self.settings.vad.incomplete_silence_ms))
+            return False
+        names = [name for name, _ in self.second_looks]
+        after = names.index(heard.look) + 1 if heard.look in names else 0
+        if heard.text and after < len(names):
+            assert self._command is not None
+            name, transcribe = self.second_looks[after]
+            self.heard.submit(self._command.audio(), look=name, transcribe=transcribe)
         return False
+
+    def _words_say_wait(self) -> bool:
+        """At the long silence: do the newest words (a second look may have just been
+        made) sound unfinished? Then the silence is stretched and the turn goes on."""
+        incomplete = float(self.settings.vad.incomplete_silence_ms)
+        if self.endpointer.end_silence_ms >= incomplete:
+            return False
+        if not sounds_unfinished(self._words_so_far().text):
+            return False
+        self.endpointer.wait_longer(incomplete)
+        return True
 
     def _finish(self, reason: str, now_ms: float) -> None:
         cmd = self._command
         assert cmd is not None
         end_ms = self._speech_end_ms() if self.endpointer.started else now_ms
-        heard = self._words_so_far()
+        heard = self._words_so_far()  # a second look's, when one was made
         text, stt_ms = heard.text, heard.stt_ms
-        if text and self.retry_stt is not None and not self._is_command(text):
+        if (text and self.retry_stt is not None and heard.look != "retry"
+                and not self._is_command(text)):
             self.heard.wait_idle()  # one decode at a time on the shared model
             t0 = self.clock()
             second = self.retry_stt(cmd.audio())

@@ -222,7 +222,8 @@ class Runtime:
         loop = VoiceLoop(self.settings, pipeline=self.pipeline, stt=stt, vad=self.vad,
                          frame_ms=FRAME_MS, wake=self.wake, tts=self.tts, sink=sink, emit=emit,
                          announcements=self.skills.announcements,
-                         retry_stt=stt.transcribe_retry if stt.can_retry else None)
+                         retry_stt=stt.transcribe_retry if stt.can_retry else None,
+                         wide_stt=stt.transcribe_wide)
         self.cloud.add_listener(loop.speak_streamed)  # first cloud sentence spoken at once
         return loop
 

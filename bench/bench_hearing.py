@@ -177,12 +177,31 @@ def run_clip(loop: Any, va: Any, events: list[Any], clip: dict[str, Any],
            "stt_ms": stt["stt_ms"] if stt else None,
            "partials": sum(e["type"] == "transcript_partial" for e in evs),
            "transcripts": sum(e["type"] == "transcript" for e in evs)}
+    row.update(breakdown(evs, clip["end_ms"], end))
     # a cut-off: acted before the person finished, or a paused command heard in pieces
     row["cut_off"] = bool(action and action["t_wall_ms"] < end) or (
         bool(clip.get("paused")) and row["transcripts"] > 1)
     if clip["text"]:
         row["word_errors"], row["words"] = word_errors(clip["text"], text)
     return row
+
+
+def breakdown(evs: list[dict[str, Any]], end_audio_ms: float, end_wall_ms: float) -> dict[str, Any]:
+    """Where one clip's time went after the end of speech: how late the VAD placed the end,
+    when the turn was ended, how long understanding took to act, and the decodes."""
+    ended = next((e for e in evs if e["type"] == "speech_end"), None)
+    action = next((e for e in evs if e["type"] == "action"), None)
+    if ended is None:
+        return {}
+    out = {"vad_end_ms": round(ended["t_audio_ms"] - end_audio_ms, 1),
+           "turn_end_ms": round(ended["t_wall_ms"] - end_wall_ms, 1),
+           "understand_ms": round(action["t_wall_ms"] - ended["t_wall_ms"], 1) if action else None}
+    # the partial decodes finished after the end of speech: (ms after it, ms of audio cut
+    # before the end, decode ms)
+    out["late_decodes"] = [(round(e["t_wall_ms"] - end_wall_ms), round(end_audio_ms - e["t_audio_ms"]),
+                            e["stt_ms"]) for e in evs if e["type"] == "transcript_partial"
+                           and e["t_wall_ms"] > end_wall_ms]
+    return out
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:

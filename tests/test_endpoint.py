@@ -49,6 +49,17 @@ def test_unfinished_words_stretch_the_silence_until_speech_resumes() -> None:
     assert feed(ep, [0.9] * 3 + [0.0] * 10)[-1] is Endpoint.END  # back to 320 ms
 
 
+def test_a_turn_just_ended_by_silence_goes_on_when_the_words_say_wait() -> None:
+    ep = Endpointer(VadSettings(silence_ms=320, early_silence_ms=96), FRAME)
+    assert feed(ep, [0.9] * 10 + [0.0] * 10)[-1] is Endpoint.END
+    ep.wait_longer(960.0)  # a second look at the words heard "set the bedroom light to"
+    assert feed(ep, [0.0] * 5 + [0.9] * 3) == [Endpoint.RESUMED]
+    ep = Endpointer(VadSettings(max_command_s=1.0), FRAME)
+    assert feed(ep, [0.9] * 40)[-1] is Endpoint.MAX_LENGTH
+    ep.wait_longer(960.0)  # too long stays too long
+    assert feed(ep, [0.9] * 3) == []
+
+
 def test_whisper_saying_a_phrase_over_and_over_is_kept_once() -> None:
     from assistant.stt.whisper import drop_repeats
 

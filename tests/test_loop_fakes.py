@@ -271,6 +271,24 @@ def test_a_miss_is_transcribed_again_with_the_skills_words(text_assistant: Runti
     assert text_assistant.home.get_state("light.kitchen").state == "on"
 
 
+def test_a_word_misheard_before_a_pause_is_heard_again_on_the_wide_window(
+        text_assistant: Runtime) -> None:
+    # "set the bedroom light to" ... 0.9 s ... "50%": the short window heard "... tube",
+    # which sounds finished; the second look hears "to" and the turn waits for the rest
+    wide = ScriptedStt({1: "set the bedroom light to", 6: "set the bedroom light to 50%"})
+    events: list[Event] = []
+    text_assistant.pipeline.emit = events.append
+    loop = VoiceLoop(load_settings(), pipeline=text_assistant.pipeline,
+                     stt=ScriptedStt({1: "set the bedroom light tube", 6: "set the bedroom light to 50%"}),
+                     vad=LoudnessVad(), frame_ms=80.0, wake=MarkerWake(), emit=events.append,
+                     wide_stt=wide.transcribe, background=False)
+    loop.run(signal(("wake", 1), ("speech", 4), ("silence", 11), ("speech", 3), ("silence", 20)))
+    said = [to_dict(e) for e in events if e.type == "transcript"]
+    assert [e["text"] for e in said] == ["set the bedroom light to 50%"]
+    assert text_assistant.home.get_state("light.bedroom").state == "on"
+    assert wide.calls == 1  # only at the pause whose words were neither a command nor unfinished
+
+
 def test_streamed_sentences_are_spoken_as_they_arrive_and_not_twice() -> None:
     from assistant.understand.result import Decision
 

@@ -2,9 +2,10 @@
 
 While the person speaks, the loop hands the audio so far to this worker (every few
 hundred ms of new speech, and whenever the speech stops), then goes on reading audio.
-When the turn ends only the last piece is left to decode, often nothing. One job runs
-at a time; a newer request replaces one that has not started, so the worker never
-falls behind the speaker. The worker thread lives only while there is work (a server
+When the turn ends only the last piece is left to decode, often nothing. At a pause the
+loop may ask for a second, slower look at the same audio (another ``transcribe``). One
+job runs at a time; a newer request replaces one that has not started, so the worker
+never falls behind the speaker. The worker thread lives only while there is work (a server
 builds a loop per satellite session; idle loops keep no threads).
 """
 
@@ -28,6 +29,15 @@ class Heard:
     stt_ms: float
     error: HearthError | None = None
     done_at: float = 0.0     # the clock's time when the text was ready
+    look: str = ""           # which second look made it ("" = the usual decode)
+
+
+@dataclass(frozen=True)
+class _Job:
+    generation: int          # the command it was asked for (see reset)
+    audio: Samples
+    transcribe: Callable[[Samples], str]
+    look: str
 
 
 class BackgroundTranscriber:
@@ -39,7 +49,7 @@ class BackgroundTranscriber:
         self._clock = clock
         self._threaded = threaded
         self._cv = threading.Condition()
-        self._pending: tuple[int, Samples] | None = None   # (generation, audio)
+        self._pending: _Job | None = None
         self._running = 0        # samples of the job being decoded; 0 = none
         self._done: list[Heard] = []
         self._new: list[Heard] = []
@@ -59,14 +69,17 @@ class BackgroundTranscriber:
             self._done.clear()
             self._new.clear()
 
-    def submit(self, audio: Samples) -> None:
-        """Decode ``audio`` (the command from its start) when the worker is free."""
+    def submit(self, audio: Samples, *, look: str = "",
+               transcribe: Callable[[Samples], str] | None = None) -> None:
+        """Decode ``audio`` (the command from its start) when the worker is free; with
+        ``transcribe``, that way instead (a second ``look``)."""
+        job = _Job(self._generation, audio, transcribe or self._transcribe, look)
         if not self._threaded:
-            self._done.append(self._decode(audio))
+            self._done.append(self._decode(job))
             self._new.append(self._done[-1])
             return
         with self._cv:
-            self._pending = (self._generation, audio)
+            self._pending = job
             if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name="stt-partial", daemon=True)
                 self._worker.start()
@@ -79,31 +92,29 @@ class BackgroundTranscriber:
         return new
 
     def covering(self, samples: int) -> Heard | None:
-        """The newest decode of at least ``samples``, waiting for one that is queued or
-        running; None when no such job was asked for."""
+        """The newest decode of at least ``samples``, after the one queued or running (a
+        second look is newer than the decode it looks again at); None when no such job
+        was asked for."""
         with self._cv:
-            while True:
-                done = [h for h in self._done if h.samples >= samples]
-                if done:
-                    return done[-1]
-                queued = self._pending is not None and len(self._pending[1]) >= samples
-                if not queued and self._running < samples:
-                    return None
+            while ((self._pending is not None and len(self._pending.audio) >= samples)
+                   or self._running >= samples):
                 self._cv.wait()
+            done = [h for h in self._done if h.samples >= samples]
+            return done[-1] if done else None
 
     def wait_idle(self) -> None:
         with self._cv:
             while self._pending is not None or self._running:
                 self._cv.wait()
 
-    def _decode(self, audio: Samples) -> Heard:
+    def _decode(self, job: _Job) -> Heard:
         t0 = self._clock()
         try:
-            text = self._transcribe(audio)
+            text = job.transcribe(job.audio)
         except HearthError as exc:
-            return Heard(len(audio), "", 0.0, exc, self._clock())
+            return Heard(len(job.audio), "", 0.0, exc, self._clock(), job.look)
         done = self._clock()
-        return Heard(len(audio), text, (done - t0) * 1000.0, None, done)
+        return Heard(len(job.audio), text, (done - t0) * 1000.0, None, done, job.look)
 
     def _work(self) -> None:
         while True:
@@ -111,13 +122,12 @@ class BackgroundTranscriber:
                 if self._pending is None:
                     self._worker = None
                     return
-                generation, audio = self._pending
-                self._pending = None
-                self._running = max(1, len(audio))
-            heard = self._decode(audio)
+                job, self._pending = self._pending, None
+                self._running = max(1, len(job.audio))
+            heard = self._decode(job)
             with self._cv:
                 self._running = 0
-                if generation == self._generation:
+                if job.generation == self._generation:
                     self._done.append(heard)
                     self._new.append(heard)
                 self._cv.notify_all()

@@ -136,6 +136,12 @@ class WhisperStt:
         """
         return self._transcribe(samples, self._prompt_tokens)[0]
 
+    def transcribe_wide(self, samples: Samples) -> str:
+        """Again, on stock Whisper's full 30 s window: 2-3x slower, but the short window
+        mishears a word said just before a pause now and then ("set the bedroom light
+        to" as "... light tube"), and a word a sentence cannot end on says "wait"."""
+        return self._transcribe(samples, self._prompt_tokens, window_s=30.0)[0]
+
     @property
     def model(self) -> Any:
         """The loaded faster-whisper model, for others to share (the wake second stage)."""
@@ -158,19 +164,20 @@ class WhisperStt:
         return next((t for t in heard if t and self.accepts and self.accepts(t)), heard[0])
 
     def _transcribe(self, samples: Samples, prompt_tokens: list[int], *,
-                    hypotheses: int = 1) -> list[str]:
+                    hypotheses: int = 1, window_s: float | None = None) -> list[str]:
         if len(samples) == 0:
             return [""]
         try:
-            texts = self._decode(to_float(samples), prompt_tokens, hypotheses)
+            texts = self._decode(to_float(samples), prompt_tokens, hypotheses,
+                                 window_s or self.settings.window_s)
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
         return [strip_wake_phrase(drop_repeats(t)) for t in texts]
 
     def _decode(self, audio: npt.NDArray[np.float32], prompt_tokens: list[int],
-                hypotheses: int) -> list[str]:
+                hypotheses: int, window_s: float) -> list[str]:
         seconds = len(audio) / SAMPLE_RATE
-        window = min(30.0, max(self.settings.window_s, math.ceil(seconds + 1.0)))
+        window = min(30.0, max(window_s, math.ceil(seconds + 1.0)))
         padded = np.zeros(int(window * SAMPLE_RATE), np.float32)
         padded[: min(len(audio), len(padded))] = audio[: len(padded)]
         features = self._model.feature_extractor(padded)[:, : int(window * 100)]

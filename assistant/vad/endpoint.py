@@ -3,7 +3,7 @@
 The first silent frame after speech (``QUIET``) is where the loop starts transcribing,
 so the words are ready by the short pause (``early_silence_ms``) at which it may end the
 turn when they are already a complete command. The long silence (``silence_ms``) always
-ends it; the loop stretches it (:attr:`Endpointer.end_silence_ms`) when the words so far
+ends it; the loop stretches it (:meth:`Endpointer.wait_longer`) when the words so far
 sound unfinished. Pure logic: easy to test with made-up frames.
 """
 
@@ -47,13 +47,22 @@ class Endpointer:
         self.speech_start_ms: float | None = None
         self.last_speech_end_ms = 0.0
         self.done = False
+        self.last = Endpoint.NONE
+
+    def wait_longer(self, silence_ms: float) -> None:
+        """Let this turn's silence run to ``silence_ms`` (until speech resumes), even if
+        a shorter one just ended it: the words so far say the person is not done."""
+        if silence_ms > self.end_silence_ms:
+            self.end_silence_ms = silence_ms
+            if self.done and self.last is Endpoint.END and self.silence_ms < silence_ms:
+                self.done = False
 
     def feed(self, prob: float) -> Endpoint:
         """One frame's speech probability -> what just happened (once the turn is over,
         nothing more happens until :meth:`reset`)."""
         if self.done:
             return Endpoint.NONE
-        what = self._decide(prob)
+        what = self.last = self._decide(prob)
         if what in (Endpoint.END, Endpoint.MAX_LENGTH, Endpoint.NO_SPEECH):
             self.done = True
         return what
