@@ -58,6 +58,15 @@ class LockedTranscriber:
         inner: Any = self._inner
         return self._locked(inner.transcribe_retry, samples)
 
+    @property
+    def can_look_wide(self) -> bool:
+        return hasattr(self._inner, "transcribe_wide")
+
+    def transcribe_wide(self, samples: Samples) -> str:
+        """On Whisper's full window (a second look at the words before a pause)."""
+        inner: Any = self._inner
+        return self._locked(inner.transcribe_wide, samples)
+
     def _locked(self, call: Callable[[Samples], str], samples: Samples) -> str:
         t0 = time.monotonic()
         with self._lock:
@@ -184,6 +193,11 @@ class Brain:
     def retry_stt(self) -> Callable[[Samples], str] | None:
         """For the loops: the second, more biased transcription, when the model has one."""
         return self.stt.transcribe_retry if self.stt.can_retry else None
+
+    @property
+    def wide_stt(self) -> Callable[[Samples], str] | None:
+        """For the loops: the second look at the words before a pause, when the model has one."""
+        return self.stt.transcribe_wide if self.stt.can_look_wide else None
 
     def new_vad(self) -> SileroVad:
         from assistant.vad.silero import SileroVad

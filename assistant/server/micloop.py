@@ -46,7 +46,7 @@ class MicrophoneLoop:
         ctx.tracker.source_speaks(SOURCE, s.server.speaker)
         pipeline = brain.pipeline_for(area, emit)
         self.loop = VoiceLoop(s, pipeline=pipeline, stt=brain.stt, retry_stt=brain.retry_stt,
-                              wide_stt=brain.stt.transcribe_wide,
+                              wide_stt=brain.wide_stt,
                               vad=brain.new_vad(), frame_ms=brain.frame_ms,
                               wake=brain.new_wake([s.wake.default]),
                               tts=brain.tts if s.server.speaker else None, sink=sink, emit=emit,

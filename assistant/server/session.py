@@ -121,7 +121,7 @@ class SatelliteSession:
                                frame_ms=brain.frame_ms, wake=wake, tts=brain.tts,
                                sink=WyomingSink(self.outbox, self._speaking), emit=self._emit,
                                area=self.area, retry_stt=brain.retry_stt,
-                               wide_stt=brain.stt.transcribe_wide)
+                               wide_stt=brain.wide_stt)
         self.pipeline.on_sentence = self._loop.speak_streamed
         self._thread = threading.Thread(target=self._run, args=(self._loop, self._feed, wake),
                                         name=f"satellite-{self.name}", daemon=True)
