@@ -21,6 +21,8 @@ from assistant.events import (
     IntentMatched,
     Reply,
     SpeechEnded,
+    StageEnded,
+    StageStarted,
     Transcript,
     TtsStarted,
     WakeDetected,
@@ -33,6 +35,7 @@ from assistant.server.settings import ServerSettings, is_loopback
 from assistant.server.state import ServerState
 from assistant.server.streams import AudioFeed, StopGate
 from assistant.server.turns import TurnTracker
+from assistant.stages import Stage
 
 # --- settings -------------------------------------------------------------------------
 
@@ -106,15 +109,36 @@ def test_bearer_and_cookie_authorize_and_nothing_else() -> None:
 # --- hub, turns, metrics ----------------------------------------------------------------------
 
 
+def _stage(e: EventSink, stage: Stage, start: float, end: float, error: str | None = None,
+           turn_id: str = "t1") -> None:
+    e(StageStarted(t_wall_ms=start, stage=stage, turn_id=turn_id))
+    e(StageEnded(t_wall_ms=end, stage=stage, turn_id=turn_id, duration_ms=end - start,
+                 ok=error is None, error=error))
+
+
 def _voice_turn(e: EventSink) -> None:
+    """The events of one spoken turn, in the loop's order."""
+    e(StageStarted(t_wall_ms=1004, stage=Stage.WAKE, turn_id="t1"))
     e(WakeDetected(t_audio_ms=1000, t_wall_ms=1010, wake_word="hey_jarvis", score=0.9))
+    e(StageEnded(t_wall_ms=1010, stage=Stage.WAKE, turn_id="t1", duration_ms=6))
+    e(StageStarted(t_wall_ms=1010, stage=Stage.VAD, turn_id="t1"))
     e(SpeechEnded(t_audio_ms=2000, t_wall_ms=2300, reason="early_match"))
+    e(StageEnded(t_wall_ms=2300, stage=Stage.VAD, turn_id="t1", duration_ms=1290))
+    e(StageStarted(t_wall_ms=2020, stage=Stage.STT, turn_id="t1"))
     e(Transcript(t_audio_ms=2000, t_wall_ms=2300, text="turn on the light", stt_ms=280))
+    e(StageEnded(t_wall_ms=2300, stage=Stage.STT, turn_id="t1", duration_ms=280))
+    e(StageStarted(t_wall_ms=2300, stage=Stage.UNDERSTAND, turn_id="t1"))
+    _stage(e, Stage.SKILL, 2302, 2308)  # inside understanding: not a stage of the record
+    e(StageEnded(t_wall_ms=2310, stage=Stage.UNDERSTAND, turn_id="t1", duration_ms=10))
     e(IntentMatched(t_audio_ms=2000, t_wall_ms=2310, intent="HassTurnOn"))
+    e(StageStarted(t_wall_ms=2310, stage=Stage.HOME, turn_id="t1"))
     e(ActionApplied(t_audio_ms=2000, t_wall_ms=2315, service="light.turn_on",
                     entity_id="light.kitchen"))
+    e(StageEnded(t_wall_ms=2316, stage=Stage.HOME, turn_id="t1", duration_ms=6))
     e(Reply(t_audio_ms=2000, t_wall_ms=2316, text="Done.", handled_by="local"))
+    e(StageStarted(t_wall_ms=2320, stage=Stage.TTS, turn_id="t1"))
     e(TtsStarted(t_audio_ms=2000, t_wall_ms=2500, text="Done.", tts_ms=180))
+    e(StageEnded(t_wall_ms=2900, stage=Stage.TTS, turn_id="t1", duration_ms=580))
 
 
 def test_turn_records_have_per_stage_latencies_and_feed_metrics() -> None:
@@ -126,8 +150,10 @@ def test_turn_records_have_per_stage_latencies_and_feed_metrics() -> None:
     _voice_turn(emit)
     (turn,) = tracker.turns()
     assert turn["source"] == "kitchen" and turn["area"] == "kitchen"
-    assert turn["stages_ms"] == {"stt": 280.0, "understand": 10.0, "act": 6.0, "tts": 180.0,
-                                 "end_to_action": 315.0, "end_to_reply": 316.0}
+    assert turn["stages_ms"] == {"wake": 6.0, "vad": 1290.0, "stt": 280.0, "understand": 10.0,
+                                 "act": 6.0, "tts": 180.0, "end_to_action": 315.0,
+                                 "end_to_reply": 316.0}
+    assert turn["turn_id"] == "t1" and turn["errors"] == []
     assert turn["actions"] == ["light.turn_on light.kitchen"] and not tracker.in_turn("kitchen")
     text = metrics.render().decode()
     assert 'hearth_wake_detections_total{source="kitchen",wake_word="hey_jarvis"} 1.0' in text
@@ -141,15 +167,37 @@ def test_in_turn_from_wake_to_spoken_reply() -> None:
     tracker = TurnTracker(hub)
     tracker.source_speaks("mic", True)
     emit = hub.emitter("mic", None)
-    emit(WakeDetected(t_audio_ms=1, t_wall_ms=1, wake_word="alexa", score=0.8))
+    emit(StageStarted(t_wall_ms=1, stage=Stage.WAKE, turn_id="a"))
     assert tracker.in_turn("mic")
+    emit(WakeDetected(t_audio_ms=1, t_wall_ms=1, wake_word="alexa", score=0.8))
     emit(Reply(t_audio_ms=1, t_wall_ms=2, text="Sorry", handled_by="unhandled"))
     assert tracker.in_turn("mic")  # the spoken reply is part of the turn
+    emit(StageStarted(t_wall_ms=2, stage=Stage.TTS, turn_id="a"))
     emit(TtsStarted(t_audio_ms=1, t_wall_ms=3, text="Sorry"))
+    assert tracker.in_turn("mic")  # until it has all been said
+    emit(StageEnded(t_wall_ms=4, stage=Stage.TTS, turn_id="a", duration_ms=2))
     assert not tracker.in_turn("mic")
-    emit(WakeDetected(t_audio_ms=5, t_wall_ms=5, wake_word="alexa", score=0.8))
+    _stage(emit, Stage.WAKE, 5, 5, turn_id="b")
+    emit(StageStarted(t_wall_ms=5, stage=Stage.VAD, turn_id="b"))
     emit(SpeechEnded(t_audio_ms=9, t_wall_ms=9, reason="no_speech"))
+    emit(StageEnded(t_wall_ms=9, stage=Stage.VAD, turn_id="b", duration_ms=4, ok=False,
+                    error="no_speech"))
     assert not tracker.in_turn("mic") and tracker.turns()[-1]["errors"] == ["no_speech"]
+
+
+def test_a_failed_stage_ends_the_turn_once_its_other_stages_have_ended() -> None:
+    hub = EventHub(100)
+    tracker = TurnTracker(hub)
+    emit = hub.emitter("sat", "kitchen")
+    emit(StageStarted(t_wall_ms=0, stage=Stage.VAD, turn_id="c"))
+    _stage(emit, Stage.STT, 10, 30, error="stt_failed", turn_id="c")
+    assert tracker.in_turn("sat")  # its VAD stage is still open
+    emit(StageEnded(t_wall_ms=31, stage=Stage.VAD, turn_id="c", duration_ms=31, ok=False,
+                    error="stt_failed"))
+    (turn,) = tracker.turns()
+    assert turn["errors"] == ["stt_failed"] and turn["stages_ms"] == {"vad": 31.0, "stt": 20.0}
+    emit(StageEnded(t_wall_ms=40, stage=Stage.TTS, turn_id="c", duration_ms=1))
+    assert not tracker.in_turn("sat") and len(tracker.turns()) == 1  # a late end opens nothing
 
 
 def test_sse_subscribers_get_replay_live_events_and_the_end() -> None:

@@ -58,4 +58,4 @@ class ServerContext:
         return self._api_pipeline
 
     def _api_emit(self, event: Event) -> None:
-        self.hub.publish({"source": "api", "area": self.api_area, **to_dict(event)})
+        self.hub.publish({"source": "api", "area": self.api_area, **to_dict(event)}, event=event)

@@ -18,7 +18,7 @@ import signal
 import socket
 import ssl
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import uvicorn
@@ -192,7 +192,7 @@ class Daemon:
 _LOGGED = {"turn", "error", "escalated", "wake"}
 
 
-def _log_record(rec: dict[str, Any]) -> None:
+def _log_record(rec: Mapping[str, Any]) -> None:
     """Turns, wakes, errors and escalations go to the log as structured lines."""
     kind = rec.get("type")
     if kind in _LOGGED:

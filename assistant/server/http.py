@@ -267,7 +267,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     @app.get("/api/turns", summary="Recent turns with per-stage latencies (ms), oldest first")
     def turns(limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
-        return ctx.tracker.turns(limit)
+        return [turn.as_json() for turn in ctx.tracker.turns(limit)]
 
     @app.get("/api/privacy", response_model=PrivacyOut, summary="The privacy mode")
     def privacy() -> dict[str, Any]:
@@ -317,9 +317,9 @@ async def _sse(ctx: ServerContext, replay: int, wanted: set[str] | None) -> Asyn
                 continue
             if item is None:
                 return
-            if wanted is not None and item.get("type") not in wanted:
+            if wanted is not None and item.type not in wanted:
                 continue
-            data = json.dumps(item, ensure_ascii=False, default=str)
-            yield f"id: {item['seq']}\ndata: {data}\n\n"
+            data = json.dumps(item.as_json(), ensure_ascii=False, default=str)
+            yield f"id: {item.seq}\ndata: {data}\n\n"
     finally:
         ctx.hub.unsubscribe(sub)

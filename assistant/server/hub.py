@@ -3,6 +3,9 @@
 Voice loops publish from their own threads; listeners (metrics, the turn tracker, the
 log) run inline in the publisher's thread; SSE subscribers each get a bounded asyncio
 queue on the server's loop, so a slow browser drops events instead of growing memory.
+What they all receive is a :class:`Record`: frozen, typed where it is read (``type``,
+``source``, ``area``, the :class:`~assistant.events.Event` when there is one), and the
+same JSON the SSE stream and ``/api/turns`` have always sent.
 """
 
 from __future__ import annotations
@@ -12,13 +15,45 @@ import collections
 import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from assistant.events import Event, to_dict
 
-Record = dict[str, Any]
+_HEAD = ("seq", "ts", "source", "area", "type")
+
+
+@dataclass(frozen=True)
+class Record(Mapping[str, Any]):
+    """One published record. ``fields``: the rest of its JSON (an event's own fields).
+    Reads like the JSON it is sent as (``record["text"]``), so a script's view and the
+    listeners' agree."""
+
+    seq: int
+    ts: float
+    type: str
+    source: str | None
+    area: str | None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    event: Event | None = field(default=None, compare=False)
+    """The typed event it was made from (None: published as JSON by a front end)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "ts": self.ts, "source": self.source, "area": self.area,
+                "type": self.type, **self.fields}
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key) if key in _HEAD else self.fields[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((*_HEAD, *self.fields))
+
+    def __len__(self) -> int:
+        return len(_HEAD) + len(self.fields)
+
+
 Listener = Callable[[Record], None]
 
 SUBSCRIBER_QUEUE = 1000
@@ -62,15 +97,19 @@ class EventHub:
         """An :data:`~assistant.events.EventSink` that tags events with where they came from."""
 
         def emit(event: Event) -> None:
-            self.publish({"source": source, "area": area, **to_dict(event)})
+            self.publish({"source": source, "area": area, **to_dict(event)}, event=event)
 
         return emit
 
-    def publish(self, record: Record) -> Record:
-        """Stamp ``record`` (seq, wall-clock ts) and deliver it everywhere."""
+    def publish(self, data: Mapping[str, Any], *, event: Event | None = None) -> Record:
+        """Stamp ``data`` (a JSON object with a ``type``: seq, wall-clock ts) and deliver
+        the record everywhere."""
+        fields = {k: v for k, v in data.items() if k not in _HEAD}
         with self._lock:
             self._seq += 1
-            record = {"seq": self._seq, "ts": round(time.time() * 1000.0, 1), **record}
+            record = Record(self._seq, round(time.time() * 1000.0, 1), str(data.get("type")),
+                            data.get("source"), data.get("area"), MappingProxyType(fields),
+                            event)
             self._recent.append(record)
             subs = list(self._subs)
         for sub in subs:
@@ -85,7 +124,7 @@ class EventHub:
 
     def recent(self, limit: int | None = None, *, types: set[str] | None = None) -> list[Record]:
         with self._lock:
-            items = [r for r in self._recent if types is None or r.get("type") in types]
+            items = [r for r in self._recent if types is None or r.type in types]
         return items[-limit:] if limit else items
 
     def subscribe(self, replay: int = 0) -> Subscription:

@@ -56,17 +56,17 @@ class Metrics:
         hub.add_listener(self.on_record)
 
     def on_record(self, rec: Record) -> None:
-        kind = str(rec.get("type"))
+        kind = rec.type
         self.events.labels(kind).inc()
         if kind == "wake":
-            self.wakes.labels(str(rec.get("source")), str(rec.get("wake_word"))).inc()
+            self.wakes.labels(str(rec.source), str(rec.get("wake_word"))).inc()
         elif kind == "reply":
-            self.turns.labels(str(rec.get("handled_by")), str(rec.get("source"))).inc()
+            self.turns.labels(str(rec.get("handled_by")), str(rec.source)).inc()
         elif kind == "escalated":
             self.escalations.labels(str(rec.get("rule"))).inc()
         elif kind == "error":
             self.errors.labels(str(rec.get("stage")), str(rec.get("code"))).inc()
-        elif kind == "turn":
+        elif kind == "turn":  # the turn record's stages: its stage events' durations
             for stage, ms in (rec.get("stages_ms") or {}).items():
                 if ms >= 0:
                     self.stage_latency.labels(stage).observe(ms / 1000.0)

@@ -38,6 +38,7 @@ function summarize(ev) {
     case "reply": return JSON.stringify(ev.text);
     case "tts_start": return `tts ${ev.tts_ms} ms`;
     case "error": return `${ev.stage}/${ev.code}: ${ev.message}`;
+    case "stage_end": return `${ev.stage} ${ev.duration_ms} ms` + (ev.ok ? "" : ` · ${ev.error}`);
     case "turn": return Object.entries(ev.stages_ms || {}).map(([k, v]) => `${k} ${v}`).join(" · ");
     case "satellite": return ev.connected ? `connected from ${ev.peer}` : "disconnected";
     case "privacy_mode": return `${ev.previous} → ${ev.mode}`;
@@ -47,6 +48,7 @@ function summarize(ev) {
 }
 
 function showEvent(ev) {
+  if (ev.type === "stage_start") return;  // its stage_end says how long it took
   const list = document.getElementById("events");
   const time = new Date(ev.ts || Date.now()).toLocaleTimeString();
   const li = el("li", {"data-type": ev.type, "data-source": ev.source || ""},
