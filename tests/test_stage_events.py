@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from assistant.app import TextAssistant
 from server_helpers import Server
 
-from assistant.app import TextAssistant
 from assistant.audio.files import write_wav
 from assistant.config import load_settings
 from assistant.errors import HomeError
