@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from assistant.app import TextAssistant
 from server_helpers import Server
 
 from assistant.audio.files import write_wav
@@ -23,6 +22,7 @@ from assistant.config import load_settings
 from assistant.errors import HomeError
 from assistant.events import Event, StageEnded, StageEvent, StageStarted, to_dict
 from assistant.pipeline import Turn
+from assistant.runtime import Runtime
 from assistant.stages import Stage
 from tests.conftest import run_hearth, silence
 
@@ -43,14 +43,14 @@ def nested_in_order(events: list[dict[str, Any]]) -> bool:
 
 
 @pytest.fixture()
-def assistant() -> Iterator[tuple[TextAssistant, list[Event]]]:
+def assistant() -> Iterator[tuple[Runtime, list[Event]]]:
     events: list[Event] = []
-    with TextAssistant(load_settings(llm={"enabled": False}), emit=events.append) as a:
+    with Runtime(load_settings(llm={"enabled": False}), emit=events.append) as a:
         yield a, events
 
 
 def test_a_text_turn_emits_each_stage_in_order_and_its_timings_are_theirs(
-        assistant: tuple[TextAssistant, list[Event]]) -> None:
+        assistant: tuple[Runtime, list[Event]]) -> None:
     a, events = assistant
     turn = a.ask("turn on the kitchen light")
     got = [to_dict(e) for e in events]
@@ -70,7 +70,7 @@ def test_a_text_turn_emits_each_stage_in_order_and_its_timings_are_theirs(
 
 
 def test_a_stage_that_fails_ends_with_its_error_and_the_turn_goes_on(
-        assistant: tuple[TextAssistant, list[Event]], monkeypatch: pytest.MonkeyPatch) -> None:
+        assistant: tuple[Runtime, list[Event]], monkeypatch: pytest.MonkeyPatch) -> None:
     a, events = assistant
 
     def refuse(service: str, entity_id: str, data: dict[str, Any]) -> None:
@@ -87,7 +87,7 @@ def test_a_stage_that_fails_ends_with_its_error_and_the_turn_goes_on(
 
 
 def test_an_exception_in_a_stage_ends_it_before_it_propagates(
-        assistant: tuple[TextAssistant, list[Event]], monkeypatch: pytest.MonkeyPatch) -> None:
+        assistant: tuple[Runtime, list[Event]], monkeypatch: pytest.MonkeyPatch) -> None:
     a, events = assistant
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
