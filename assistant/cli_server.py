@@ -123,7 +123,8 @@ def _cmd_satellite(args: argparse.Namespace, settings: Settings) -> int:
 
     from assistant.audio import sources
     from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
-    from assistant.satellite import Satellite, run_satellite, run_satellite_forever
+    from assistant.satellite import Satellite
+    from assistant.satellite_run import run_satellite, run_satellite_forever
 
     token = args.token or os.environ.get(SATELLITE_TOKEN_ENV)
     if not token:

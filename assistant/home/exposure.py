@@ -91,3 +91,18 @@ def apply_exposure(
             changes["aliases"] = (*entity.aliases, *settings.aliases[entity.entity_id])
         out.append(dataclasses.replace(entity, **changes))  # type: ignore[arg-type]
     return out, list(extra_areas.values())
+
+
+class KeptExposure:
+    """``areas()`` and ``entities()`` for a backend that works out what it exposes once
+    (``_exposure()``: [home.exposure] applied to what it found) and keeps it until the
+    devices change; mixed in before :class:`~assistant.home.base.HomeBackend`."""
+
+    def _exposure(self) -> tuple[list[Entity], list[Area]]:
+        raise NotImplementedError
+
+    def areas(self) -> list[Area]:
+        return list(self._exposure()[1])
+
+    def entities(self) -> list[Entity]:
+        return list(self._exposure()[0])

@@ -26,6 +26,7 @@ from websockets.sync.client import ClientConnection, connect
 from assistant.errors import HomeError
 from assistant.home import services
 from assistant.home.base import Area, Entity, EntityState, HomeBackend
+from assistant.home.exposure import KeptExposure
 from assistant.home.hass_api import WS_MAX_MESSAGE, HassRest, features_of, naming, normalise
 from assistant.home.hass_registry import Registries, choose, read_registries, with_aliases
 from assistant.settings import HomeAssistantSettings
@@ -38,7 +39,7 @@ REGISTRY_QUIET_S = 0.25
 REGISTRY_MAX_WAIT_S = 2.0
 """...or at the latest this long after the first change."""
 
-class HassHome(HomeBackend):
+class HassHome(KeptExposure, HomeBackend):
     """A Home Assistant server, as a Hearth home."""
 
     def __init__(self, settings: HomeAssistantSettings, *,
@@ -282,18 +283,6 @@ class HassHome(HomeBackend):
                 entities.sort(key=lambda e: e.entity_id)
                 self._exposed = (entities, sorted(areas.values(), key=lambda a: a.name))
             return self._exposed
-
-    def areas(self) -> list[Area]:
-        return list(self._exposure()[1])
-
-    def entities(self) -> list[Entity]:
-        return list(self._exposure()[0])
-
-    def entity(self, entity_id: str) -> Entity:
-        for e in self._exposure()[0]:
-            if e.entity_id == entity_id:
-                return e
-        raise HomeError(f"no entity {entity_id!r} in this home", code="unknown_entity")
 
     def get_state(self, entity_id: str) -> EntityState:
         self.entity(entity_id)

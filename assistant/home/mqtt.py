@@ -15,20 +15,18 @@ import itertools
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
 from assistant.errors import HomeError
 from assistant.home import services
 from assistant.home.base import Area, Entity, EntityState, HomeBackend
-from assistant.home.exposure import apply_exposure, area_id
+from assistant.home.exposure import KeptExposure, apply_exposure, area_id
 from assistant.home.mqtt_entities import Discovered, DiscoveryError, parse_discovery, suggested_area
-from assistant.home.mqtt_outbox import Outbox, broker_address, no_delay
+from assistant.home.mqtt_outbox import Outbox, broker_address, new_client, no_delay
 from assistant.home.settings import MqttSettings
 from assistant.limits import MQTT_PAYLOAD_BYTES
 
@@ -64,7 +62,7 @@ class CallTiming:
     """None when the device did not report a state within ``confirm_timeout_s``."""
 
 
-class MqttHome(HomeBackend):
+class MqttHome(KeptExposure, HomeBackend):
     """Entities from Home Assistant MQTT discovery; commands over QoS 1."""
 
     def __init__(self, settings: MqttSettings, *, extra_areas: Sequence[Area] = ()) -> None:
@@ -88,23 +86,7 @@ class MqttHome(HomeBackend):
         self.last_timing: CallTiming | None = None
         """Called with an entity id (or "" for a discovery change) after each update."""
 
-        self._client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=settings.client_id or f"hearth-{uuid.uuid4().hex[:10]}",
-            protocol=paho.MQTTv311,
-            clean_session=True,
-        )
-        if self.address.username:
-            self._client.username_pw_set(self.address.username, self.address.password)
-        if self.address.tls:
-            self._client.tls_set(
-                ca_certs=str(settings.ca_certs) if settings.ca_certs else None,
-                certfile=str(settings.certfile) if settings.certfile else None,
-                keyfile=str(settings.keyfile) if settings.keyfile else None,
-            )
-            self._client.tls_insecure_set(settings.tls_insecure)
-        # paho accepts float delays although it annotates int.
-        self._client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)  # type: ignore[arg-type]
+        self._client = new_client(settings, self.address)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
@@ -338,18 +320,6 @@ class MqttHome(HomeBackend):
                 entities.sort(key=lambda e: e.entity_id)
                 self._exposed = (entities, sorted(areas.values(), key=lambda a: a.name))
             return self._exposed
-
-    def areas(self) -> list[Area]:
-        return list(self._exposure()[1])
-
-    def entities(self) -> list[Entity]:
-        return list(self._exposure()[0])
-
-    def entity(self, entity_id: str) -> Entity:
-        for e in self._exposure()[0]:
-            if e.entity_id == entity_id:
-                return e
-        raise HomeError(f"no entity {entity_id!r} in this home", code="unknown_entity")
 
     def get_state(self, entity_id: str) -> EntityState:
         self.entity(entity_id)

@@ -1,4 +1,4 @@
-"""The MQTT backend's way out: the broker's address from the settings, and the
+"""The MQTT backend's way out: the broker's address and a client for it from the settings, and the
 :class:`Outbox` that sends commands with QoS 1 in order, holds them while the broker is
 away (bounded) and drops any not acknowledged in time."""
 
@@ -10,11 +10,13 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
 
 from assistant.errors import HomeError
 from assistant.home.settings import MqttSettings
@@ -55,6 +57,29 @@ def broker_address(settings: MqttSettings) -> BrokerAddress:
         password=settings.password or (unquote(parts.password) if parts.password else None),
         tls=settings.tls if settings.tls is not None else tls,
     )
+
+
+def new_client(settings: MqttSettings, address: BrokerAddress) -> paho.Client:
+    """A paho client for ``address``: MQTT 3.1.1, a clean session, credentials and TLS as
+    configured, reconnecting with exponential backoff (callbacks are the caller's)."""
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=settings.client_id or f"hearth-{uuid.uuid4().hex[:10]}",
+        protocol=paho.MQTTv311,
+        clean_session=True,
+    )
+    if address.username:
+        client.username_pw_set(address.username, address.password)
+    if address.tls:
+        client.tls_set(
+            ca_certs=str(settings.ca_certs) if settings.ca_certs else None,
+            certfile=str(settings.certfile) if settings.certfile else None,
+            keyfile=str(settings.keyfile) if settings.keyfile else None,
+        )
+        client.tls_insecure_set(settings.tls_insecure)
+    # paho accepts float delays although it annotates int.
+    client.reconnect_delay_set(settings.reconnect_min_s, settings.reconnect_max_s)  # type: ignore[arg-type]
+    return client
 
 
 def no_delay(client: paho.Client) -> None:
