@@ -160,6 +160,7 @@ class Runtime:
     def _build_with_hearing(self, hearing: Hearing, emit: EventSink, explain: bool,
                             sink: AudioSink | None) -> None:
         from assistant.models import quiet_openmp
+        from assistant.stt.grammar import PhraseGraph
         from assistant.stt.whisper import WhisperStt
 
         quiet_openmp()  # before CTranslate2's OpenMP loads (a library user has no CLI to do it)
@@ -183,7 +184,8 @@ class Runtime:
         def load_stt(prompt: str | None, retry_prompt: str | None) -> WhisperStt:
             # the retry's n-best list is read against the sentences in play (templates, skills)
             stt = WhisperStt(settings.stt, prompt=prompt, retry_prompt=retry_prompt,
-                             accepts=lambda text: self.understander.is_complete_command(text, area=None))
+                             accepts=lambda text: self.understander.is_complete_command(text, area=None),
+                             phrases=PhraseGraph(self.skills.sentences()))
             stt.warm_up()
             return stt
 

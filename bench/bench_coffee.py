@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -47,7 +48,10 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+for _p in (REPO, REPO / "bench"):
+    sys.path.insert(0, str(_p))
+
+from coffee_voices import false_orders, other_speech  # noqa: E402
 
 PUBLISHED = [  # engine, command acceptance rate (%), as published by Picovoice (see docstring)
     ("Picovoice Rhino (on device)", 97.6),
@@ -105,6 +109,9 @@ def main() -> int:
     ap.add_argument("--hypotheses", type=int, default=None,
                     help="n-best hypotheses on the retry (default: the settings' retry_hypotheses)")
     ap.add_argument("--beam", type=int, default=None, help="Whisper beam size (default: the settings', 1)")
+    ap.add_argument("--repair-edits", type=float, default=None,
+                    help="the settings' repair_edits (0 = no repair toward the skills' sentences)")
+    ap.add_argument("--repair-margin", type=float, default=None, help="the settings' repair_margin")
     ap.add_argument("--model", type=Path, default=None,
                     help="a CTranslate2 Whisper folder (default: the settings', bundled tiny.en)")
     ap.add_argument("--window", type=float, default=None,
@@ -112,6 +119,10 @@ def main() -> int:
     ap.add_argument("--noise", action="store_true",
                     help=f"also run with kitchen noise mixed at {', '.join(map(str, SNRS_DB))} dB SNR")
     ap.add_argument("--snr", type=float, nargs="+", help="with --noise: only these SNRs (dB)")
+    ap.add_argument("--others", type=int, default=0,
+                    help="also N SLURP devel sentences that are not coffee orders, spoken by Piper: "
+                    "how many come out as an order")
+    ap.add_argument("--rows", action="store_true", help="with --json: every clip's row")
     ap.add_argument("--limit", type=int, help="only the first N clips")
     ap.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     ap.add_argument("--failures", action="store_true", help="list the commands that were not accepted")
@@ -131,6 +142,7 @@ def main() -> int:
     os.environ["HEARTH_DATA_DIR"] = tempfile.mkdtemp(prefix="hearth-bench-coffee-")
     from assistant.audio.files import read_audio
     from assistant.skills.testing import SkillTester
+    from assistant.stt.grammar import PhraseGraph
     from assistant.stt.whisper import WhisperStt, bias_prompt
 
     tester = SkillTester(builtin=True, data_dir=os.environ["HEARTH_DATA_DIR"])
@@ -144,6 +156,9 @@ def main() -> int:
         stt_update["model"] = args.model
     if args.hypotheses:
         stt_update["retry_hypotheses"] = args.hypotheses
+    for name, value in (("repair_edits", args.repair_edits), ("repair_margin", args.repair_margin)):
+        if value is not None:
+            stt_update[name] = value
     if stt_update:
         settings = settings.model_copy(update={"stt": settings.stt.model_copy(update=stt_update)})
     home_names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
@@ -156,7 +171,8 @@ def main() -> int:
         return tester.understander.is_complete_command(text, area=None)
 
     stt = WhisperStt(settings.stt, prompt=prompt, accepts=accepts,
-                     retry_prompt=with_words if args.prompt == "retry" else None)
+                     retry_prompt=with_words if args.prompt == "retry" else None,
+                     phrases=PhraseGraph(tester.registry.sentences()))
     stt.warm_up()
 
     conditions: list[tuple[str, float | None]] = [("clean", None)]
@@ -164,6 +180,17 @@ def main() -> int:
     if args.noise:
         noise = read_audio(eval_root / "noise" / "doing_the_dishes.wav")
         conditions += [(f"kitchen {snr:g} dB", float(snr)) for snr in (args.snr or SNRS_DB)]
+
+    repairs: list[tuple[Any, ...]] = []  # what the grammar repair tried, from Whisper's debug log
+
+    class _Repairs(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.msg.startswith("repair") and isinstance(record.args, tuple):
+                repairs.append(record.args)
+
+    stt_log = logging.getLogger("assistant.stt.whisper")
+    stt_log.setLevel(logging.DEBUG)
+    stt_log.addHandler(_Repairs())
 
     results: list[dict[str, Any]] = []
     for cond, snr in conditions:
@@ -173,6 +200,7 @@ def main() -> int:
             if snr is not None and noise is not None:
                 audio = mix(audio, noise, snr, seed=i)
             t0 = time.perf_counter()
+            repairs.clear()
             text = stt.transcribe(audio)
             retried = False
             if stt.can_retry and not accepts(text):
@@ -184,7 +212,7 @@ def main() -> int:
             want = expected(labels[name])
             got = turn.slots if turn is not None and turn.intent == COFFEE_INTENT else {}
             ok = turn is not None and turn.intent == COFFEE_INTENT and got == want
-            rows.append({"clip": name, "text": text, "retried": retried,
+            rows.append({"clip": name, "text": text, "retried": retried, "repair": list(repairs),
                          "intent": turn.intent if turn else None, "slots": got,
                          "expected": want, "accepted": ok, "stt_ms": (t1 - t0) * 1000,
                          "understand_ms": (t2 - t1) * 1000,
@@ -205,6 +233,9 @@ def main() -> int:
                         "retried": sum(r["retried"] for r in rows),
                         "understand_ms_p50": statistics.median(r["understand_ms"] for r in rows),
                         "rows": rows})
+    other = false_orders(other_speech(eval_root, args.others), stt, accepts, tester, COFFEE_INTENT,
+                                 repairs) \
+        if args.others else None
     tester.close()
 
     noisy = [r for r in results if r["snr_db"] is not None]
@@ -215,9 +246,10 @@ def main() -> int:
             r[f"{half}_rate"] = 100.0 * sum(x["accepted"] for x in rows) / len(rows) if rows else None
     summary = {
         "split": args.split, "prompt": args.prompt, "beam": settings.stt.beam_size, "clips": len(names),
-        "conditions": [{k: v for k, v in r.items() if k != "rows"} for r in results],
+        "conditions": [{k: v for k, v in r.items() if k != "rows" or args.rows} for r in results],
         "noisy_average_rate": statistics.mean(r["rate"] for r in noisy) if noisy else None,
         "published": [{"engine": e, "rate": r} for e, r in PUBLISHED],
+        "other_speech": other,
     }
     if args.json:
         if args.failures:
@@ -248,6 +280,9 @@ def main() -> int:
         if j == 0:
             print("  ".join("-" * w for w in widths))
     clean = results[0]
+    if other is not None:
+        print(f"\nother speech (SLURP devel, Piper): {other['false_orders']} of {other['clips']} came out "
+              "as a coffee order")
     if args.prompt == "retry":
         print(f"\nretried with the skills' words: {clean['retried']} of {clean['clips']}")
     print(f"\nspeech-to-text p50 {clean['stt_ms_p50']:.0f} ms, p95 {clean['stt_ms_p95']:.0f} ms "

@@ -57,6 +57,37 @@ def draw(expressions: list[str], slots: dict[str, list[str]],
     return " ".join(words), label
 
 
+def other_speech(eval_root: Path, n: int) -> list[tuple[str, Any]]:
+    """``n`` SLURP devel sentences that are not coffee requests, spoken by Piper: speech a
+    grammar-biased recogniser must not turn into orders."""
+    from assistant.audio.chunk import to_int16
+
+    rows = [json.loads(line) for line in
+            (eval_root / "slu" / "slurp" / "devel.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = sorted({r["sentence"] for r in rows if "coffee" not in r["intent"]})
+    picked = [texts[int(i)] for i in np.random.default_rng(3).choice(len(texts), n, replace=False)]
+    piper = Piper()
+    return [(t, to_int16(piper.say(t))) for t in picked]
+
+
+def false_orders(others: list[tuple[str, Any]], stt: Any, accepts: Any, tester: Any,
+                 intent: str, repairs: list[Any]) -> dict[str, Any]:
+    """Each sentence through the voice loop's two transcriptions; an order is a false one.
+    ``repairs`` is where the bench collects what the grammar repair tried."""
+    rows = []
+    for said, audio in others:
+        repairs.clear()
+        text = stt.transcribe(audio)
+        if not accepts(text):
+            text = stt.transcribe_retry(audio)
+        tester.understander.forget()
+        turn = tester.ask(text, dry_run=True) if text else None
+        rows.append({"said": said, "text": text, "intent": turn.intent if turn else None,
+                     "repair": list(repairs)})
+    wrong = [r for r in rows if r["intent"] == intent]
+    return {"clips": len(rows), "false_orders": len(wrong), "false_order_rows": wrong, "rows": rows}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--orders", type=int, default=120, help="how many (a third Piper, the rest espeak-ng)")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assistant.audio.files import read_audio
 from assistant.skills.testing import SkillTester
+from assistant.stt.grammar import PhraseGraph
 from assistant.stt.whisper import WhisperStt, bias_prompt
 
 # "I want an eight ounce triple shot coffee with some sugar and a little bit of skim milk"
@@ -67,3 +69,30 @@ def test_hypotheses_are_read_in_score_order_and_the_best_stays_when_none_fits(
     best = _stt(tester, 5, none).transcribe_retry(audio)
     assert len(seen) >= 2 and best == seen[0]
     assert _stt(tester, 1, lambda _t: False).transcribe_retry(audio) != ""
+
+
+def _with_phrases(tester: SkillTester) -> WhisperStt:
+    stt = _stt(tester, 5, lambda text: tester.understander.is_complete_command(text, area=None))
+    stt.phrases = PhraseGraph(tester.registry.sentences())
+    return stt
+
+
+@pytest.mark.real
+def test_other_speech_is_not_repaired_into_an_order(tester: SkillTester, say: Any) -> None:
+    """Biasing toward the skills' sentences must not turn other requests into coffee."""
+    stt = _with_phrases(tester)
+    for said in ("play solitaire", "delete meeting", "what's on my work schedule", "put the radio on"):
+        text = stt.transcribe_retry(say(said))
+        assert tester.ask(text, dry_run=True).intent != "HearthBrew", (said, text)
+
+
+@pytest.mark.real
+def test_a_near_miss_is_repaired_when_whisper_agrees(tester: SkillTester, espeak: Any) -> None:
+    """espeak-ng's voice makes tiny.en mishear orders (as real kitchens do); the nearest
+    sentence of the grammar wins when the audio supports it."""
+    stt = _with_phrases(tester)
+    audio = espeak("make me a double shot espresso with brown sugar", voice="en-029", speed=150)
+    assert not tester.understander.is_complete_command(stt.transcribe(audio), area=None)  # "shotest dress"
+    text = stt.transcribe_retry(audio)
+    slots = tester.ask(text, dry_run=True).slots
+    assert slots == {"drink": "espresso", "shots": 2, "sugar": "brown sugar"}, text

@@ -17,6 +17,7 @@ from assistant.config import SttSettings
 from assistant.errors import ModelError, SttError
 from assistant.models import bundled_path, require_file
 from assistant.models import quiet_openmp as quiet_openmp  # the name callers knew it by
+from assistant.stt.grammar import PhraseGraph, join_words, words_of
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ Accepts = Callable[[str], bool]
 
 class WhisperStt:
     def __init__(self, settings: SttSettings, *, prompt: str | None = None,
-                 retry_prompt: str | None = None, accepts: Accepts | None = None) -> None:
+                 retry_prompt: str | None = None, accepts: Accepts | None = None,
+                 phrases: PhraseGraph | None = None) -> None:
         quiet_openmp()
         from faster_whisper import WhisperModel
 
@@ -117,6 +119,7 @@ class WhisperStt:
                                     task="transcribe", language=settings.language)
         self.set_prompts(prompt, retry_prompt)
         self.accepts = accepts
+        self.phrases = phrases
 
     def set_prompts(self, prompt: str | None, retry_prompt: str | None = None) -> None:
         """The words to expect (the home's names change when devices come and go)."""
@@ -134,13 +137,13 @@ class WhisperStt:
         ``settings.window_s`` (10 s by default), so the window is cut to that: the
         encoder runs ~5x faster with the same words (see the README's STT table).
         """
-        return self._transcribe(samples, self._prompt_tokens)[0]
+        return self._transcribe(samples, self._prompt_tokens)
 
     def transcribe_wide(self, samples: Samples) -> str:
         """Again, on stock Whisper's full 30 s window: 2-3x slower, but the short window
         mishears a word said just before a pause now and then ("set the bedroom light
         to" as "... light tube"), and a word a sentence cannot end on says "wait"."""
-        return self._transcribe(samples, self._prompt_tokens, window_s=30.0)[0]
+        return self._transcribe(samples, self._prompt_tokens, window_s=30.0)
 
     @property
     def model(self) -> Any:
@@ -156,32 +159,73 @@ class WhisperStt:
         transcript matched nothing. With ``retry_hypotheses`` > 1 and a grammar
         (``accepts``), a beam search's n-best list is read in score order and the first
         hypothesis the grammar accepts wins ("I won an eight ounce ..." loses to "I want
-        an eight ounce ..." a little further down); none accepted: the best one."""
+        an eight ounce ..." a little further down). None accepted: the skills' sentence
+        nearest the best hypothesis (``phrases``), when Whisper finds it nearly as likely
+        as what it heard ("Rural coffee ..." -> "brew a coffee ..."); else the best one."""
+        if len(samples) == 0:
+            return ""
         tokens = self._retry_tokens or self._prompt_tokens
         n = self.settings.retry_hypotheses if self.accepts is not None else 1
-        texts = self._transcribe(samples, tokens, hypotheses=n)
-        heard = list(dict.fromkeys(texts))  # two token sequences can read the same
-        return next((t for t in heard if t and self.accepts and self.accepts(t)), heard[0])
-
-    def _transcribe(self, samples: Samples, prompt_tokens: list[int], *,
-                    hypotheses: int = 1, window_s: float | None = None) -> list[str]:
-        if len(samples) == 0:
-            return [""]
         try:
-            texts = self._decode(to_float(samples), prompt_tokens, hypotheses,
-                                 window_s or self.settings.window_s)
+            audio = to_float(samples)
+            encoded, seconds = self._encode(audio, self.settings.window_s)
+            heard = list(dict.fromkeys(self._clean(t) for t in self._generate(encoded, seconds, tokens, n)))
+            chosen = next((t for t in heard if t and self.accepts and self.accepts(t)), None)
+            if chosen is None and heard[0] and self.phrases is not None:
+                chosen = self._repair(encoded, seconds, heard[0])
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
-        return [strip_wake_phrase(drop_repeats(t)) for t in texts]
+        return chosen if chosen is not None else heard[0]
 
-    def _decode(self, audio: npt.NDArray[np.float32], prompt_tokens: list[int],
-                hypotheses: int, window_s: float) -> list[str]:
+    def _repair(self, encoded: Any, seconds: float, heard: str) -> str | None:
+        assert self.phrases is not None
+        words = words_of(heard)
+        repair = self.phrases.nearest(heard, max_cost=self.settings.repair_edits * len(words))
+        if repair is None:
+            return None
+        plain = join_words(words)  # both spelled alike: only the words differ
+        then, now = self._log_likelihood(encoded, seconds, [plain, repair.text])
+        log.debug("repair %r -> %r (edits %.2f, log-likelihood %.2f -> %.2f)", heard, repair.text,
+                  repair.cost, then, now)
+        if now - then < -self.settings.repair_margin * len(words):
+            return None
+        return repair.text[:1].upper() + repair.text[1:] + "."
+
+    def _log_likelihood(self, encoded: Any, seconds: float, texts: list[str]) -> list[float]:
+        """How likely Whisper finds each text for this audio (teacher-forced, summed)."""
+        import ctranslate2
+
+        batch = ctranslate2.StorageView.from_array(np.repeat(np.asarray(encoded), len(texts), axis=0))
+        tokens = [self._tokenizer.encode(" " + t) for t in texts]
+        frames = int(seconds * 100)
+        results = self._model.model.align(batch, self._tokenizer.sot_sequence, tokens, [frames] * len(texts))
+        return [float(np.log(np.maximum(np.asarray(r.text_token_probs), 1e-12)).sum()) for r in results]
+
+    def _transcribe(self, samples: Samples, prompt_tokens: list[int], *,
+                    window_s: float | None = None) -> str:
+        if len(samples) == 0:
+            return ""
+        try:
+            audio = to_float(samples)
+            encoded, seconds = self._encode(audio, window_s or self.settings.window_s)
+            return self._clean(self._generate(encoded, seconds, prompt_tokens, 1)[0])
+        except Exception as exc:
+            raise SttError(f"transcription failed: {exc}") from None
+
+    @staticmethod
+    def _clean(text: str) -> str:
+        return strip_wake_phrase(drop_repeats(text))
+
+    def _encode(self, audio: npt.NDArray[np.float32], window_s: float) -> tuple[Any, float]:
         seconds = len(audio) / SAMPLE_RATE
         window = min(30.0, max(window_s, math.ceil(seconds + 1.0)))
         padded = np.zeros(int(window * SAMPLE_RATE), np.float32)
         padded[: min(len(audio), len(padded))] = audio[: len(padded)]
         features = self._model.feature_extractor(padded)[:, : int(window * 100)]
-        encoded = self._model.encode(features)
+        return self._model.encode(features), seconds
+
+    def _generate(self, encoded: Any, seconds: float, prompt_tokens: list[int],
+                  hypotheses: int) -> list[str]:
         prompt = self._model.get_prompt(self._tokenizer, prompt_tokens, without_timestamps=True)
         result = self._model.model.generate(
             encoded,
