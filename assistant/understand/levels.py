@@ -94,22 +94,12 @@ def not_to_the_floor(action: Action, domain: Domain, state: EntityState | None,
         level = domain.levels.get(key)
         if level is None or not level.step or said_value(level, said, state) is not None:
             continue
-        now = stored(level, state)
+        now = current(level, state)
         low, _ = level.limits(state.attributes if state else None)
         if now is None or not isinstance(value, (int, float)) or value > low or now - level.step <= low:
             continue
         return replace(action, data={**action.data, key: number(level, now - level.step)})
     return None
-
-
-def stored(level: Level, state: EntityState | None) -> float | None:
-    """The level the device keeps, even while off (a fan off at 40 % slows from 40)."""
-    if state is None:
-        return None
-    value: Any = state.attributes.get(level.current)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return current(level, state)
 
 
 def step_instead(action: Action, domain: Domain, found: Service | None, entity: Entity,

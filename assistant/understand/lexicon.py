@@ -6,8 +6,6 @@ words themselves are data.
 
 from __future__ import annotations
 
-import re
-
 from assistant.understand import vocabulary
 from assistant.understand.lights import COLORS
 
@@ -22,18 +20,8 @@ THING_WORDS = VOCABULARY.thing_words
 WHOLE_HOME, HERE, HOME_WORDS = _P["whole_home"], _P["here"], _P["home_words"]
 WHERE = _P["where"]
 """'down here', 'up there': where, not which way (not a cue for "down" or "up")."""
-COLOURISH, PERCENT, DEGREES, FULL = _P["colourish"], _P["percent"], _P["degrees"], _P["full"]
-NUMBER_WORDS = VOCABULARY.number_words
-NUMBER_ALT = "|".join(map(re.escape, NUMBER_WORDS))
-NUMBER_DEGREES = re.compile(rf"\b({NUMBER_ALT})\s*(?:degrees?|°)")
-TO_NUMBER = re.compile(rf"\bto ((?:\d{{1,2}}(?:\.\d)?)|{NUMBER_ALT})$")
-"""A bare number a thermostat is set to, at the end ("to eighteen")."""
-NUMBER_PERCENT = re.compile(r"\b(" + "|".join(map(re.escape, NUMBER_WORDS)) + r")\s*(?:%|percent)")
-
-
-def number(said: str) -> float:
-    """'18' or 'eighteen' -> 18.0."""
-    return float(NUMBER_WORDS[said]) if said in NUMBER_WORDS else float(said)
+COLOURISH = _P["colourish"]
+"""Words that ask for a colour without naming one ("a different colour")."""
 
 
 def strip_address(text: str) -> str:

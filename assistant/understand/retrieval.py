@@ -16,28 +16,25 @@ from assistant.understand.lexicon import (
     AWAY,
     CHANGE_VERBS,
     CUE_WORDS,
-    DEGREES,
     DEVICE_NOUNS,
     DOMAIN_WORDS,
-    FULL,
     HERE,
     HOME_WORDS,
     NOT_PLACES,
-    NUMBER_DEGREES,
-    NUMBER_PERCENT,
-    NUMBER_WORDS,
     OTHER_THINGS,
-    PERCENT,
     THING_WORDS,
-    TO_NUMBER,
     WHOLE_HOME,
     distinctive,
-    number,
     plain,
     said_verb,
     words,
 )
 from assistant.understand.lights import COLORS
+from assistant.understand.registry import load
+from assistant.understand.said import Words
+
+_READ = Words(load().vocab, load().opposites)
+"""Values are read once, by the same words as the last check (:mod:`said`)."""
 
 
 @dataclass
@@ -199,22 +196,14 @@ class HomeIndex:
                                             ("it", "everything", "room", "colour", "color")
                                             for t in toks if t not in found.colour.split()):
             found.domains.append("light")  # "make it green in here": only lights have a colour
-        m = PERCENT.search(lowered)
-        if m:
-            found.percent = max(0, min(100, int(m.group(1))))
-        else:
-            m2 = NUMBER_PERCENT.search(lowered)
-            if m2:
-                found.percent = NUMBER_WORDS[m2.group(1)]
-            elif FULL.search(lowered) and "light" in found.domains:
-                found.percent = 100  # "full brightness", "lights to max"
-        d = DEGREES.search(lowered) or NUMBER_DEGREES.search(lowered)
-        if d:
-            found.degrees = number(d.group(1))
-        elif "climate" in found.domains or any(e.domain == "climate" for e in found.entities):
-            to = TO_NUMBER.search(lowered)  # "radiators to eighteen", "set the air con to 21"
-            if to and found.percent is None:
-                found.degrees = number(to.group(1))
+        said = _READ(lowered)  # the values said, read as the direction check reads them
+        climate = "climate" in found.domains or any(e.domain == "climate" for e in found.entities)
+        degrees = said.value(("degrees",)) or (said.value(("bare",)) if climate else None)
+        if degrees is not None:
+            found.degrees = degrees.number  # "sixty eight degrees", "radiators to eighteen"
+        share = said.value(("percent", "share")) or (None if climate else said.value(("bare",)))
+        if share is not None and 0 <= share.number <= 100:
+            found.percent = round(share.number)  # "30 percent", "halfway", "at full", "to 40"
         return found
 
 

@@ -176,6 +176,28 @@ class Said:
                 return False
         return False
 
+    def restated(self) -> str | None:
+        """The request without a last clause that only says its opposite is not wanted
+        ("turn on the lamp not off", "open the blind, don't close it"), or None."""
+        hits = self.hits()
+        if len(hits) < 2 or not hits[-1].negated:
+            return None
+        last, toks, vocab = hits[-1], self.tokens, self.vocab
+        asked = {h.direction for h in hits[:-1] if not h.negated}
+        tail = vocab.pronouns | vocab.filler
+        if not asked & self.opposites.get(last.direction, frozenset()) \
+                or any(t not in tail for t in toks[last.end:]):
+            return None
+        start = next((k for k in range(last.start - 1, max(-1, last.start - vocab.negation_window - 1), -1)
+                      if any(_starts(toks, k, n) for n in vocab.negators)), None)
+        if start is None:
+            return None
+        while start and toks[start - 1] in vocab.negation_breaks:
+            start -= 1  # ", not off" / "and not off"
+        offsets = [m.start() for m in _TOKEN.finditer(self.text.lower().replace("’", "'"))]
+        kept = self.text[:offsets[start]].rstrip(" ,;") if start < len(offsets) else ""
+        return kept or None
+
     @property
     def question(self) -> bool:
         """Asked about ("is the front door locked?"), not a request ("is it possible to...")."""

@@ -35,7 +35,6 @@ class Vocabulary:
     not_places: frozenset[str]
     not_a_request_start: frozenset[str]
     past: frozenset[str]
-    number_words: dict[str, int] = field(hash=False)
     nouns: dict[str, tuple[str, str]] = field(hash=False)
     question_nouns: dict[str, str] = field(hash=False)
     verbs: dict[str, str] = field(hash=False)
@@ -79,7 +78,6 @@ def load(language: str = "en", directory: Path = DATA_DIR) -> Vocabulary:
         not_places=_set(raw["not_places"]),
         not_a_request_start=_set(raw["not_a_request_start"]),
         past=_set(raw["past"]),
-        number_words={str(w): int(n) for w, n in raw["number_words"].items()},
         nouns={str(k): (str(v[0]), str(v[1])) for k, v in raw["nouns"].items()},
         question_nouns={str(k): str(v) for k, v in raw["question_nouns"].items()},
         verbs={str(k): str(v) for k, v in raw["verbs"].items()},
