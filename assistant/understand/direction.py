@@ -16,6 +16,7 @@ in the current state) is held against the directions the words say (:mod:`said`)
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 
 from assistant.errors import HomeError
@@ -106,6 +107,7 @@ class DirectionCheck:
             return Verdict(action, True)
         domain, service = found
         state = self._state(entity)
+        said = self._without_name(said, entity)
         does = self._does(action, domain, service, state, said)
         aff = self._resolve(said.affirmed(domain.name), domain, state)
         neg = self._resolve(said.negated(domain.name), domain, state)
@@ -144,6 +146,14 @@ class DirectionCheck:
             return Verdict(action, False, why=f"{name} goes {'/'.join(sorted(does))}, "
                            f"the words say {'/'.join(sorted(understood))}")
         return Verdict(action, True)
+
+    def _without_name(self, said: Said, entity: Entity) -> Said:
+        """The words without the device's own name: "cast off" names a scene, "wind down" a
+        script; neither says which way to go."""
+        text = said.text
+        for name in sorted(entity.names, key=len, reverse=True):
+            text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text, flags=re.IGNORECASE)
+        return said if text == said.text else self.words(text)
 
     def _sharpen(self, action: Action, domain: Domain, service: Service, entity: Entity,
                  aff: set[str], said: Said) -> Verdict:

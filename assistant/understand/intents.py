@@ -224,10 +224,12 @@ class IntentHandlers:
         for what no intent covers ("pause the vacuum", "stop the blinds", "toggle ...")."""
         service = str(slots.get("service", ""))
         domain, _, verb = service.partition(".")
-        entities = self.targets({k: v for k, v in slots.items() if k != "service"}, area, [domain])
+        entities = self.targets({k: v for k, v in slots.items() if k not in ("service", "data")},
+                                area, [domain])
         if not entities:
             return self.nothing(f"a {domain.replace('_', ' ')}", slots, area)
-        calls = [Action(service, e.entity_id) for e in entities]
+        data = dict(slots.get("data") or {})  # "make the fan oscillate": oscillating=true
+        calls = [Action(service, e.entity_id, dict(data)) for e in entities]
         verb = verb.replace("_", " ").removesuffix(" cover")
         return self.act(entities, calls, f"{verb} {{}}", f"Okay: {verb} {{}}")
 

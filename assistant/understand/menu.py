@@ -87,6 +87,11 @@ def actions(found: Retrieval, t: Target, level: Callable[[Entity, str], int]) ->
         out = [cmd(f"turn on {p}", "HassTurnOn", "on"), cmd(f"turn off {p}", "HassTurnOff", "off")]
         if d == "switch":
             out.append(cmd(f"toggle {p}", "HearthService", "toggle", service="switch.toggle"))
+        if d == "fan" and t.has("oscillate"):
+            out += [cmd(f"make {p} oscillate", "HearthService", "oscillate", service="fan.oscillate",
+                        data={"oscillating": True}),
+                    cmd(f"stop {p} oscillating", "HearthService", "still", service="fan.oscillate",
+                        data={"oscillating": False})]
         if d == "fan" and found.percent is not None:
             out.append(cmd(f"set {p} to {found.percent} percent", "HassFanSetSpeed",
                            f"pct{found.percent}", percentage=found.percent))
@@ -108,7 +113,9 @@ def actions(found: Retrieval, t: Target, level: Callable[[Entity, str], int]) ->
         return [cmd(f"start {p}", "HassVacuumStart", "start"),
                 cmd(f"send {p} back to its dock", "HassVacuumReturnToBase", "dock"),
                 cmd(f"pause {p}", "HearthService", "pause", service="vacuum.pause"),
-                cmd(f"stop {p}", "HearthService", "halt", service="vacuum.stop")]
+                cmd(f"stop {p}", "HearthService", "halt", service="vacuum.stop"),
+                cmd(f"make {p} beep so it can be found", "HearthService", "locate",
+                    service="vacuum.locate")]
     if d == "media_player":
         out = [cmd(f"play music on {p}", "HassMediaUnpause", "play"),
                cmd(f"pause {p}", "HassMediaPause", "pause"),
@@ -118,6 +125,9 @@ def actions(found: Retrieval, t: Target, level: Callable[[Entity, str], int]) ->
                    volume_step="up"),
                cmd(f"turn down the volume of {p}", "HassSetVolumeRelative", "quieter",
                    volume_step="down")]
+        if t.has("volume"):
+            out += [cmd(f"mute {p}", "HassMediaPlayerMute", "mute"),
+                    cmd(f"unmute {p}", "HassMediaPlayerUnmute", "unmute")]
         if found.percent is not None:
             out.append(cmd(f"set the volume of {p} to {found.percent} percent", "HassSetVolume",
                            f"vol{found.percent}", volume_level=found.percent))
