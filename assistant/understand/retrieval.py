@@ -201,9 +201,9 @@ class HomeIndex:
         degrees = said.value(("degrees",)) or (said.value(("bare",)) if climate else None)
         if degrees is not None:
             found.degrees = degrees.number  # "sixty eight degrees", "radiators to eighteen"
-        share = said.value(("percent", "share")) or (None if climate else said.value(("bare",)))
+        share = said.value(("percent", "share"))  # a bare "to seven" is no percentage
         if share is not None and 0 <= share.number <= 100:
-            found.percent = round(share.number)  # "30 percent", "halfway", "at full", "to 40"
+            found.percent = round(share.number)  # "30 percent", "halfway", "at full"
         return found
 
 
