@@ -26,7 +26,7 @@ from typing import Any
 
 from _common import REPO_ROOT, dump_json, table
 
-RANKERS = ("llm", "embedding", "embedding_llm")
+RANKERS = ("llm", "choice", "embedding", "embedding_llm")
 
 
 def _run(args: list[str]) -> dict[str, Any]:
