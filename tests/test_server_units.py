@@ -196,8 +196,24 @@ def test_a_failed_stage_ends_the_turn_once_its_other_stages_have_ended() -> None
                     error="stt_failed"))
     (turn,) = tracker.turns()
     assert turn["errors"] == ["stt_failed"] and turn["stages_ms"] == {"vad": 31.0, "stt": 20.0}
-    emit(StageEnded(t_wall_ms=40, stage=Stage.TTS, turn_id="c", duration_ms=1))
-    assert not tracker.in_turn("sat") and len(tracker.turns()) == 1  # a late end opens nothing
+    _stage(emit, Stage.TTS, 35, 40, turn_id="c")
+    assert not tracker.in_turn("sat") and len(tracker.turns()) == 1  # a late stage opens nothing
+
+
+def test_a_sentence_streamed_before_the_reply_does_not_end_the_turn() -> None:
+    hub = EventHub(100)
+    tracker = TurnTracker(hub)
+    tracker.source_speaks("sat", True)
+    emit = hub.emitter("sat", "kitchen")
+    emit(StageStarted(t_wall_ms=0, stage=Stage.UNDERSTAND, turn_id="d"))
+    _stage(emit, Stage.TTS, 5, 9, turn_id="d")  # the cloud's first sentence, said at once
+    assert tracker.in_turn("sat")
+    emit(StageEnded(t_wall_ms=20, stage=Stage.UNDERSTAND, turn_id="d", duration_ms=20))
+    emit(Reply(t_wall_ms=21, text="George Eliot. She wrote it in 1871.", handled_by="cloud"))
+    _stage(emit, Stage.TTS, 21, 30, turn_id="d")
+    assert not tracker.in_turn("sat")
+    (turn,) = tracker.turns()
+    assert turn["handled_by"] == "cloud" and turn["stages_ms"] == {"understand": 20.0}
 
 
 def test_sse_subscribers_get_replay_live_events_and_the_end() -> None:

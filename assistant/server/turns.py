@@ -92,6 +92,8 @@ class TurnTracker:
         self._lock = threading.Lock()
         self._open: dict[str, _Open] = {}
         self._speaks: dict[str, bool] = {}
+        self._closed: dict[str, str | None] = {}
+        """Each source's last closed turn id: its late stage events open nothing."""
         self._turns: collections.deque[Record] = collections.deque(maxlen=keep)
         self.completed = 0
         hub.add_listener(self.on_record)
@@ -120,12 +122,15 @@ class TurnTracker:
             done = self._fold(turn, rec)
             if done is not None:
                 del self._open[rec.source]
+                self._closed[rec.source] = done.turn_id
         if done is not None:
             self._close(done)
 
     def _opened(self, turn: _Open | None, rec: Record) -> _Open | None:
         """The open turn ``rec`` belongs to: this one, or a new one it starts."""
         kind, turn_id = rec.type, rec.get("turn_id")
+        if turn_id is not None and turn_id == self._closed.get(str(rec.source)):
+            return None  # a reply's later sentence, said after its turn closed
         if turn is not None and turn_id is not None and turn.turn_id in (None, turn_id):
             turn.turn_id = turn_id  # a text turn opened by its "ask" learns its id
             return turn
@@ -156,8 +161,8 @@ class TurnTracker:
                 t.stages[timing_name(stage)] = float(rec["duration_ms"])
             if error:
                 t.failed(str(error))
-            if stage is Stage.TTS:
-                return t
+            if stage is Stage.TTS:  # not a streamed sentence said before the reply came
+                return t if t.reply is not None or t.errors else None
             if error and stage in _ENDS_THE_TURN and not t.running:
                 return None if error == "empty_transcript" and speaks else t  # "sorry" is said
         elif kind == "wake":
