@@ -222,11 +222,12 @@ class StageClock:
         self.emit(StageStarted(t_audio_ms=self.t_audio_ms, t_wall_ms=started, stage=stage,
                                turn_id=self.turn_id))
 
-    def end(self, stage: Stage, *, error: str | None = None) -> None:
+    def end(self, stage: Stage, *, error: str | None = None,
+            at_wall_ms: float | None = None) -> None:
         """End an open stage (a stage never started is started now: it failed at once)."""
         if stage not in self._open:
-            self.start(stage)
-        now = self.wall()
+            self.start(stage, at_wall_ms=at_wall_ms)
+        now = self.wall() if at_wall_ms is None else at_wall_ms
         duration = max(0.0, now - self._open.pop(stage))
         self.durations_ms[stage] = duration
         self.emit(StageEnded(t_audio_ms=self.t_audio_ms, t_wall_ms=now, stage=stage,
@@ -235,8 +236,9 @@ class StageClock:
 
     def record(self, stage: Stage, duration_ms: float, *, error: str | None = None) -> None:
         """A stage whose work ended just now and took ``duration_ms``."""
-        self.start(stage, at_wall_ms=self.wall() - max(0.0, duration_ms))
-        self.end(stage, error=error)
+        now = self.wall()
+        self.start(stage, at_wall_ms=now - max(0.0, duration_ms))
+        self.end(stage, error=error, at_wall_ms=now)
 
     def fail(self, stage: Stage, error: str) -> None:
         """``stage`` failed with ``error``: end it, unless it has ended already."""

@@ -379,10 +379,11 @@ class VoiceLoop:
         stages.t_audio_ms = end_ms
         self._send(SpeechEnded(t_audio_ms=end_ms, t_wall_ms=self._wall(), reason=reason))
         stages.end(Stage.VAD)
-        stages.start(Stage.STT, at_wall_ms=self._wall() - stt_ms)  # decoded while listening
-        self._send(Transcript(t_audio_ms=end_ms, t_wall_ms=self._wall(), text=text,
+        heard_at = self._wall()
+        stages.start(Stage.STT, at_wall_ms=heard_at - stt_ms)  # decoded while listening
+        self._send(Transcript(t_audio_ms=end_ms, t_wall_ms=heard_at, text=text,
                               stt_ms=round(stt_ms, 1)))
-        stages.end(Stage.STT, error=None if text else "empty_transcript")
+        stages.end(Stage.STT, error=None if text else "empty_transcript", at_wall_ms=heard_at)
         if not text:
             self.reply.say("Sorry, I didn't catch that.", end_ms, stages)
             self._end_turn("empty_transcript")
