@@ -209,10 +209,11 @@ class VoiceLoop:
                 if hit.action == "stop":  # a wake word that only silences: no command follows
                     self._back_to_waiting(chunk.end_ms)
                     return
-                # over its own reply, the second stage's window holds the reply's words, and so
-                # does every chunk until it went quiet: the command starts after them
-                start = (command_start_ms(hit, self._heard_window_ms) if quiet_from is None
-                         else max(command_start_ms(hit, 0.0), quiet_from))
+                # over its own reply, the chunks until it went quiet hold the reply's words:
+                # the command starts after them
+                start = command_start_ms(hit, self._heard_window_ms)
+                if quiet_from is not None:
+                    start = max(start, quiet_from)
                 heard = [c for c in [*self._preroll, chunk] if c.t_audio_ms >= start]
                 self._begin_command(heard[0].t_audio_ms if heard else start,
                                     [c.samples for c in heard])
