@@ -111,15 +111,18 @@ def main() -> int:
                 for lead_ms in (LEADS_MS if what == "wake word" else LEADS_MS[::2]):
                     row = trial(what, gain, lead_ms)
                     rows.append(row)
-                    ms = (lambda v: "" if v is None else f"{v:.0f}")  # noqa: E731
-                    print(f"{what:36} {gain:>4} {lead_ms:>6} {ms(row['silent_ms']):>7} "
-                          f"{ms(row['stopped_ms']):>8} {'/'.join(map(str, row['checks_ms'])):>6} "
+                    print(f"{what:36} {gain:>4} {lead_ms:>6} {_ms(row['silent_ms']):>7} "
+                          f"{_ms(row['stopped_ms']):>8} {'/'.join(map(str, row['checks_ms'])):>6} "
                           f"{'yes' if row['light_off'] else 'no':>9}")
     summarize(rows)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=1))
     return 0
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
 
 
 def summarize(rows: list[dict[str, Any]]) -> None:
