@@ -41,7 +41,8 @@ from assistant.stages import Stage
 from assistant.stt.background import BackgroundTranscriber, Heard
 from assistant.tts.playback import ReplyPlayback, Speaker, unspoken
 from assistant.vad.endpoint import Endpoint, Endpointer
-from assistant.vad.meaning import sounds_unfinished
+from assistant.vad.meaning import same_words, sounds_unfinished
+from assistant.vad.prosody import final_tone
 from assistant.wake.barge_in import BargeIn
 from assistant.wake.base import WakeDetector
 from assistant.wake.command_start import command_start_ms
@@ -72,6 +73,8 @@ class _Command:
     samples: int = 0
     asked_at: int = 0      # samples of speech when a partial transcript was last asked for
     said: str = ""         # the last partial transcript sent
+    first_heard: str = ""  # the words the first decode heard at this pause
+    rising: bool = False   # the voice rose where the speech stopped, at this pause
 
     def add(self, samples: Samples) -> None:
         self.chunks.append(samples)
@@ -323,24 +326,37 @@ class VoiceLoop:
         return self.endpointer.paused and heard.samples >= self._spoken_samples()
 
     def _judge(self, heard: Heard) -> bool:
-        """In a pause: end here if the words are a complete command; wait longer than
-        usual if they sound unfinished ("set the bedroom to"); else hear them again
-        (the next second look), while the silence runs. True when the turn ended."""
+        """In a pause: end here if the words are a complete command said with a falling
+        or level tone; wait longer than usual if they sound unfinished ("set the bedroom
+        to"), rise, or two hearings disagree on them; else hear them again (the next
+        second look) while the silence runs. True when the turn ended."""
         if heard.error is not None:
             raise heard.error
+        cmd = self._command
+        assert cmd is not None
+        if not heard.look:  # the first decode at this pause
+            cmd.first_heard, cmd.rising = heard.text, self._tone_rises()
         if heard.text and self._is_command(heard.text):
+            if cmd.rising:
+                return False  # "turn off the light, …": the long silence decides
             self._complete(heard.text, heard.stt_ms, "early_match", self._speech_end_ms())
             return True
-        if sounds_unfinished(heard.text):
+        unsure = cmd.rising or bool(heard.look and not same_words(heard.text, cmd.first_heard))
+        if unsure or sounds_unfinished(heard.text):
             self.endpointer.wait_longer(float(self.settings.vad.incomplete_silence_ms))
-            return False
         names = [name for name, _ in self.second_looks]
         after = names.index(heard.look) + 1 if heard.look in names else 0
-        if heard.text and after < len(names):
-            assert self._command is not None
+        if heard.text and after < len(names) and not sounds_unfinished(heard.text):
             name, transcribe = self.second_looks[after]
-            self.heard.submit(self._command.audio(), look=name, transcribe=transcribe)
+            self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
         return False
+
+    def _tone_rises(self) -> bool:
+        """Does the voice rise where the speech stopped (more is coming)?"""
+        rise = self.settings.vad.rising_tone_st_s
+        if not rise or self._command is None:
+            return False
+        return final_tone(self._command.audio()[: self._spoken_samples()]).sounds_unfinished(rise)
 
     def _words_say_wait(self) -> bool:
         """At the long silence: do the newest words (a second look may have just been

@@ -67,6 +67,12 @@ PAUSED = [  # said in two parts with 0.6 s of silence between
     ("turn off the", "floor lamp", "light.floor_lamp"),
     ("switch on the", "coffee maker", "switch.coffee_maker"),
 ]
+CONTINUED = [  # complete as text at the 0.3 s pause, then more: the first part said with a comma
+    ("turn off the light", "in the bedroom", "light.bedroom"),
+    ("switch on the coffee maker", "in the kitchen", "switch.coffee_maker"),
+    ("open the blinds", "in the living room", "cover.living_room_blinds"),
+    ("turn on the light", "in the hallway", "light.hallway"),
+]
 REAL_COMMANDS = {"living_room_light_en.wav": ("turn on the living room light", "light.living_room_ceiling"),
                  "turn_on_the_living_room_lamp.wav": ("turn on the living room lamp", "light.floor_lamp")}
 
@@ -132,6 +138,16 @@ def make_clips(settings: Any, data: Path, coffee_every: int) -> list[dict[str, A
     for first, rest, entity in PAUSED:
         audio = np.concatenate([piper(first), np.zeros(9600, np.int16), piper(rest + ".")])
         add("piper, 0.6 s pause", audio, f"{first} {rest}", entity, paused=True)
+    gap = np.zeros(4800, np.int16)
+    with tempfile.TemporaryDirectory() as tmp:
+        for first, rest, entity in CONTINUED:
+            add("piper, continued", np.concatenate([piper(first + ","), gap, piper(rest + ".")]),
+                f"{first} {rest}", entity, paused=True)
+            for voice, speed, pitch in ESPEAK:
+                parts = [espeak(first + ",", voice, speed, pitch, Path(tmp)), gap,
+                         espeak(rest, voice, speed, pitch, Path(tmp))]
+                add(f"espeak {voice}, continued", np.concatenate(parts), f"{first} {rest}", entity,
+                    paused=True)
     return clips
 
 
@@ -211,12 +227,15 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     n_words = sum(r.get("words", 0) for r in rows)
     coffee = [r for r in rows if r["kind"] == "real coffee"]
     paused = [r for r in rows if "pause" in r["kind"]]
+    continued = [r for r in rows if "continued" in r["kind"]]
     return {"clips": len(rows), "right": sum(r["right"] for r in rows),
             "action_p50_ms": round(pct(acted, 50), 1), "action_p95_ms": round(pct(acted, 95), 1),
             "first_audio_p50_ms": round(pct(spoken, 50), 1),
             "first_audio_p95_ms": round(pct(spoken, 95), 1),
             "cut_offs": sum(r["cut_off"] for r in rows),
             "paused_right": f"{sum(r['right'] and not r['cut_off'] for r in paused)}/{len(paused)}",
+            "continued_right": f"{sum(r['right'] and not r['cut_off'] for r in continued)}/{len(continued)}",
+            "continued_cut_off": sum(r["cut_off"] for r in continued),
             "wer_percent": round(100.0 * errs / n_words, 1) if n_words else None,
             "coffee_right": f"{sum(r['right'] for r in coffee)}/{len(coffee)}"}
 
@@ -258,6 +277,8 @@ def main() -> int:
     ap.add_argument("--idle-seconds", type=float, default=0.0,
                     help="also idle listening CPU (wake word on kitchen noise) over this much audio")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--kinds", help="only clips whose kind contains this (e.g. 'continued')")
+    ap.add_argument("--rising-tone", type=float, help="vad.rising_tone_st_s for Hearth (0 = off)")
     args = ap.parse_args()
     data = eval_data_dir()
 
@@ -272,7 +293,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         settings = load_settings(data_dir=home)
         progress("making the clips (Piper, espeak-ng, real recordings) ...")
-        clips = make_clips(settings, data, args.coffee_every)[: args.limit]
+        if args.rising_tone is not None:
+            settings = settings.model_copy(update={"vad": settings.vad.model_copy(
+                update={"rising_tone_st_s": args.rising_tone})})
+        clips = [c for c in make_clips(settings, data, args.coffee_every)
+                 if args.kinds is None or args.kinds in c["kind"]][: args.limit]
         noise = read_audio(data / "noise" / "doing_the_dishes.wav")
         events: list[Event] = []
         with Runtime(settings, emit=events.append, sink=NullSink(),
@@ -325,7 +350,7 @@ def main() -> int:
             print(f"{name:9} {cond:15} {s['right']:>3}/{s['clips']:<3} {s['action_p50_ms']:>6.0f}ms "
                   f"{s['action_p95_ms']:>4.0f}ms {s['first_audio_p50_ms']:>11.0f}ms "
                   f"{s['first_audio_p95_ms']:>4.0f}ms {s['cut_offs']:>8} {s['paused_right']:>9} "
-                  f"{s['wer_percent']:>5}% {s['coffee_right']:>7}")
+                  f"{s['wer_percent']:>5}% {s['coffee_right']:>7}  continued ok {s['continued_right']}")
     print(f"load average at the end: {' '.join(load)}; histogram: {args.plot}")
     if idle is not None:
         print(f"idle listening: {idle['core_percent']}% of one core ({idle['source']}, "

@@ -101,6 +101,10 @@ class VadSettings(Frozen):
     incomplete_silence_ms: int = Field(1500, ge=100, le=10000)
     """The silence that ends the turn when the words so far sound unfinished ("turn
     off the…"): people pause mid-sentence to think."""
+    rising_tone_st_s: float = Field(6.0, ge=0.0, le=100.0)
+    """A complete command whose pitch rises faster than this (semitones a second, over
+    its last 300 ms) at the short pause is not ended there: the voice says more is coming
+    ("turn off the light, … in the bedroom"); 0 = never listen to the tone."""
     max_command_s: float = Field(10.0, gt=0.5, le=60.0)
     """Longest command; speech beyond this is cut off and processed."""
     no_speech_timeout_s: float = Field(4.0, gt=0.1, le=60.0)

@@ -31,3 +31,12 @@ def sounds_unfinished(text: str) -> bool:
         return True
     last = re.sub(r"[^\w']", "", text.split()[-1]).lower()
     return last in UNFINISHED_ENDINGS
+
+
+def same_words(a: str, b: str) -> bool:
+    """Do two transcripts say the same words (case and punctuation aside)?"""
+    return _words(a) == _words(b)
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^\w%' ]", " ", text.lower()).split()

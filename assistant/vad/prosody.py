@@ -1,0 +1,107 @@
+"""Does the voice sound finished? The pitch at the end of the speech, for the end of turn.
+
+A statement ends low: the pitch falls at its last word, below the speaker's usual level
+("turn off the light."). A person who is not done keeps it level or lets it rise ("turn
+off the light, … in the bedroom"). The words may already be a whole command at that
+pause; the tone says whether to act. Pitch per 10 ms by autocorrelation (numpy only:
+enough for one voice close to the microphone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.audio.chunk import SAMPLE_RATE, Samples
+
+FRAME = 640          # 40 ms: two periods of a 50 Hz voice
+HOP = 160            # 10 ms
+LOWEST_HZ, HIGHEST_HZ = 60.0, 400.0
+VOICED = 0.5
+"""Normalized autocorrelation at the period above which a frame is voiced."""
+LOUD_DB = 35.0
+"""Frames more than this below the loudest are breath and room, not voice."""
+PEAK_SEARCH = 24
+"""Lags after the first good one searched for its peak (a 60 Hz period is 267 samples)."""
+FINAL_MS = 300.0
+"""The end of the speech whose pitch movement is judged."""
+
+
+@dataclass(frozen=True)
+class Tone:
+    """How the pitch moves over the end of the speech."""
+
+    slope_st_s: float    # semitones per second over the last voiced 300 ms (+ rising)
+    voiced_ms: float     # how much voiced speech there was to judge by
+
+    def sounds_unfinished(self, rise_st_s: float) -> bool:
+        """Rising at the end: the person is not done (no judgement on little voice)."""
+        return self.voiced_ms >= 300.0 and self.slope_st_s > rise_st_s
+
+
+def pitch(samples: Samples) -> np.ndarray:
+    """F0 in Hz per 10 ms hop (NaN where unvoiced or quiet). Two passes: the voice's
+    level over all frames, then each frame's period searched within an octave of it
+    (a period's double or half is the usual mistake)."""
+    x = samples.astype(np.float32) / 32768.0
+    if len(x) < FRAME:
+        return np.full(0, np.nan)
+    n = 1 + (len(x) - FRAME) // HOP
+    frames = np.lib.stride_tricks.sliding_window_view(x, FRAME)[::HOP][:n]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    energy = (frames ** 2).sum(axis=1)
+    loud = energy > energy.max() * 10 ** (-LOUD_DB / 10)
+    spectrum = np.fft.rfft(frames * np.hanning(FRAME), 2 * FRAME)
+    corr = np.fft.irfft(np.abs(spectrum) ** 2)[:, :FRAME]
+    corr = corr / np.maximum(corr[:, :1], 1e-12)
+    f0 = _periods(corr, LOWEST_HZ, HIGHEST_HZ, loud)
+    if np.isnan(f0).all():
+        return f0
+    level = float(np.nanmedian(f0))
+    f0 = _periods(corr, max(LOWEST_HZ, level / 1.6), min(HIGHEST_HZ, level * 1.6), loud)
+    f0 = np.where(f0 > level * 1.5, f0 / 2, f0)  # a creaky end read as twice its pitch
+    return _without_blips(f0)
+
+
+def _without_blips(f0: np.ndarray, min_frames: int = 3) -> np.ndarray:
+    """Voiced runs shorter than 30 ms are a plosive's burst or a click, not a vowel."""
+    voiced = ~np.isnan(f0)
+    edges = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
+    for start, stop in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True):
+        if stop - start < min_frames:
+            f0[start:stop] = np.nan
+    return f0
+
+
+def _periods(corr: np.ndarray, low_hz: float, high_hz: float, loud: np.ndarray) -> np.ndarray:
+    lo, hi = int(SAMPLE_RATE / high_hz), int(SAMPLE_RATE / low_hz) + 1
+    window = corr[:, lo:hi]
+    best = window.max(axis=1)
+    # the shortest lag nearly as good as the best: the period, not a multiple of it
+    lag = lo + np.argmax(window >= 0.95 * best[:, None], axis=1)
+    # then up to that peak's top, between samples (a parabola through the three around it)
+    rows = np.arange(len(corr))[:, None]
+    near = np.minimum(lag[:, None] + np.arange(PEAK_SEARCH), corr.shape[1] - 2)
+    lag = near[rows[:, 0], np.argmax(corr[rows, near], axis=1)]
+    left, mid, right = (corr[rows[:, 0], lag + d] for d in (-1, 0, 1))
+    bend = left - 2 * mid + right
+    shift = np.where(bend < 0, 0.5 * (left - right) / np.where(bend < 0, bend, -1.0), 0.0)
+    f0: np.ndarray = SAMPLE_RATE / (lag + np.clip(shift, -0.5, 0.5))
+    f0[(best < VOICED) | ~loud] = np.nan
+    return f0
+
+
+def final_tone(samples: Samples) -> Tone:
+    """The tone at the end of ``samples`` (the speech up to where it stopped)."""
+    f0 = pitch(samples)
+    voiced = np.nonzero(~np.isnan(f0))[0]
+    if len(voiced) < 4:
+        return Tone(0.0, len(voiced) * 10.0)
+    semitones = 12.0 * np.log2(f0[voiced] / np.median(f0[voiced]))
+    t_ms = voiced * 10.0
+    last = t_ms > t_ms[-1] - FINAL_MS
+    if last.sum() < 4:
+        return Tone(0.0, len(voiced) * 10.0)
+    slope = float(np.polyfit(t_ms[last], semitones[last], 1)[0]) * 1000.0
+    return Tone(round(slope, 1), len(voiced) * 10.0)
