@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from assistant.address import strip_address
 from assistant.audio.chunk import SAMPLE_RATE, Samples, to_float
 from assistant.config import SttSettings
 from assistant.errors import ModelError, SttError
@@ -21,26 +22,15 @@ from assistant.stt.grammar import PhraseGraph, join_words, words_of
 
 log = logging.getLogger(__name__)
 
-_WAKE_PREFIX = re.compile(r"^\s*(?:(?:hey|hi|ok|okay|a)[\s,]+)?(?:jarvis|alexa|mycroft|rhasspy)\b[\s,.!?]*",
-                          re.IGNORECASE)
-
-
 _LEADING_FRAGMENT = re.compile(r"^\s*[\w'-]+(?:\s+[\w'-]+)?\s*[,.!?]\s+(?=\S+\s+\S+\s+\S+)")
-
-
-_WAKE_INSIDE = re.compile(r"\b(?:hey|hi|ok|okay)[\s,]+(?:jarvis|alexa|mycroft|rhasspy)\b[\s,.!?]*",
-                          re.IGNORECASE)
 
 
 def strip_wake_phrase(text: str) -> str:
     """Whisper often hears the end of the wake phrase ("Jarvis, turn on ...", "vis, turn
-    on ..."); it is not part of the command. A one- or two-word fragment before a comma
-    at the very start of a longer command is that tail, however it was spelled. A whole
-    wake phrase inside the text ("...the kitchen, hey Jarvis, turn off...") starts the
-    command: what came before it was other speech (its own reply, heard back)."""
-    inside = list(_WAKE_INSIDE.finditer(text))
-    command = text[inside[-1].end():] if inside and inside[-1].end() < len(text.rstrip()) else text
-    rest = _LEADING_FRAGMENT.sub("", _WAKE_PREFIX.sub("", command).strip(), count=1).strip()
+    on ..."); it is not part of the command. The name goes as :func:`strip_address`
+    takes it off any text; besides, a one- or two-word fragment before a comma at the
+    very start of a longer command is that tail, however it was spelled."""
+    rest = _LEADING_FRAGMENT.sub("", strip_address(text), count=1).strip()
     return rest[:1].upper() + rest[1:] if rest != text.strip() else rest
 
 

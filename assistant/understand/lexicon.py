@@ -6,15 +6,15 @@ words themselves are data.
 
 from __future__ import annotations
 
+from assistant import address
 from assistant.understand import vocabulary
 from assistant.understand.lights import COLORS
 
 VOCABULARY = vocabulary.load("en")
 """The words retrieval reads (data/en/words.yaml); module names below are views of it."""
 _P = VOCABULARY.patterns
-_LEAD, _TRAIL, _WORD = _P["wake_lead"], _P["wake_trail"], _P["word"]
-"""A wake name before the request, or after it ("make me a coffee, olly": only names that
-are not also things); and what a word is."""
+_WORD = _P["word"]
+"""What a word is."""
 DOMAIN_WORDS = VOCABULARY.domain_words
 THING_WORDS = VOCABULARY.thing_words
 WHOLE_HOME, HERE, HOME_WORDS = _P["whole_home"], _P["here"], _P["home_words"]
@@ -25,9 +25,9 @@ COLOURISH = _P["colourish"]
 
 
 def strip_address(text: str) -> str:
-    """'Olly, turn on the light' -> 'turn on the light': a wake name left in a transcript."""
-    cleaned = _TRAIL.sub("", _LEAD.sub("", text.strip().lower().replace("’", "'")))
-    return cleaned if cleaned else text
+    """'Olly, turn on the light' -> 'turn on the light' (lower case): a wake name left in
+    a transcript (:func:`assistant.address.strip_address`); the text itself if that is all."""
+    return address.strip_address(text.strip().lower().replace("’", "'")) or text
 
 
 def words(text: str) -> list[str]:
