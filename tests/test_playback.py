@@ -169,3 +169,36 @@ def test_a_turns_reply_is_made_on_its_thread_and_timed_as_its_tts_stage() -> Non
     assert len(tts) == 1 and tts[0]["turn_id"] == turn and tts[0]["ok"]
     kinds = [e["type"] for e in dicts]
     assert kinds.index("reply") < kinds.index("tts_start")
+
+
+SPEAKER_SCRIPT = """
+import time, numpy as np
+from assistant.audio.sinks import SpeakerSink
+sink = SpeakerSink()
+t0 = time.monotonic()
+sink.play(np.full(9600, 3000, np.int16), 16000)      # 0.6 s
+sink.pause()
+time.sleep(0.5)                                       # held, not dropped: 0.5 s later it plays on
+sink.resume()
+sink.drain()
+held = time.monotonic() - t0
+sink.play(np.full(48000, 3000, np.int16), 16000)     # 3 s, stopped at once
+sink.stop()
+t1 = time.monotonic()
+sink.drain()
+print(round(held, 2), round(time.monotonic() - t1, 2))
+"""
+
+
+@pytest.mark.real
+def test_the_speaker_pauses_resumes_and_stops_a_reply(pulse: dict[str, str]) -> None:
+    """Through sounddevice and PortAudio into PulseAudio's null sink."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", SPEAKER_SCRIPT], env=pulse, capture_output=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()[-500:]
+    held, stopped = map(float, proc.stdout.split())
+    assert held >= 1.05  # 0.6 s of audio and 0.5 s paused
+    assert stopped < 1.0  # not the 3 s queued

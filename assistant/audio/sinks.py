@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import queue
 import threading
+import time
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -15,7 +15,8 @@ from assistant.audio.sources import find_device, import_sounddevice
 
 
 class AudioSink(Protocol):
-    """Receives reply audio as it is synthesized; ``finish`` ends one reply."""
+    """Receives reply audio as it is synthesized; ``finish`` ends one reply. A sink that
+    plays may also have ``pause``, ``resume``, ``stop`` and ``drain`` (barge-in)."""
 
     def play(self, samples: Samples, rate: int) -> None: ...
 
@@ -48,43 +49,73 @@ class WavSink:
             self._parts = []
 
 
+SPEAKER_LATENCY_S = 0.1
+"""The device's buffer: a pause is heard this late (PortAudio's "low" underruns at load 8)."""
+
+
 class SpeakerSink:
-    """Plays through sounddevice on its own thread: the loop goes on listening while the
-    reply plays, so the wake word can stop it (:meth:`stop`, barge-in)."""
+    """Plays through a sounddevice output stream that reads from a buffer, on PortAudio's
+    thread: the loop goes on listening while the reply plays, and the wake word can pause,
+    resume or stop it (barge-in) between two of the device's blocks."""
 
     def __init__(self, device: str | int | None = None) -> None:
         self._sd = import_sounddevice()
         self._device = find_device(self._sd, device, "output")
-        self._queue: queue.Queue[tuple[Samples, int]] = queue.Queue()
-        self._idle = threading.Event()
-        self._idle.set()
-        threading.Thread(target=self._play_queued, name="speaker", daemon=True).start()
+        self._lock = threading.Lock()
+        self._buffer = np.zeros(0, np.int16)
+        self._paused = False
+        self._stream: Any = None
+        self._rate = 0
+        self._empty = threading.Event()
+        self._empty.set()
 
     def play(self, samples: Samples, rate: int) -> None:
-        self._idle.clear()
-        self._queue.put((samples, rate))
+        if rate != self._rate:
+            self.drain()  # what plays at the old rate ends first
+            self._open(rate)
+        with self._lock:
+            self._buffer = np.concatenate([self._buffer, np.asarray(samples, np.int16)])
+            self._empty.clear()
 
     def finish(self) -> None:
         pass
 
+    def pause(self) -> None:
+        """Silence at once; what is left plays on :meth:`resume`."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+
     def stop(self) -> None:
-        """Stop the reply now: what is queued is dropped, what plays is cut."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        self._sd.stop()
+        """Stop the reply now: what is left is dropped."""
+        with self._lock:
+            self._buffer = np.zeros(0, np.int16)
+            self._paused = False
+            self._empty.set()
 
     def drain(self) -> None:
         """Wait until everything queued has been played (before the process exits)."""
-        self._idle.wait()
+        self._empty.wait()
+        if self._stream is not None:
+            time.sleep(float(self._stream.latency))  # the device's own buffer
 
-    def _play_queued(self) -> None:
-        while True:
-            try:
-                samples, rate = self._queue.get(timeout=0.1)
-            except queue.Empty:
-                self._idle.set()
-                continue
-            self._sd.play(samples, rate, device=self._device, blocking=True)
+    def _open(self, rate: int) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self._stream = self._sd.OutputStream(samplerate=rate, channels=1, dtype="int16",
+                                             device=self._device, callback=self._fill,
+                                             latency=SPEAKER_LATENCY_S)
+        self._rate = rate
+        self._stream.start()
+
+    def _fill(self, out: np.ndarray, frames: int, when: Any, status: Any) -> None:
+        with self._lock:
+            n = 0 if self._paused else min(frames, len(self._buffer))
+            out[:n, 0] = self._buffer[:n]
+            out[n:] = 0
+            self._buffer = self._buffer[n:]
+            if not len(self._buffer):
+                self._empty.set()
