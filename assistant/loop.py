@@ -386,8 +386,7 @@ class VoiceLoop:
         self._complete(text, stt_ms, reason, end_ms)
 
     def _is_command(self, text: str) -> bool:
-        return self.pipeline.understander.is_complete_command(
-            text, area=self.pipeline.resolve_area(self.area))
+        return self.pipeline.is_complete_command(text, area=self.area)
 
     def _complete(self, text: str, stt_ms: float, reason: str, end_ms: float) -> None:
         if self._command is not None:

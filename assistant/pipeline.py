@@ -121,6 +121,11 @@ class Pipeline:
         """An area by name or id ("Living Room", "living_room") -> its id."""
         return self.home.area(area).id if area else self.device_area
 
+    def is_complete_command(self, text: str, *, area: str | None = None) -> bool:
+        """Would understanding take ``text`` as a whole command, as it stands? (The audio
+        half ends a turn early at a short pause on it; nothing is decided or remembered.)"""
+        return self.understander.is_complete_command(text, area=self.resolve_area(area))
+
     def handle_text(
         self,
         text: str,

@@ -280,10 +280,10 @@ def test_stop_gate_ends_idle_streams_now_and_busy_ones_after_the_turn() -> None:
 def test_privacy_mode_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "server.json"
     state = ServerState(path, "local_only")
-    assert state.privacy()["source"] == "config" and state.privacy_mode == "local_only"
+    assert state.privacy().source == "config" and state.privacy_mode == "local_only"
     state.set_privacy_mode("ask", "2026-01-01T00:00:00Z")
     again = ServerState(path, "local_only")
-    assert again.privacy_mode == "ask" and again.privacy()["source"] == "dashboard"
+    assert again.privacy_mode == "ask" and again.privacy().source == "dashboard"
     with pytest.raises(ValueError, match="unknown privacy mode"):
         again.set_privacy_mode("everything", "now")
     path.write_text("{broken")

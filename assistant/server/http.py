@@ -271,7 +271,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     @app.get("/api/privacy", response_model=PrivacyOut, summary="The privacy mode")
     def privacy() -> dict[str, Any]:
-        return {**ctx.state.privacy(), "applies": ctx.brain.privacy_mode_applies}
+        return {**ctx.state.privacy().as_json(), "applies": ctx.brain.privacy_mode_applies}
 
     @app.post("/api/privacy", response_model=PrivacyOut, responses={409: {"model": ErrorOut}},
               summary="Switch the privacy mode (needs confirm: true)")
@@ -285,7 +285,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
         log.info("privacy mode switched", extra={"fields": {"from": before, "to": body.mode}})
         ctx.hub.publish({"type": "privacy_mode", "source": "dashboard", "area": None,
                          "mode": body.mode, "previous": before})
-        return {**ctx.state.privacy(), "applies": ctx.brain.privacy_mode_applies}
+        return {**ctx.state.privacy().as_json(), "applies": ctx.brain.privacy_mode_applies}
 
     @app.get("/api/events", summary="Server-sent events: every pipeline event, as JSON",
              response_class=StreamingResponse,

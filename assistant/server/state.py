@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import threading
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, get_args
 
@@ -18,6 +19,19 @@ from assistant.privacy.settings import PrivacyMode
 log = logging.getLogger(__name__)
 
 PRIVACY_MODES: tuple[str, ...] = get_args(PrivacyMode)
+
+
+@dataclass(frozen=True)
+class PrivacyState:
+    """The privacy mode now: from the config, or switched on the dashboard (and when)."""
+
+    mode: str
+    source: str
+    changed: str | None = None
+    modes: tuple[str, ...] = PRIVACY_MODES
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "modes": list(self.modes)}
 
 
 class ServerState:
@@ -50,10 +64,10 @@ class ServerState:
         with self._lock:
             return str(self._data["privacy_mode"])
 
-    def privacy(self) -> dict[str, Any]:
+    def privacy(self) -> PrivacyState:
         with self._lock:
-            return {"mode": self._data["privacy_mode"], "source": self._data["privacy_mode_source"],
-                    "changed": self._data.get("privacy_mode_changed"), "modes": list(PRIVACY_MODES)}
+            return PrivacyState(self._data["privacy_mode"], self._data["privacy_mode_source"],
+                                self._data.get("privacy_mode_changed"))
 
     def set_privacy_mode(self, mode: str, when: str) -> None:
         if mode not in PRIVACY_MODES:
