@@ -21,6 +21,8 @@ HOME = {
     "areas": [{"id": "den", "name": "Den"}, {"id": "deck", "name": "Deck"}],
     "entities": [
         {"entity_id": "light.sconce", "name": "Sconce", "area": "den", "state": "off"},
+        {"entity_id": "light.left_spot", "name": "Left Spot Light", "area": "deck", "state": "off"},
+        {"entity_id": "light.right_spot", "name": "Right Spot Light", "area": "deck", "state": "off"},
         {"entity_id": "cover.awning", "name": "Awning", "area": "deck", "features": ["position"],
          "state": "closed", "attributes": {"current_position": 0}},
         {"entity_id": "scene.lights_out", "name": "Lights Out", "state": "off"},
@@ -93,3 +95,24 @@ def test_mute_locate_and_oscillate_are_commands(brain: Understander) -> None:
     assert {"mute", "unmute"} <= actions("mute the hifi")
     assert "locate" in actions("make dusty beep")
     assert {"oscillate", "still"} <= actions("make the deck fan oscillate")
+
+
+def test_one_of_several_named_in_part_is_one_target_each(brain: Understander) -> None:
+    """"the spot light" of two: one target each (the ranker asks which); "both": one group."""
+    space = CommandSpace(brain.home)
+
+    def keys(text: str) -> list[str]:
+        return [t.key for t in space.targets(space.retrieve(text), "deck")]
+
+    assert keys("spot light on") == ["light.left_spot", "light.right_spot"]
+    assert keys("both spot lights on") == ["light.left_spot+light.right_spot"]
+
+
+def test_a_room_and_what_only_some_kinds_do_names_those_kinds(brain: Understander) -> None:
+    space = CommandSpace(brain.home)
+    assert space.retrieve("open the deck").domains == ["cover"]  # the awning, not the lights
+    assert space.retrieve("turn off the deck").domains == []  # every kind turns off
+
+
+def test_a_scene_is_told_back_as_activated(brain: Understander) -> None:
+    assert brain.decide("lights out", area="den").reply.startswith("Activated")

@@ -83,6 +83,8 @@ class Service:
     ``mode`` (the state is the mode given)."""
     sets: dict[str, Any] = field(default_factory=dict, hash=False)
     """Attributes it sets (``open_cover`` sets ``current_position: 100``)."""
+    told: str | None = None
+    """The phrase that tells it back when not its own direction's ("Activated" a scene)."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def _service(name: str, s: dict[str, Any]) -> Service:
         {k: (str(v[0]), str(v[1])) for k, v in (s.get("flags") or {}).items()},
         {k: {str(m): str(d) for m, d in v.items()} for k, v in (s.get("modes") or {}).items()},
         None if s.get("state") is None else str(s["state"]), str(s.get("effect", "set")),
-        dict(s.get("sets") or {}))
+        dict(s.get("sets") or {}), None if s.get("told") is None else str(s["told"]))
 
 
 def _domain(name: str, raw: dict[str, Any]) -> Domain:

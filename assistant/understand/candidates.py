@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from assistant.home.base import Entity
 from assistant.understand import menu
-from assistant.understand.lexicon import DOMAIN_WORDS, VOCABULARY, strip_address, words
+from assistant.understand.lexicon import DEVICE_NOUNS, DOMAIN_WORDS, VOCABULARY, strip_address, words
 from assistant.understand.menu import NOT_A_COMMAND, Command, Target
 from assistant.understand.retrieval import HomeIndex, Retrieval
 
@@ -40,8 +40,10 @@ class CommandSpace(HomeIndex):
             by_domain: dict[str, list[Entity]] = defaultdict(list)
             for e in named:
                 by_domain[e.domain].append(e)
+            one = _one_of_several(found)
             for ents in by_domain.values():
-                if len(ents) > 1 and len({e.area for e in ents}) > 1 and not found.areas:
+                if len(ents) > 1 and ((len({e.area for e in ents}) > 1 and not found.areas)
+                                      or (one and all(e in found.partial for e in ents))):
                     out.extend(self._entity_target(e) for e in ents)  # ambiguous: one each
                 else:
                     out.append(self._group_target(ents))
@@ -132,6 +134,7 @@ class CommandSpace(HomeIndex):
 
 _NOUNS = VOCABULARY.nouns
 CLASS_WORDS = VOCABULARY.class_words
+MANY_WORDS = VOCABULARY.many
 """Words that say which sort of a kind ("the shutters" of the covers): Home Assistant's
 device classes, matched against each entity's class and the words of its names."""
 
@@ -161,3 +164,11 @@ def _named_by(ents: list[Entity], said: set[str]) -> list[Entity]:
     """Those of ``ents`` (one room's) a word said names, when it names some but not all."""
     hit = [e for e in ents if any(said & set(words(n)) for n in e.names)]
     return hit if len(hit) < len(ents) else []
+
+
+def _one_of_several(found: Retrieval) -> bool:
+    """Is one device asked for ("the reading light" of two reading lights: which one?), not
+    several ("the reading lights", "both", "all")?"""
+    toks = words(found.text)
+    plural = any(t.endswith("s") and (t[:-1] in DEVICE_NOUNS or t[:-1] in DOMAIN_WORDS) for t in toks)
+    return not plural and not set(toks) & MANY_WORDS and any(t in DEVICE_NOUNS for t in toks)

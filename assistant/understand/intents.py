@@ -17,17 +17,12 @@ from assistant.home.base import Entity, HomeBackend
 from assistant.understand import climate, lights, media, vocabulary
 from assistant.understand.acting import Acting, describe
 from assistant.understand.elsewhere import ask_one, ask_which
+from assistant.understand.memory import as_list
 from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
 from assistant.understand.sorts import ONE_OF
 
 COFFEE_WORDS = ("coffee", "espresso", "brew")
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
 
 
 class IntentHandlers:
@@ -90,10 +85,10 @@ class IntentHandlers:
         if intent == "HassClimateGetTemperature" and self._names_outside(slots, "climate"):
             # "what is the furnace temperature": a sensor's state, not a thermostat's
             intent = "HassGetState"
-            ent = self.home.entity(_as_list(slots["name"])[0])
+            ent = self.home.entity(as_list(slots["name"])[0])
             slots = {**slots, "domain": ent.domain,
                      **({"device_class": ent.device_class} if ent.device_class else {})}
-        if (noun := slots.get(ONE_OF)) and len(_as_list(slots.get("name"))) > 1:
+        if (noun := slots.get(ONE_OF)) and len(as_list(slots.get("name"))) > 1:
             return ask_one(self.home, intent, slots, str(noun))  # "the lamp", and there are two
         decision = self._handlers[intent](slots, area)
         if decision.reason == "no matching entity" and (
@@ -102,7 +97,7 @@ class IntentHandlers:
         return Decision(**{**decision.__dict__, "intent": intent, "slots": slots})
 
     def _names_outside(self, slots: dict[str, Any], domain: str) -> bool:
-        ids = _as_list(slots.get("name"))
+        ids = as_list(slots.get("name"))
         return bool(ids) and all(i.split(".", 1)[0] != domain for i in ids)
 
     # --- targeting -------------------------------------------------------------
@@ -110,13 +105,13 @@ class IntentHandlers:
     def targets(self, slots: dict[str, Any], area: str | None, domains: list[str]) -> list[Entity]:
         """The entities an intent addresses (HA's rules), restricted to ``domains``."""
         if slots.get("name"):
-            ids = set(_as_list(slots["name"]))
+            ids = set(as_list(slots["name"]))
             found = [e for e in self.home.entities() if e.entity_id in ids]
             return [e for e in found if not domains or e.domain in domains]
-        wanted = _as_list(slots.get("domain")) or domains
+        wanted = as_list(slots.get("domain")) or domains
         if domains:
             wanted = [d for d in wanted if d in domains]
-        classes = set(_as_list(slots.get("device_class")))
+        classes = set(as_list(slots.get("device_class")))
         where = None if slots.get("scope") == "home" else (slots.get("area") or area)
         chosen = [
             e for e in self.home.entities()
@@ -159,7 +154,9 @@ class IntentHandlers:
         domains = [d for d, k in kinds.items() if way in k.switch]
         entities = self.targets(slots, area, domains)
         if not entities:
-            return self.nothing("anything to switch", slots, area)
+            sort = [*as_list(slots.get("device_class")), *as_list(slots.get("domain"))]
+            what = f"a {sort[0].replace('_', ' ')}" if sort else "anything to switch"
+            return self.nothing(what, slots, area)  # "open the door": no door here
         calls = [Action(f"{e.domain}.{kinds[e.domain].switch[way]}", e.entity_id) for e in entities]
         do, done = self._phrases(calls, way)
         return self.act(entities, calls, do, done)
@@ -169,7 +166,7 @@ class IntentHandlers:
         ways = set()
         for call in calls:
             found = self.registry.service(call.service)
-            ways.add(found[1].does[0] if found and found[1].does else fallback)
+            ways.add((found[1].told or found[1].does[0]) if found and found[1].does else fallback)
         way = ways.pop() if len(ways) == 1 else fallback
         phrases = self.registry.vocab.phrases
         do, done = phrases.get(way, phrases[fallback])

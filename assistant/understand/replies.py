@@ -37,7 +37,7 @@ def phrase(action: Action, registry: Registry, *, done: bool) -> str:
             shown = value * 100 if level.unit == "fraction" else value
             said = vocab.units_said.get(level.unit, "{:g}").format(shown)
             return vocab.phrases["set"][1 if done else 0].replace("{value}", said)
-    direction = next((d for d in service.does if d in vocab.phrases), None)
+    direction = service.told or next((d for d in service.does if d in vocab.phrases), None)
     for key, (yes, no) in service.flags.items():
         if key in action.data:
             direction = yes if action.data[key] else no

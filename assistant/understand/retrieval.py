@@ -31,9 +31,10 @@ from assistant.understand.lexicon import (
 )
 from assistant.understand.lights import COLORS
 from assistant.understand.registry import load
-from assistant.understand.said import Words
+from assistant.understand.said import Said, Words
 
 _READ = Words(load().vocab, load().opposites)
+_KINDS = load().domains
 """Values are read once, by the same words as the last check (:mod:`said`)."""
 
 
@@ -106,6 +107,19 @@ class HomeIndex:
             for w in sorted({w for n in e.names for w in words(n)}):
                 if w not in area_words and distinctive(w):
                     self._name_words[w].append(e)
+
+    def _kinds_for(self, said: Said, areas: list[str]) -> list[str]:
+        """The kinds in ``areas`` that do what the words say when no device is named: "open
+        the garage" -> its covers; "clean the kitchen" -> a vacuum: kinds with a service whose
+        own direction it is. On, off, up and down are every kind's, so they name none."""
+        here = sorted({d for (d, a) in self._by_domain_area if a in areas})
+        out = []
+        for d in here:
+            kind = _KINDS.get(d)
+            ways = said.affirmed(d) - {"on", "off", "up", "down", "toggle"}
+            if kind is not None and any(s.does[:1] == (w,) for s in kind.services.values() for w in ways):
+                out.append(d)
+        return out
 
     @property
     def known_words(self) -> set[str]:
@@ -197,6 +211,8 @@ class HomeIndex:
                                             for t in toks if t not in found.colour.split()):
             found.domains.append("light")  # "make it green in here": only lights have a colour
         said = _READ(lowered)  # the values said, read as the direction check reads them
+        if found.areas and found.empty:
+            found.domains.extend(self._kinds_for(said, found.areas))  # "open the garage"
         climate = "climate" in found.domains or any(e.domain == "climate" for e in found.entities)
         degrees = said.value(("degrees",)) or (said.value(("bare",)) if climate else None)
         if degrees is not None:

@@ -42,6 +42,8 @@ class Vocabulary:
     opposites: dict[str, str] = field(hash=False)
     patterns: dict[str, re.Pattern[str]] = field(hash=False)
     any_media: frozenset[str] = frozenset()
+    many: frozenset[str] = frozenset()
+    """Words that ask for several at once ("both", "all"): not "which one?"."""
     """Words for "whatever the player has" ("play some music"): no search needed."""
 
     def pattern(self, name: str) -> re.Pattern[str]:
@@ -85,4 +87,5 @@ def load(language: str = "en", directory: Path = DATA_DIR) -> Vocabulary:
         opposites={str(k): str(v) for k, v in raw["opposites"].items()},
         patterns={str(k): re.compile(str(v)) for k, v in raw["patterns"].items()},
         any_media=_set(raw.get("any_media")),
+        many=_set(raw.get("many")),
     )
