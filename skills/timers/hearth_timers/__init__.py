@@ -138,12 +138,18 @@ def cancel(intent: Intent, ctx: Ctx) -> Response:
     return Response(f"Cancelled {_label(timers[0])}.")
 
 
+def _cancel_every(ctx: Ctx, kind: str) -> list[TimerInfo]:
+    """Cancel every timer of one kind ("timer", "alarm"); the ones cancelled."""
+    cancelled = [t for t in ctx.timers.all() if t.kind == kind]
+    for t in cancelled:
+        ctx.timers.cancel(t.id)
+    return cancelled
+
+
 @skill.intent("HassCancelAllTimers", examples=["cancel all timers"])
 def cancel_all(intent: Intent, ctx: Ctx) -> Response:
     """Cancel every timer."""
-    timers = [t for t in ctx.timers.all() if t.kind == "timer"]
-    for t in timers:
-        ctx.timers.cancel(t.id)
+    timers = _cancel_every(ctx, "timer")
     return Response(f"Cancelled {len(timers)} timer{'s' if len(timers) != 1 else ''}."
                     if timers else "You have no timers running.")
 
@@ -188,9 +194,7 @@ def set_alarm(intent: Intent, ctx: Ctx) -> Response:
 @skill.intent("HearthCancelAlarm", examples=["cancel my alarm"])
 def cancel_alarm(intent: Intent, ctx: Ctx) -> Response:
     """Cancel the alarms."""
-    alarms = [t for t in ctx.timers.all() if t.kind == "alarm"]
-    for t in alarms:
-        ctx.timers.cancel(t.id)
+    alarms = _cancel_every(ctx, "alarm")
     if not alarms:
         return Response("You have no alarms set.")
     return Response(f"Cancelled {_label(alarms[0])}." if len(alarms) == 1
