@@ -189,6 +189,14 @@ def test_transcribe_detect_handle_and_synthesize(server: Server, light_wav: Path
     audio = b"".join(g[2] or b"" for g in got if g[0] == "audio-chunk")
     assert len(audio) / 2 / got[0][1]["rate"] > 0.4
 
+    # a long reply is sent piece by piece (sentences, a long one by clause), all of it
+    long = ("Your pasta timer is done. It has been ringing for a while, so the water may be boiling "
+            "over. Shall I turn off the hob?")
+    got = _exchange(server, [*auth, ("synthesize", {"text": long}, None)], "audio-stop")
+    assert got[0][0] == "audio-start" and [g[0] for g in got].count("audio-start") == 1
+    audio = b"".join(g[2] or b"" for g in got if g[0] == "audio-chunk")
+    assert len(audio) / 2 / got[0][1]["rate"] > 5.0
+
 
 def test_a_timer_rings_on_the_satellite_in_its_room(server: Server, tmp_path: Path) -> None:
     from assistant.audio.files import write_wav

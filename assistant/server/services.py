@@ -29,7 +29,7 @@ from wyoming.info import (
 from wyoming.wake import Detection, NotDetected
 
 from assistant import __version__
-from assistant.audio.chunk import Reframer
+from assistant.audio.chunk import Reframer, Samples
 from assistant.config import wake_names
 from assistant.errors import HearthError
 from assistant.events import Event as HearthEvent
@@ -38,6 +38,7 @@ from assistant.limits import TURN_AUDIO_S
 from assistant.server import wyoming_proto as wp
 from assistant.server.brain import SharedPipeline
 from assistant.server.context import ServerContext
+from assistant.tts.playback import spoken_pieces
 from assistant.wake.base import WakeDetector
 
 log = logging.getLogger(__name__)
@@ -207,14 +208,33 @@ class ServiceRequests:
         self.ctx.hub.publish({"source": self.client, "area": None, **to_dict(event)})
 
     async def _synthesize(self, text: str) -> None:
+        """Each piece (a sentence, or a long sentence's clause) is sent as soon as Piper has
+        made it, while the next is being made: the client starts playing sooner."""
         tts = self.ctx.brain.tts
-        try:
-            parts = await asyncio.to_thread(lambda: list(tts.synthesize(text)))
-        except HearthError as exc:
-            await self.send(wp.error(str(exc), exc.code))
-            return
-        await self.send(wp.audio_start(tts.sample_rate))
-        for part in parts:
+        loop = asyncio.get_running_loop()
+        made: asyncio.Queue[Samples | HearthError | None] = asyncio.Queue()
+
+        def make() -> None:  # on a worker thread
+            try:
+                for piece in spoken_pieces(text):
+                    for part in tts.synthesize(piece):
+                        loop.call_soon_threadsafe(made.put_nowait, part)
+            except HearthError as exc:
+                loop.call_soon_threadsafe(made.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(made.put_nowait, None)
+
+        worker = asyncio.ensure_future(asyncio.to_thread(make))
+        started = False
+        while (part := await made.get()) is not None:
+            if isinstance(part, HearthError):
+                await self.send(wp.error(str(part), part.code))
+                continue
+            if not started:
+                started = True
+                await self.send(wp.audio_start(tts.sample_rate))
             for i in range(0, len(part), 2048):
                 await self.send(wp.audio_chunk(part[i:i + 2048], tts.sample_rate))
-        await self.send(wp.audio_stop())
+        await worker
+        if started:
+            await self.send(wp.audio_stop())
