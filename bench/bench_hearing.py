@@ -194,9 +194,11 @@ def run_clip(loop: Any, va: Any, events: list[Any], clip: dict[str, Any],
            "partials": sum(e["type"] == "transcript_partial" for e in evs),
            "transcripts": sum(e["type"] == "transcript" for e in evs)}
     row.update(breakdown(evs, clip["end_ms"], end))
-    # a cut-off: acted before the person finished, or a paused command heard in pieces
+    # a cut-off: acted before the person finished, or on part of a paused command (heard in
+    # pieces, or without its last word: the turn ended at the pause, however late it acted)
     row["cut_off"] = bool(action and action["t_wall_ms"] < end) or (
-        bool(clip.get("paused")) and row["transcripts"] > 1)
+        bool(clip.get("paused")) and (row["transcripts"] > 1 or (
+            action is not None and words(clip["text"])[-1] not in words(text))))
     if clip["text"]:
         row["word_errors"], row["words"] = word_errors(clip["text"], text)
     return row

@@ -62,14 +62,11 @@ def test_hey_jarvis_turn_on_the_kitchen_light(voice: Any, say: Any) -> None:
 def test_a_pause_mid_sentence_does_not_cut_the_person_off(voice: Any, say: Any, first: str, rest: str,
                                                           entity_id: str) -> None:
     reset(voice, entity_id)
-    for _attempt in range(2):  # Piper's voice varies run to run, and now and then Whisper mishears
-        # the sentence ("bedroom white", "light tube"): the person says it again
-        events = listen(voice, np.concatenate([silence(300), say(first), silence(600), say(rest)]))
-        assert [e["type"] for e in events].count("transcript") == 1
-        if any(e["type"] == "action" for e in events):
-            break
-    action = next(e for e in events if e["type"] == "action")
-    assert action["entity_id"] == entity_id
+    # Piper's voice varies run to run; the 0.6 s pause is 0.8 s of silence with its own padding
+    events = listen(voice, np.concatenate([silence(300), say(first), silence(600), say(rest)]))
+    heard = [(e["type"], e.get("text") or e.get("reason")) for e in events if e["type"] != "wake"]
+    assert [e["type"] for e in events].count("transcript") == 1, heard
+    assert [e["entity_id"] for e in events if e["type"] == "action"] == [entity_id], heard
     assert voice.home.get_state(entity_id).state == "on"
 
 
