@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from assistant import __version__
 from assistant.config import Settings, find_config, load_settings
 from assistant.errors import HearthError
-from assistant.events import Event, to_json
+from assistant.events import Event
 from assistant.limits import too_long_for_text
 from assistant.privacy import cli as privacy_cli
 
@@ -147,11 +147,6 @@ def _cmd_home(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         home.close()
     return 0
-
-
-def print_event_json(event: Event) -> None:
-    sys.stdout.write(to_json(event) + "\n")
-    sys.stdout.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,8 @@ from assistant.events import Event, StageEvent, to_dict, to_json
 from assistant.settings import WAKE_ENGINES, WakeModelSettings
 
 if TYPE_CHECKING:
+    from assistant.audio.chunk import AudioChunk
+    from assistant.audio.sinks import AudioSink
     from assistant.models import ModelEntry
 
 
@@ -78,30 +80,40 @@ def _print_event_json(event: Event) -> None:
     sys.stdout.flush()
 
 
-def _source(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
+def audio_input(spec: str, settings: Settings, *, realtime: bool,
+                tail_silence_ms: int) -> Iterator[AudioChunk]:
+    """``--input``: '-' (raw PCM on stdin), 'mic', or a sound file, opened (and checked)
+    now. A room goes quiet after a command: a file ends with ``tail_silence_ms`` of silence
+    so the VAD sees the end."""
     from assistant.audio import sources
 
-    if args.input == "-":
+    if spec == "-":
         return sources.stdin_source()
-    if args.input == "mic":
+    if spec == "mic":
         return sources.microphone_source(settings.audio.input_device, block_ms=settings.audio.block_ms)
-    # A room goes quiet after a command: a second of silence lets the VAD see the end.
-    return sources.file_source(args.input, realtime=args.realtime, tail_silence_ms=1000)
+    return sources.file_source(spec, realtime=realtime, tail_silence_ms=tail_silence_ms)
+
+
+def reply_sink(output: Path | None, speaker: bool, settings: Settings) -> AudioSink:
+    """Where the spoken reply goes: ``--output`` WAV, else ``--speaker``, else nowhere."""
+    from assistant.audio.sinks import NullSink, SpeakerSink, WavSink
+
+    if output:
+        return WavSink(output)
+    if speaker:
+        return SpeakerSink(settings.audio.output_device)
+    return NullSink()
 
 
 def _cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
     from assistant.runtime import Hearing, Runtime
     from assistant.wake.factory import with_engine
 
     settings = with_engine(settings, args.wake_engine)
     emit = _print_event_json if args.json else _print_event_text
-    chunks = _source(args, settings)  # open (and validate) the input before loading models
-    sink: AudioSink = NullSink()
-    if args.output:
-        sink = WavSink(args.output)
-    elif args.speaker:
-        sink = SpeakerSink(settings.audio.output_device)
+    # open (and validate) the input before loading models
+    chunks = audio_input(args.input, settings, realtime=args.realtime, tail_silence_ms=1000)
+    sink = reply_sink(args.output, args.speaker, settings)
     hearing = Hearing(wake_words=tuple(args.wake_word or ()), use_wake=not args.no_wake,
                       speak=bool(args.output or args.speaker), progress=not args.json)
     with Runtime(settings, emit=emit, hearing=hearing, sink=sink) as assistant:

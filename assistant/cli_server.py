@@ -121,8 +121,7 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
 def _cmd_satellite(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from assistant.audio import sources
-    from assistant.audio.sinks import AudioSink, NullSink, SpeakerSink, WavSink
+    from assistant.cli_audio import audio_input, reply_sink
     from assistant.satellite import Satellite
     from assistant.satellite_run import run_satellite, run_satellite_forever
 
@@ -130,19 +129,9 @@ def _cmd_satellite(args: argparse.Namespace, settings: Settings) -> int:
     if not token:
         raise HearthError(f"give the satellite's token with --token or ${SATELLITE_TOKEN_ENV}",
                           code="bad_input")
-    if args.input == "-":
-        chunks = sources.stdin_source()
-    elif args.input == "mic":
-        chunks = sources.microphone_source(settings.audio.input_device,
-                                           block_ms=settings.audio.block_ms)
-    else:  # a room goes quiet after a command: a second and a half of silence ends the turn
-        chunks = sources.file_source(args.input, realtime=not args.no_realtime,
-                                     tail_silence_ms=1500)
-    sink: AudioSink = NullSink()
-    if args.output:
-        sink = WavSink(args.output)
-    elif args.speaker:
-        sink = SpeakerSink(settings.audio.output_device)
+    # a second and a half of silence after a file ends the turn on the server
+    chunks = audio_input(args.input, settings, realtime=not args.no_realtime, tail_silence_ms=1500)
+    sink = reply_sink(args.output, args.speaker, settings)
 
     def show(event: dict[str, Any]) -> None:
         if args.json:

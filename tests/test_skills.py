@@ -19,15 +19,10 @@ from assistant.errors import ConfigError
 from assistant.home import open_home
 from assistant.skills.loader import BUILTIN as BUILTIN_NAMES
 from assistant.skills.registry import SkillRegistry
+from tests.conftest import run_hearth
 
 BUILTIN = set(BUILTIN_NAMES)
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run_hearth(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    """The real `hearth` command, as a user runs it."""
-    return subprocess.run([str(Path(sys.executable).with_name("hearth")), *args], capture_output=True,
-                          env={**os.environ, **(env or {})}, timeout=300, check=False)
 
 
 def registry(tmp_path: Path, **skills: object) -> SkillRegistry:
