@@ -93,6 +93,7 @@ def test_mute_locate_and_oscillate_are_commands(brain: Understander) -> None:
         return {c.action for c in space.commands(found, space.targets(found, "den"))}
 
     assert {"mute", "unmute"} <= actions("mute the hifi")
+    assert "off" in actions("hifi off") and "off" not in actions("pause the hifi")
     assert "locate" in actions("make dusty beep")
     assert {"oscillate", "still"} <= actions("make the deck fan oscillate")
 

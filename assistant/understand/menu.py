@@ -125,6 +125,8 @@ def actions(found: Retrieval, t: Target, level: Callable[[Entity, str], int]) ->
                    volume_step="up"),
                cmd(f"turn down the volume of {p}", "HassSetVolumeRelative", "quieter",
                    volume_step="down")]
+        if {"on", "off"} & set(words(found.text)):  # "tv off": the player itself, not a pause
+            out += [cmd(f"turn on {p}", "HassTurnOn", "on"), cmd(f"turn off {p}", "HassTurnOff", "off")]
         if t.has("volume"):
             out += [cmd(f"mute {p}", "HassMediaPlayerMute", "mute"),
                     cmd(f"unmute {p}", "HassMediaPlayerUnmute", "unmute")]

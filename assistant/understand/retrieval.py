@@ -213,6 +213,8 @@ class HomeIndex:
         said = _READ(lowered)  # the values said, read as the direction check reads them
         if found.areas and found.empty:
             found.domains.extend(self._kinds_for(said, found.areas))  # "open the garage"
+        if found.empty and not said.affirmed(None):  # "it's hot in here": words one kind has
+            found.domains.extend(d for d in sorted(self._by_domain) if said.affirmed(d))
         climate = "climate" in found.domains or any(e.domain == "climate" for e in found.entities)
         degrees = said.value(("degrees",)) or (said.value(("bare",)) if climate else None)
         if degrees is not None:
