@@ -48,7 +48,8 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-for _p in (REPO, REPO / "bench"):
+# this checkout's coffee skill first (the installed one may be another checkout's, editable)
+for _p in (REPO, REPO / "bench", REPO / "skills" / "coffee"):
     sys.path.insert(0, str(_p))
 
 from coffee_voices import false_orders, other_speech  # noqa: E402
