@@ -190,6 +190,7 @@ def run_clip(loop: Any, va: Any, events: list[Any], clip: dict[str, Any],
            "end_reason": first["speech_end"]["reason"] if first["speech_end"] else None,
            "action_ms": round(action["t_wall_ms"] - end, 1) if action else None,
            "first_audio_ms": round(tts["t_wall_ms"] - end, 1) if tts else None,
+           "tts_first_ms": tts["tts_ms"] if tts else None,  # Piper's time to the first piece
            "stt_ms": stt["stt_ms"] if stt else None,
            "partials": sum(e["type"] == "transcript_partial" for e in evs),
            "transcripts": sum(e["type"] == "transcript" for e in evs)}
@@ -225,6 +226,7 @@ def breakdown(evs: list[dict[str, Any]], end_audio_ms: float, end_wall_ms: float
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     acted = [r["action_ms"] for r in rows if r["action_ms"] is not None]
     spoken = [r["first_audio_ms"] for r in rows if r["first_audio_ms"] is not None]
+    piper = [r["tts_first_ms"] for r in rows if r.get("tts_first_ms") is not None]
     errs = sum(r.get("word_errors", 0) for r in rows)
     n_words = sum(r.get("words", 0) for r in rows)
     coffee = [r for r in rows if r["kind"] == "real coffee"]
@@ -234,6 +236,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "action_p50_ms": round(pct(acted, 50), 1), "action_p95_ms": round(pct(acted, 95), 1),
             "first_audio_p50_ms": round(pct(spoken, 50), 1),
             "first_audio_p95_ms": round(pct(spoken, 95), 1),
+            "piper_first_p50_ms": round(pct(piper, 50), 1), "piper_first_p95_ms": round(pct(piper, 95), 1),
             "cut_offs": sum(r["cut_off"] for r in rows),
             "paused_right": f"{sum(r['right'] and not r['cut_off'] for r in paused)}/{len(paused)}",
             "continued_right": f"{sum(r['right'] and not r['cut_off'] for r in continued)}/{len(continued)}",
@@ -352,7 +355,8 @@ def main() -> int:
             print(f"{name:9} {cond:15} {s['right']:>3}/{s['clips']:<3} {s['action_p50_ms']:>6.0f}ms "
                   f"{s['action_p95_ms']:>4.0f}ms {s['first_audio_p50_ms']:>11.0f}ms "
                   f"{s['first_audio_p95_ms']:>4.0f}ms {s['cut_offs']:>8} {s['paused_right']:>9} "
-                  f"{s['wer_percent']:>5}% {s['coffee_right']:>7}  continued ok {s['continued_right']}")
+                  f"{s['wer_percent']:>5}% {s['coffee_right']:>7}  continued ok {s['continued_right']}"
+                  f"  Piper's first piece {s['piper_first_p50_ms']:.0f}/{s['piper_first_p95_ms']:.0f} ms")
     print(f"load average at the end: {' '.join(load)}; histogram: {args.plot}")
     if idle is not None:
         print(f"idle listening: {idle['core_percent']}% of one core ({idle['source']}, "
