@@ -199,6 +199,7 @@ class VoiceLoop:
             if self.wake is None:
                 return
             began = self._wall()
+            self.wake.speaking = self.reply.saying(chunk.t_audio_ms)
             hit = self.wake.process(chunk)
             if hit is None:
                 self.barge_in.hold(self.wake.checking, chunk.end_ms)

@@ -202,3 +202,18 @@ def test_the_speaker_pauses_resumes_and_stops_a_reply(pulse: dict[str, str]) -> 
     held, stopped = map(float, proc.stdout.split())
     assert held >= 1.05  # 0.6 s of audio and 0.5 s paused
     assert stopped < 1.0  # not the 3 s queued
+
+
+def test_over_a_reply_the_near_miss_is_looked_for_past_the_replys_own_words() -> None:
+    from assistant.wake.verify import accept_over_reply, without_own_words
+
+    model = WakeModelSettings(name="hey_jarvis", candidate_threshold=0.05)
+    reply = "Your pasta timer is done. It has been ringing for a while."
+    assert without_own_words("Your pasta timer is Jarvis, turn", reply) == "jarvis turn"
+    # "Jarvis" alone after the reply's words: the near miss, however sure the first stage
+    assert not accept_over_reply(model, "Your pasta timer is Jarvis, turn", reply, 0.99, 0.8)
+    # the phrase heard anywhere wakes it, even when the reply says "hey" too
+    assert accept_over_reply(model, "Hey Jarvis.", "Hey, the door is open.", 0.99, 0.8)
+    assert accept_over_reply(model, "your pasta time. Hey Jarvis.", reply, 0.4, 0.8)
+    # a sure first stage and no near miss: as without a reply
+    assert accept_over_reply(model, "Your potty jar must.", reply, 0.99, 0.8)

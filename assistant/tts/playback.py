@@ -98,6 +98,7 @@ class ReplyPlayback:
         self._unsaid = 0       # replies queued or being synthesized
         self._until_ms = -1.0  # the audio made so far plays until here
         self._paused_at: float | None = None
+        self._texts: list[str] = []  # what the replies being made or heard say
 
     # --- what the loop asks ----------------------------------------------------------
 
@@ -110,6 +111,11 @@ class ReplyPlayback:
         """The reply is heard at ``at_ms`` (a paused one is not)."""
         with self._lock:
             return self._paused_at is None and (self._unsaid > 0 or at_ms < self._until_ms)
+
+    def saying(self, at_ms: float) -> str:
+        """The words of the replies being made or heard at ``at_ms`` ("" when silent)."""
+        with self._lock:
+            return " ".join(self._texts) if self.busy(at_ms) else ""
 
     @property
     def paused(self) -> bool:
@@ -134,6 +140,9 @@ class ReplyPlayback:
         if self.tts is None or not text.strip():
             return
         with self._lock:
+            if not self.busy(self._now_ms()):
+                self._texts = []
+            self._texts.append(text)
             self._unsaid += 1
             job = _Reply(text, at_ms, self._generation, stages)
         if not self._threaded:

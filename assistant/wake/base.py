@@ -37,6 +37,9 @@ class WakeDetector(abc.ABC):
         self._quiet_until = dict.fromkeys(self.models, -1.0)
         self.last_scores: dict[str, float] = {}
         """The scores of the last chunk :meth:`process` saw (for `hearth wake test`)."""
+        self.speaking = ""
+        """What the assistant is saying while this chunk is heard: its own words heard back
+        are not the person's (the second stage judges the rest)."""
 
     @abc.abstractmethod
     def _score(self, samples: Samples) -> dict[str, float]:

@@ -21,7 +21,7 @@ import numpy as np
 from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk, Samples
 from assistant.config import WakeModelSettings, WakeVerifierSettings
 from assistant.wake.base import WakeDetector, WakeHit
-from assistant.wake.verify import Verdict, Verifier
+from assistant.wake.verify import Verdict, Verifier, accept_over_reply
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class VerifiedWakeDetector(WakeDetector):
         self.verifier = verifier
         self.max_wait = -(-settings.max_wait_ms * SAMPLE_RATE // 1000 // CHUNK_SAMPLES)
         self.retry_margin = settings.retry_margin
+        self.min_similarity = settings.min_similarity
         window_chunks = -(-int(settings.window_s * SAMPLE_RATE) // CHUNK_SAMPLES)
         self._ring: collections.deque[Samples] = collections.deque(maxlen=max(1, window_chunks))
         self._pending: _Pending | None = None
@@ -110,7 +111,11 @@ class VerifiedWakeDetector(WakeDetector):
 
     def _check(self, p: _Pending, chunk: AudioChunk) -> WakeHit | None:
         window = np.concatenate(list(self._ring))
-        verdict = self.verifier.verify(self.models[p.hit.name], window, p.peak)
+        model = self.models[p.hit.name]
+        verdict = self.verifier.verify(model, window, p.peak)
+        if verdict.accepted and self.speaking and verdict.text:  # judged on the person's words
+            verdict = dataclasses.replace(verdict, accepted=accept_over_reply(
+                model, verdict.text, self.speaking, p.peak, self.min_similarity))
         self.verdicts.append(Checked(p.hit, verdict, p.peak))
         if not verdict.accepted:
             log.info("wake %s at %.2f s rejected: heard %r", p.hit.name, p.hit.t_audio_ms / 1000,

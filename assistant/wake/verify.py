@@ -124,6 +124,18 @@ def heard_near_miss(phrase: str, text: str, *, min_similarity: float = 0.6) -> b
     return len(target) > 1 and bool(ws) and word_similarity(target[-1], ws[0]) >= min_similarity
 
 
+def without_own_words(text: str, reply: str) -> str:
+    """The transcript without the words it starts with that the assistant was saying: over
+    a reply, Whisper hears the reply's words before the person's ("your pasta timer is
+    Jarvis, turn…"), which would hide the near miss from :func:`heard_near_miss`."""
+    own = set(words(reply))
+    heard = words(text)
+    start = 0
+    while start < len(heard) and heard[start] in own:
+        start += 1
+    return " ".join(heard[start:])
+
+
 def accept(model: WakeModelSettings, text: str, peak: float, min_similarity: float) -> bool:
     """The second stage's rule: the phrase was heard; or the first stage was sure (peak at
     or above the model's ``threshold``) and the transcript is not the near miss."""
@@ -133,6 +145,16 @@ def accept(model: WakeModelSettings, text: str, peak: float, min_similarity: flo
     if phrase_similarity(phrase, text) >= min_similarity:
         return True
     return peak >= model.threshold and not heard_near_miss(phrase, text)
+
+
+def accept_over_reply(model: WakeModelSettings, text: str, reply: str, peak: float,
+                      min_similarity: float) -> bool:
+    """:func:`accept` while the assistant says ``reply``: the phrase heard anywhere still
+    wakes it; otherwise the near miss is looked for past the reply's own words."""
+    phrase = wake_phrase(model)
+    if phrase is None or phrase_similarity(phrase, text) >= min_similarity:
+        return True
+    return accept(model, without_own_words(text, reply), peak, min_similarity)
 
 
 class WhisperPhraseVerifier:
