@@ -7,6 +7,8 @@ import hashlib
 import importlib.util
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from assistant.errors import ModelError
@@ -45,6 +47,18 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"local LLM model {path} is not a GGUF file")
 
 
+_QUANTIZE = """
+import sys, llama_cpp
+params = llama_cpp.llama_model_quantize_default_params()
+params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
+params.allow_requantize = True
+params.nthread = int(sys.argv[3])
+sys.exit(llama_cpp.llama_model_quantize(sys.argv[1].encode(), sys.argv[2].encode(), params))
+"""
+"""llama.cpp's conversion, run in a process of its own: after llama_model_quantize the
+converting process's own decodes took ~6x the CPU time, whatever model it loaded next."""
+
+
 def q8_0_copy(path: Path, cache_dir: Path, *, threads: int = 2) -> Path:
     """The model's weights as Q8_0, converted once by llama.cpp and kept in ``cache_dir``.
 
@@ -58,17 +72,12 @@ def q8_0_copy(path: Path, cache_dir: Path, *, threads: int = 2) -> Path:
     out = cache_dir / f"{path.stem}-{key}.q8_0.gguf"
     if out.is_file():
         return out
-    import llama_cpp
-
-    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # a line per tensor otherwise
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
-    params.allow_requantize = True
-    params.nthread = threads
     tmp = out.with_name(f"{out.name}.{os.getpid()}.tmp")
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        if llama_cpp.llama_model_quantize(str(path).encode(), str(tmp).encode(), params) != 0:
+        done = subprocess.run([sys.executable, "-c", _QUANTIZE, str(path), str(tmp), str(threads)],
+                              capture_output=True, check=False)
+        if done.returncode != 0 or not tmp.is_file():
             raise OSError("llama.cpp could not convert it")
         tmp.replace(out)
     except OSError as exc:
