@@ -240,13 +240,12 @@ class StageClock:
         self.start(stage, at_wall_ms=now - max(0.0, duration_ms))
         self.end(stage, error=error, at_wall_ms=now)
 
-    def fail(self, stage: Stage, error: str) -> None:
-        """``stage`` failed with ``error``: end it, unless it has ended already."""
-        if stage not in self.durations_ms or stage in self._open:
-            self.end(stage, error=error)
-
-    def close(self, error: str) -> None:
-        """The turn ends early: every stage still open ends with ``error``."""
+    def close(self, error: str, *, failed: str | None = None) -> None:
+        """The turn ends early: stage ``failed`` (an error's ``stage``, which may be no
+        stage: ``audio``) ends with ``error`` unless it has ended, then every stage still open."""
+        if failed in tuple(Stage) and (Stage(failed) not in self.durations_ms
+                                       or Stage(failed) in self._open):
+            self.end(Stage(failed), error=error)
         for stage in list(self._open):
             self.end(stage, error=error)
 

@@ -159,10 +159,10 @@ class VoiceLoop:
         self._stages = StageClock(self._send, new_turn_id(), self._wall, t_audio_ms)
         return self._stages
 
-    def _end_turn(self, error: str) -> None:
+    def _end_turn(self, error: str, *, failed: str | None = None) -> None:
         """The turn is over: any stage still open ends with ``error``."""
         if self._stages is not None:
-            self._stages.close(error)
+            self._stages.close(error, failed=failed)
         self._stages = None
 
     # --- the loop -----------------------------------------------------------------
@@ -183,9 +183,7 @@ class VoiceLoop:
                 self._step(chunk, wake_required)
             except HearthError as exc:
                 self._fail(exc.stage, exc.code, str(exc), chunk.end_ms)
-                if self._stages is not None and exc.stage in tuple(Stage):
-                    self._stages.fail(Stage(exc.stage), exc.code)
-                self._end_turn(exc.code)
+                self._end_turn(exc.code, failed=exc.stage)
                 self._back_to_waiting(chunk.end_ms)
         if self._command is not None and self.endpointer.started:
             self._finish("end_of_input", last_end)
