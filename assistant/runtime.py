@@ -231,14 +231,11 @@ class Runtime:
 
     def _stt_prompts(self) -> tuple[str | None, str | None]:
         """Whisper's prompts: the home's names, then (for a retry) the skills' words too."""
-        from assistant.stt.whisper import bias_prompt
+        from assistant.stt.whisper import bias_prompts
 
         if not self.settings.stt.bias_to_home:
             return None, None
-        words = [n for e in self.home.entities() for n in e.names] + [
-            a.name for a in self.home.areas()]
-        skill_words = self.skills.stt_words()
-        return bias_prompt(words), (bias_prompt(words + skill_words) if skill_words else None)
+        return bias_prompts(self.home.spoken_names(), self.skills.stt_words())
 
     def _new_wake(self, names: list[str], stt: WhisperStt) -> WakeDetector:
         from assistant.wake.factory import build_wake_detector

@@ -20,7 +20,7 @@ def test_a_recorded_coffee_order(eval_data: Path, tmp_path: Path) -> None:
     label = json.loads((folder / "labels.json").read_text())[clip]
     assert label["slots"]["coffeeDrink"] == "iced mocha"  # "May I have a 16-ounce double shot iced mocha ..."
     with SkillTester(coffee.skill, data_dir=tmp_path) as t:  # type: ignore[attr-defined]
-        assert "americano" in t.stt_prompt()
+        assert "americano" in (t.stt_prompts()[1] or "")  # the retry hears the skill's words
         turn = t.ask_wav(folder / clip)
         assert turn.intent == "HearthBrew"
         assert turn.slots == {"drink": "iced mocha", "size": "16 oz", "shots": 2, "sugar": "brown sugar"}

@@ -110,3 +110,8 @@ class HomeBackend(abc.ABC):
                 return a
         known = ", ".join(a.name for a in self.areas())
         raise HomeError(f"no area {area!r} in this home (areas: {known})", code="unknown_area")
+
+    def spoken_names(self) -> list[str]:
+        """Every name a person may say for something here: the entities' names and
+        aliases, then the areas' names (what Whisper is told to expect)."""
+        return [n for e in self.entities() for n in e.names] + [a.name for a in self.areas()]

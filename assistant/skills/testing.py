@@ -125,15 +125,29 @@ class SkillTester:
         return self.ask(text, area=area, dry_run=dry_run)
 
     def transcribe(self, samples: Any) -> str:
-        return str(_stt(self.settings, self.stt_prompt()).transcribe(samples))
+        """Heard the way the voice loop hears: biased to the home's names; when that is no
+        command, again with the skills' words (the n-best list read against the sentences
+        in play, then the nearest sentence), kept only when that one is a command."""
+        from assistant.stt.grammar import PhraseGraph
 
-    def stt_prompt(self) -> str:
-        """Whisper's initial prompt as the voice loop builds it: the home's names and the
-        skills' ``stt_words``."""
-        from assistant.stt.whisper import bias_prompt
+        first, retry = self.stt_prompts()
+        stt = _stt(self.settings, first, retry)
+        text = str(stt.transcribe(samples))
+        if not text or not stt.can_retry or self._is_command(text):
+            return text
+        stt.accepts, stt.phrases = self._is_command, PhraseGraph(self.registry.sentences())
+        second = str(stt.transcribe_retry(samples))
+        return second if self._is_command(second) else text
 
-        names = [n for e in self.home.entities() for n in e.names] + [a.name for a in self.home.areas()]
-        return bias_prompt(names + self.registry.stt_words())
+    def _is_command(self, text: str) -> bool:
+        return self.understander.is_complete_command(text, area=None)
+
+    def stt_prompts(self) -> tuple[str, str | None]:
+        """Whisper's prompts as the voice loop builds them: the home's names; for the
+        retry, the skills' ``stt_words`` too."""
+        from assistant.stt.whisper import bias_prompts
+
+        return bias_prompts(self.home.spoken_names(), self.registry.stt_words())
 
     # --- unprompted speech and time ----------------------------------------------
 
@@ -177,13 +191,13 @@ class SkillTester:
         self.close()
 
 
-_STT_CACHE: dict[tuple[str, str], Any] = {}
+_STT_CACHE: dict[tuple[str, str, str | None], Any] = {}
 
 
-def _stt(settings: Any, prompt: str) -> Any:
+def _stt(settings: Any, prompt: str, retry_prompt: str | None) -> Any:
     from assistant.stt.whisper import WhisperStt
 
-    key = (str(settings.stt.model), prompt)
+    key = (str(settings.stt.model), prompt, retry_prompt)
     if key not in _STT_CACHE:
-        _STT_CACHE[key] = WhisperStt(settings.stt, prompt=prompt)
+        _STT_CACHE[key] = WhisperStt(settings.stt, prompt=prompt, retry_prompt=retry_prompt)
     return _STT_CACHE[key]

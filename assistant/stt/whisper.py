@@ -78,6 +78,12 @@ def bias_prompt(names: list[str]) -> str:
     return "Hey Jarvis, turn on the " + ", ".join(dict.fromkeys(n.lower() for n in names)) + "."
 
 
+def bias_prompts(names: list[str], skill_words: list[str]) -> tuple[str, str | None]:
+    """The first hearing's prompt (the home's names) and the retry's (the skills' words
+    too; none without them): the plain commands are not pulled toward a skill's words."""
+    return bias_prompt(names), (bias_prompt(names + skill_words) if skill_words else None)
+
+
 Accepts = Callable[[str], bool]
 """Whether a transcript is a whole command (matches a sentence template): the grammar in play."""
 
