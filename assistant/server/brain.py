@@ -22,7 +22,7 @@ from assistant.audio.chunk import Samples
 from assistant.config import Settings
 from assistant.events import EventSink
 from assistant.home.base import HomeBackend
-from assistant.loop import Transcriber
+from assistant.loop import Transcriber, VadFrames, VoiceLoop
 from assistant.pipeline import Pipeline, Turn
 from assistant.runtime import Hearing, Runtime
 from assistant.tts.playback import Speaker
@@ -30,6 +30,7 @@ from assistant.understand.router import Understander
 from assistant.wake.base import WakeDetector
 
 if TYPE_CHECKING:
+    from assistant.audio.sinks import AudioSink
     from assistant.vad.silero import SileroVad
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,17 @@ class Brain:
         from assistant.vad.silero import FRAME_MS
 
         return FRAME_MS
+
+    def new_loop(self, pipeline: SharedPipeline, *, vad: VadFrames, wake: WakeDetector | None,
+                 speaks: bool, sink: AudioSink, emit: EventSink, area: str | None) -> VoiceLoop:
+        """The voice loop of one source (the microphone, a satellite): its own VAD and wake
+        detector, the shared models behind their locks, its room's pipeline, which says
+        the cloud's streamed sentences through this loop."""
+        loop = VoiceLoop(self.settings, pipeline=pipeline, stt=self.stt, retry_stt=self.retry_stt,
+                         wide_stt=self.wide_stt, vad=vad, frame_ms=self.frame_ms, wake=wake,
+                         tts=self.tts if speaks else None, sink=sink, emit=emit, area=area)
+        pipeline.on_sentence = loop.speak_streamed
+        return loop
 
     def pipeline_for(self, area: str | None, emit: EventSink, *,
                      memory_key: str = "default") -> SharedPipeline:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from assistant.audio.chunk import AudioChunk, Samples
 from assistant.audio.sinks import AudioSink, NullSink
-from assistant.loop import VoiceLoop
 from assistant.server.context import ServerContext
 from assistant.server.streams import StopGate
 
@@ -45,13 +44,8 @@ class MicrophoneLoop:
         emit = ctx.hub.emitter(SOURCE, area)
         ctx.tracker.source_speaks(SOURCE, s.server.speaker)
         pipeline = brain.pipeline_for(area, emit)
-        self.loop = VoiceLoop(s, pipeline=pipeline, stt=brain.stt, retry_stt=brain.retry_stt,
-                              wide_stt=brain.wide_stt,
-                              vad=brain.new_vad(), frame_ms=brain.frame_ms,
-                              wake=brain.new_wake([s.wake.default]),
-                              tts=brain.tts if s.server.speaker else None, sink=sink, emit=emit,
-                              area=area)
-        pipeline.on_sentence = self.loop.speak_streamed
+        self.loop = brain.new_loop(pipeline, vad=brain.new_vad(), wake=brain.new_wake([s.wake.default]),
+                                   speaks=s.server.speaker, sink=sink, emit=emit, area=area)
         self._thread = threading.Thread(target=self._run, name="microphone", daemon=True)
 
     def start(self) -> None:

@@ -116,13 +116,9 @@ class SatelliteSession:
             wake.reset()
         self._command_over = False
         self._feed = AudioFeed(self._should_end)
-        brain = self.ctx.brain
-        self._loop = VoiceLoop(brain.settings, pipeline=self.pipeline, stt=brain.stt, vad=self._vad,
-                               frame_ms=brain.frame_ms, wake=wake, tts=brain.tts,
-                               sink=WyomingSink(self.outbox, self._speaking), emit=self._emit,
-                               area=self.area, retry_stt=brain.retry_stt,
-                               wide_stt=brain.wide_stt)
-        self.pipeline.on_sentence = self._loop.speak_streamed
+        self._loop = self.ctx.brain.new_loop(
+            self.pipeline, vad=self._vad, wake=wake, speaks=True,
+            sink=WyomingSink(self.outbox, self._speaking), emit=self._emit, area=self.area)
         self._thread = threading.Thread(target=self._run, args=(self._loop, self._feed, wake),
                                         name=f"satellite-{self.name}", daemon=True)
         self._thread.start()
