@@ -61,7 +61,7 @@ class PhraseGraph:
             try:
                 self._add(data)
             except (ValueError, KeyError) as exc:  # e.g. a rule only Home Assistant's sentences define
-                log.info("no word graph for sentences of %s: %s", sorted(data.get("intents", {})), exc)
+                log.debug("no word graph for sentences of %s: %s", sorted(data.get("intents", {})), exc)
 
     def _state(self) -> int:
         self._next += 1
