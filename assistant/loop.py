@@ -325,10 +325,11 @@ class VoiceLoop:
         return self.endpointer.paused and heard.samples >= self._spoken_samples()
 
     def _judge(self, heard: Heard) -> bool:
-        """In a pause: end here if the words are a complete command said with a falling
-        or level tone; wait longer than usual if they sound unfinished ("set the bedroom
-        to"), rise, or two hearings disagree on them; else hear them again (the next
-        second look) while the silence runs. True when the turn ended."""
+        """In a pause: end here if the words are a complete command (said with a falling
+        or level tone, when the tone holds commands); wait longer than usual if they sound
+        unfinished ("set the bedroom to"), rise, or two hearings disagree on them; else
+        hear them again (the next second look) while the silence runs. True when the turn
+        ended."""
         if heard.error is not None:
             raise heard.error
         cmd = self._command
@@ -336,19 +337,23 @@ class VoiceLoop:
         if not heard.look:  # the first decode at this pause
             cmd.first_heard, cmd.rising = heard.text, self._tone_rises()
         if heard.text and self._is_command(heard.text):
-            if cmd.rising:
+            if cmd.rising and self.settings.vad.rising_tone_holds_commands:
                 return False  # "turn off the light, …": the long silence decides
             self._complete(heard.text, heard.stt_ms, "early_match", self._speech_end_ms())
             return True
         unsure = cmd.rising or bool(heard.look and not same_words(heard.text, cmd.first_heard))
         if unsure or sounds_unfinished(heard.text):
             self.endpointer.wait_longer(float(self.settings.vad.incomplete_silence_ms))
-        names = [name for name, _ in self.second_looks]
-        after = names.index(heard.look) + 1 if heard.look in names else 0
-        if heard.text and after < len(names) and not sounds_unfinished(heard.text):
-            name, transcribe = self.second_looks[after]
+        looks = self._looks_after(heard)
+        if heard.text and looks and not sounds_unfinished(heard.text):
+            name, transcribe = looks[0]
             self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
         return False
+
+    def _looks_after(self, heard: Heard) -> list[tuple[str, Callable[[Samples], str]]]:
+        """The second looks not yet made after ``heard``."""
+        names = [name for name, _ in self.second_looks]
+        return self.second_looks[names.index(heard.look) + 1 if heard.look in names else 0:]
 
     def _tone_rises(self) -> bool:
         """Does the voice rise where the speech stopped (more is coming)?"""
@@ -359,11 +364,15 @@ class VoiceLoop:
 
     def _words_say_wait(self) -> bool:
         """At the long silence: do the newest words (a second look may have just been
-        made) sound unfinished? Then the silence is stretched and the turn goes on."""
+        made) sound unfinished, or disagree with the first hearing at this pause? Then
+        the silence is stretched and the turn goes on."""
         incomplete = float(self.settings.vad.incomplete_silence_ms)
-        if self.endpointer.end_silence_ms >= incomplete:
+        cmd = self._command
+        if self.endpointer.end_silence_ms >= incomplete or cmd is None:
             return False
-        if not sounds_unfinished(self._words_so_far().text):
+        heard = self._words_so_far()
+        disagree = bool(heard.look) and not same_words(heard.text, cmd.first_heard)
+        if not sounds_unfinished(heard.text) and not (disagree and not self._is_command(heard.text)):
             return False
         self.endpointer.wait_longer(incomplete)
         return True
@@ -374,14 +383,15 @@ class VoiceLoop:
         end_ms = self._speech_end_ms() if self.endpointer.started else now_ms
         heard = self._words_so_far()  # a second look's, when one was made
         text, stt_ms = heard.text, heard.stt_ms
-        if (text and self.retry_stt is not None and heard.look != "retry"
-                and not self._is_command(text)):
+        for _name, transcribe in self._looks_after(heard):  # the looks not made yet, at once
+            if not text or self._is_command(text):
+                break
             self.heard.wait_idle()  # one decode at a time on the shared model
             t0 = self.clock()
-            second = self.retry_stt(cmd.audio())
+            again = transcribe(cmd.audio())
             stt_ms += (self.clock() - t0) * 1000.0
-            if self._is_command(second):
-                text = second
+            if self._is_command(again):
+                text = again
         self._complete(text, stt_ms, reason, end_ms)
 
     def _is_command(self, text: str) -> bool:

@@ -284,6 +284,8 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--kinds", help="only clips whose kind contains this (e.g. 'continued')")
     ap.add_argument("--rising-tone", type=float, help="vad.rising_tone_st_s for Hearth (0 = off)")
+    ap.add_argument("--tone-holds-commands", action="store_true",
+                    help="vad.rising_tone_holds_commands: a complete command said rising waits")
     args = ap.parse_args()
     data = eval_data_dir()
 
@@ -298,9 +300,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         settings = load_settings(data_dir=home)
         progress("making the clips (Piper, espeak-ng, real recordings) ...")
+        tone = {"rising_tone_holds_commands": args.tone_holds_commands}
         if args.rising_tone is not None:
-            settings = settings.model_copy(update={"vad": settings.vad.model_copy(
-                update={"rising_tone_st_s": args.rising_tone})})
+            tone["rising_tone_st_s"] = args.rising_tone
+        settings = settings.model_copy(update={"vad": settings.vad.model_copy(update=tone)})
         clips = [c for c in make_clips(settings, data, args.coffee_every)
                  if args.kinds is None or args.kinds in c["kind"]][: args.limit]
         noise = read_audio(data / "noise" / "doing_the_dishes.wav")

@@ -387,3 +387,25 @@ def test_the_wake_word_stops_the_reply_and_listens(text_assistant: Runtime, barg
         assert kinds.count("action") == 2  # the second command was heard
     else:
         assert sink.stops == 0 and "tts_stop" not in kinds and kinds.count("wake") == 1
+
+
+@pytest.mark.parametrize(("hz_to", "holds", "reason"), [
+    (90.0, True, "early_match"),    # falling: done
+    (160.0, True, "silence"),       # rising: the long silence decides
+    (160.0, False, "early_match"),  # the default: a complete command ends at the pause anyway
+])
+def test_a_complete_command_said_rising_waits_when_the_tone_holds_commands(
+        text_assistant: Runtime, hz_to: float, holds: bool, reason: str) -> None:
+    from tests.test_hearing_tone import voice
+
+    settings = load_settings()
+    settings = settings.model_copy(update={"vad": settings.vad.model_copy(
+        update={"rising_tone_holds_commands": holds})})
+    events: list[Event] = []
+    text_assistant.pipeline.emit = events.append
+    loop = VoiceLoop(settings, pipeline=text_assistant.pipeline,
+                     stt=ScriptedStt({1: "turn on the kitchen light"}), vad=LoudnessVad(), frame_ms=80.0,
+                     wake=None, emit=events.append, background=False)
+    speech = voice(120.0, hz_to, seconds=1.28)
+    loop.run(chunked(np.concatenate([speech, np.zeros(1280 * 15, np.int16)])), wake_required=False)
+    assert [to_dict(e)["reason"] for e in events if e.type == "speech_end"] == [reason]
