@@ -4,9 +4,13 @@ The data: 100 real spoken orders (50+ speakers, voice actors) from Picovoice's
 speech-to-intent benchmark, in ``$HEARTH_EVAL_DATA/commands/coffee_orders`` with their
 labels (intent ``orderDrink``; slots coffeeDrink, size, roast, numberOfShots,
 milkAmount, sugarAmount). Each clip goes through the bundled faster-whisper
-(``assistant.stt.whisper.WhisperStt``, loaded once, prompted the way the voice loop
-prompts it: the home's names plus every loaded skill's ``stt_words``), then the
-template path with all built-in skills loaded (no local LLM, no cloud).
+(``assistant.stt.whisper.WhisperStt``, loaded once) the way the voice loop hears it: the
+home's names as the prompt; a transcript no template takes heard again with every loaded
+skill's ``stt_words`` too, as an n-best list read against the templates and, failing
+that, repaired toward the skills' nearest sentence when Whisper agrees (``[stt]``
+``retry_hypotheses``, ``repair_edits``, ``repair_margin``); then the template path with
+all built-in skills loaded (no local LLM, no cloud). ``--others N`` also counts how many
+of N other spoken requests come out as an order.
 
 The metric is Picovoice's *command acceptance rate*: a command counts only when the
 intent and every slot are right (a missing, extra or wrong slot is an error). The
@@ -24,7 +28,8 @@ audio and all 619 clips; this bench runs the 100-clip clean subset, and with
 
 The sentences were written from the benchmark grammar's vocabulary and tuned while
 looking at the transcripts of the even-numbered clips only (``--split dev``); the
-odd-numbered half (``--split holdout``) was run once, at the end.
+odd-numbered half (``--split holdout``) is run once, at the end of a round of work.
+``--data`` takes a folder of the same shape, e.g. ``bench/coffee_voices.py``'s orders.
 
     .venv/bin/python bench/bench_coffee.py                  # table, all 100 clips
     .venv/bin/python bench/bench_coffee.py --beam 5         # Whisper beam search

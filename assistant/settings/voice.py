@@ -134,11 +134,11 @@ class SttSettings(Frozen):
     """When a transcript matches no sentence, Whisper hears the audio again with the skills'
     words and a beam search of this many hypotheses; the best one a sentence accepts wins
     (1 = one greedy retry)."""
-    repair_edits: float = Field(0.25, ge=0.0, le=2.0)
+    repair_edits: float = Field(0.15, ge=0.0, le=2.0)
     """When no hypothesis is a sentence, the skills' sentence nearest the best one is tried if
     its word edits cost at most this per word heard (a word left out or added 0.8, a misspelt
     one its character distance: "skin" for "skim" 0.25); 0 = never."""
-    repair_margin: float = Field(2.5, ge=0.0, le=20.0)
+    repair_margin: float = Field(1.0, ge=0.0, le=20.0)
     """... and kept when Whisper finds it at most this much less likely per word heard
     (natural log) than what it heard: near words pass, other speech does not."""
 
