@@ -125,9 +125,10 @@ def actions(found: Retrieval, t: Target, level: Callable[[Entity, str], int]) ->
                    volume_step="up"),
                cmd(f"turn down the volume of {p}", "HassSetVolumeRelative", "quieter",
                    volume_step="down")]
-        if {"on", "off"} & set(words(found.text)):  # "tv off": the player itself, not a pause
+        said = set(words(found.text))  # the rarer commands only when their words are said,
+        if {"on", "off"} & said:  # so the ranker's choice among the rest stays short
             out += [cmd(f"turn on {p}", "HassTurnOn", "on"), cmd(f"turn off {p}", "HassTurnOff", "off")]
-        if t.has("volume"):
+        if t.has("volume") and said & (CUES["mute"] | CUES["unmute"]):
             out += [cmd(f"mute {p}", "HassMediaPlayerMute", "mute"),
                     cmd(f"unmute {p}", "HassMediaPlayerUnmute", "unmute")]
         if found.percent is not None:
