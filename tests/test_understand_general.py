@@ -117,3 +117,15 @@ def test_a_room_and_what_only_some_kinds_do_names_those_kinds(brain: Understande
 
 def test_a_scene_is_told_back_as_activated(brain: Understander) -> None:
     assert brain.decide("lights out", area="den").reply.startswith("Activated")
+
+
+def test_turning_down_what_is_at_its_lowest_does_nothing(brain: Understander) -> None:
+    """An action that sets a level at its bottom lower still ("turn the awning down" with it
+    closed, proposed as position 0) is not done: the check asks instead."""
+    from assistant.understand.direction import DirectionCheck
+    from assistant.understand.result import Action, Decision
+
+    proposed = Decision("local_llm", "Set the Awning to 0%.",
+                        actions=(Action("cover.set_cover_position", "cover.awning", {"position": 0}),))
+    checked = DirectionCheck(brain.home).check(proposed, "turn the awning down")
+    assert checked.handled_by == "clarify" and not checked.actions

@@ -122,6 +122,8 @@ class DirectionCheck:
         if stepped is not None:  # "turn the telly down": the volume, not a pause
             return Verdict(action, False, stepped, f"{name}: the words say {'/'.join(sorted(aff))}; "
                            f"a step on the level instead")
+        if levels.already_at_the_floor(action, domain, state, aff, said):
+            return Verdict(action, False, why=f"{name}: already at its lowest, nothing to turn down")
         floored = levels.not_to_the_floor(action, domain, state, aff, said)
         if floored is not None:  # "slow the fan down": slower, not off
             return Verdict(action, False, floored, f"{name}: 'down' is a step, not off")

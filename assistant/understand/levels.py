@@ -102,6 +102,23 @@ def not_to_the_floor(action: Action, domain: Domain, state: EntityState | None,
     return None
 
 
+def already_at_the_floor(action: Action, domain: Domain, state: EntityState | None,
+                         aff: set[str], said: Said) -> bool:
+    """'Down' with no value said, for a level already at its bottom ("slow the fan down"
+    with the fan off): there is nothing to turn down."""
+    if aff != {"down"}:
+        return False
+    for key in action.data:
+        level = domain.levels.get(key)
+        if level is None or said_value(level, said, state) is not None:
+            continue
+        now = current(level, state)
+        low, _ = level.limits(state.attributes if state else None)
+        if now is not None and now <= low:
+            return True
+    return False
+
+
 def step_instead(action: Action, domain: Domain, found: Service | None, entity: Entity,
                  state: EntityState | None, aff: set[str], supported: set[str]) -> Action | None:
     """'Up'/'down' alone, for a device with a level the action leaves alone: a step on it."""
