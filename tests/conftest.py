@@ -115,6 +115,21 @@ def silence(ms: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def llm() -> Iterator[object]:
+    """The bundled SmolLM2-135M through llama.cpp, loaded once for the session."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'hearth[llm]')")
+    from assistant.errors import ModelError
+    from assistant.llm.local import LocalLlm
+
+    try:
+        model = LocalLlm(threads=2)
+    except ModelError as exc:
+        pytest.skip(f"the bundled local LLM is unavailable: {exc}")
+    yield model
+    model.close()
+
+
+@pytest.fixture(scope="session")
 def voice(settings) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """The whole voice loop with real models, loaded once for the session."""
     from assistant.events import Event

@@ -3,31 +3,16 @@ format, scores for every option in the caller's order, and the setting that sele
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.config import load_settings
-from assistant.errors import ModelError
 from assistant.home import open_home
 from assistant.understand.candidates import NOT_A_COMMAND, Command
 from assistant.understand.shots import Shot
 
 pytestmark = pytest.mark.real
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[object]:
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'hearth[llm]')")
-    from assistant.llm.local import LocalLlm
-
-    try:
-        model = LocalLlm(threads=2)
-    except ModelError as exc:
-        pytest.skip(f"the bundled local LLM is unavailable: {exc}")
-    yield model
-    model.close()
 
 
 SHOTS = [Shot("switch the hall lamp off", "turn off the Hall Lamp"),

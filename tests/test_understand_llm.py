@@ -26,19 +26,6 @@ AREA = "living_room"
 
 
 @pytest.fixture(scope="session")
-def llm() -> Iterator[object]:
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'hearth[llm]')")
-    from assistant.llm.local import LocalLlm
-
-    try:
-        model = LocalLlm(threads=2)
-    except ModelError as exc:
-        pytest.skip(f"the bundled local LLM is unavailable: {exc}")
-    yield model
-    model.close()
-
-
-@pytest.fixture(scope="session")
 def session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HomeBackend]:
     home = open_home(load_settings(data_dir=str(tmp_path_factory.mktemp("llm-home"))))
     yield home
