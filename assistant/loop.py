@@ -112,11 +112,12 @@ class VoiceLoop:
         self.retry_stt = retry_stt
         """A second, more biased transcription for audio whose first one matched nothing
         (the skills' own words, e.g. drink names); costs time only on a miss."""
-        self.second_looks = [(name, fn) for name, fn in (("wide", wide_stt), ("retry", retry_stt))
+        self.second_looks = [(name, fn) for name, fn in (("retry", retry_stt), ("wide", wide_stt))
                              if fn is not None]
         """At a pause whose words are neither a command nor unfinished, the audio is heard
-        again in these ways, one after another, while the silence runs (the first decode
-        can mishear the word before the pause: "set the bedroom light to" as "... tube")."""
+        again in these ways, one after another, while the silence runs: the n-best retry
+        (it finds most misheard commands), then Whisper's full window (the short one can
+        mishear the word before the pause: "set the bedroom light to" as "... tube")."""
         self.pipeline = pipeline
         self.stt = stt
         self.vad = vad
@@ -371,8 +372,17 @@ class VoiceLoop:
         if self.endpointer.end_silence_ms >= incomplete or cmd is None:
             return False
         heard = self._words_so_far()
-        disagree = bool(heard.look) and not same_words(heard.text, cmd.first_heard)
-        if not sounds_unfinished(heard.text) and not (disagree and not self._is_command(heard.text)):
+        while True:
+            if heard.text and self._is_command(heard.text):
+                return False
+            disagree = bool(heard.look) and not same_words(heard.text, cmd.first_heard)
+            looks = self._looks_after(heard)
+            if sounds_unfinished(heard.text) or disagree or not heard.text or not looks:
+                break
+            name, transcribe = looks[0]  # the looks the silence was too short for, now
+            self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
+            heard = self._words_so_far()
+        if not sounds_unfinished(heard.text) and not disagree:
             return False
         self.endpointer.wait_longer(incomplete)
         return True
