@@ -4,8 +4,9 @@ Loaded once per process and kept warm. One operation, small and exact:
 :meth:`LocalLlm.score` — the log-probability of each of several continuations after
 one shared prompt. The prompt is evaluated once (its KV cache is kept and reused by the
 next call as far as it is the same), then every continuation is scored in one batch,
-each in its own sequence that shares the prompt's cache. This is how a 135M model ranks
-a short list of valid commands without being asked to write one.
+each in its own sequence that shares the prompt's cache, the tokens continuations start
+with alike evaluated once (a prefix tree). This is how a 135M model ranks a short list of
+valid commands without being asked to write one.
 
 ``parallel`` contexts over the one model let that many rooms score at once (each
 context is used by one call at a time; the threads are split between them).
