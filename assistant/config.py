@@ -146,6 +146,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "llm": settings.llm.model_copy(update={"model": fix(settings.llm.model)}),
             "privacy": settings.privacy.model_copy(update={"audit_db": fix(settings.privacy.audit_db)}),
             "data_dir": settings.data_dir.expanduser(),
+            "cache_dir": settings.cache_dir.expanduser(),
         }
     )
 

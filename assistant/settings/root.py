@@ -31,6 +31,15 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "hearth"
 
 
+def default_cache_dir() -> Path:
+    """Files that can be made again: ``$HEARTH_CACHE_DIR``, else ``$XDG_CACHE_HOME/hearth``
+    or ``~/.cache/hearth``."""
+    env = os.environ.get("HEARTH_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "hearth"
+
+
 class Settings(Frozen):
     """Everything Hearth can be told. Sections mirror the pipeline stages."""
 
@@ -38,6 +47,9 @@ class Settings(Frozen):
     """The area of the device that listens; resolves "turn on the light"."""
     data_dir: Path = Field(default_factory=default_data_dir)
     """State: the home's SQLite database, the audit log, lists, timers."""
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    """Derived files shared by every data dir (the local LLM's Q8_0 copy of its weights,
+    made once per model file rather than once per data dir)."""
     audio: AudioSettings = AudioSettings()
     wake: WakeSettings = WakeSettings()
     vad: VadSettings = VadSettings()

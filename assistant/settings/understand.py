@@ -15,7 +15,7 @@ class LocalLlmSettings(Frozen):
     model: Path | None = None
     """A GGUF file; None = the bundled SmolLM2-135M-Instruct."""
     requantize: Literal["q8_0", "none"] = "q8_0"
-    """Run a Q8_0 copy of the weights, converted once into ``<data_dir>/cache`` (the bundled
+    """Run a Q8_0 copy of the weights, converted once into ``cache_dir`` (the bundled
     Q4_1 weights took 1.6-2x longer per token on the 2-core test box; same answers on the
     devel homes). ``none``: the file as it is."""
     threads: int = Field(2, ge=1, le=64)

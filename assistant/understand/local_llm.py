@@ -122,7 +122,7 @@ class LocalLlmFallback:
             from assistant.llm.local import LocalLlm
             from assistant.understand.templates import TemplateMatcher
 
-            model = llm or LocalLlm.from_settings(settings.llm, cache)
+            model = llm or LocalLlm.from_settings(settings.llm, settings.cache_dir)
             matcher = templates or TemplateMatcher(home.entities(), home.areas())
             try:
                 area: str | None = home.area(settings.device_area).id
