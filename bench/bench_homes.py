@@ -130,17 +130,23 @@ def main() -> int:
                          "understand_ms": float((answer.get("timings_ms") or {}).get("understand", 0.0))})
     by_home: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_kind_held_out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_home[r["home"]].append(r)
-        if not r["held_out"] and r["home"] != "demo_heldout":
+        if r["held_out"]:
+            by_kind_held_out[r["kind"]].append(r)
+        elif r["home"] != "demo_heldout":
             by_kind[r["kind"]].append(r)
     unseen = [r for r in rows if not r["held_out"] and r["home"] != "demo_heldout"]
+    held_out = [r for r in rows if r["held_out"]]
     report: dict[str, Any] = {
         "llm": not args.no_llm, "seconds": round(time.monotonic() - t0, 1),
         "loadavg": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
         "homes": {h: summarise(rs) for h, rs in by_home.items()},
         "kinds": {k: summarise(rs) for k, rs in sorted(by_kind.items())},
         "devel_homes": summarise(unseen) if unseen else None,
+        "kinds_held_out": {k: summarise(rs) for k, rs in sorted(by_kind_held_out.items())},
+        "held_out": summarise(held_out) if held_out else None,
     }
     if args.misses:
         for r in rows:
@@ -164,9 +170,14 @@ def main() -> int:
     home_rows = [line(h, s) for h, s in report["homes"].items()]
     if report["devel_homes"]:
         home_rows.append(line("devel homes (all)", report["devel_homes"]))
+    if report["held_out"]:
+        home_rows.append(line("held-out sets (all)", report["held_out"]))
     print(table(headers, home_rows))
-    print()
-    print(table(["kind (devel homes)", *headers[1:]], [line(k, s) for k, s in report["kinds"].items()]))
+    for title, kinds in (("kind (devel homes)", report["kinds"]),
+                         ("kind (held out)", report["kinds_held_out"])):
+        if kinds:
+            print()
+            print(table([title, *headers[1:]], [line(k, s) for k, s in kinds.items()]))
     print(f"\nllm: {'on' if report['llm'] else 'off'}; {report['seconds']} s; loadavg {report['loadavg']}")
     return 0
 
