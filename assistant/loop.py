@@ -15,10 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Protocol
-
-import numpy as np
 
 from assistant.audio.chunk import SAMPLE_RATE, AudioChunk, Samples
 from assistant.audio.sinks import AudioSink, NullSink
@@ -40,9 +37,8 @@ from assistant.skills.announce import Announcements
 from assistant.stages import Stage
 from assistant.stt.background import BackgroundTranscriber, Heard
 from assistant.tts.playback import ReplyPlayback, Speaker, unspoken
+from assistant.turn_end import Command, TurnEnd
 from assistant.vad.endpoint import Endpoint, Endpointer
-from assistant.vad.meaning import same_words, sounds_unfinished
-from assistant.vad.prosody import final_tone
 from assistant.wake.barge_in import BargeIn
 from assistant.wake.base import WakeDetector
 from assistant.wake.command_start import command_start_ms
@@ -62,26 +58,6 @@ class VadFrames(Protocol):
     def reset(self) -> None: ...
 
     def frames(self, samples: Samples) -> list[float]: ...
-
-
-@dataclass
-class _Command:
-    """The command being heard."""
-
-    start_ms: float
-    chunks: list[Samples] = field(default_factory=list)
-    samples: int = 0
-    asked_at: int = 0      # samples of speech when a partial transcript was last asked for
-    said: str = ""         # the last partial transcript sent
-    first_heard: str = ""  # the words the first decode heard at this pause
-    rising: bool = False   # the voice rose where the speech stopped, at this pause
-
-    def add(self, samples: Samples) -> None:
-        self.chunks.append(samples)
-        self.samples += len(samples)
-
-    def audio(self) -> Samples:
-        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
 
 
 class VoiceLoop:
@@ -112,12 +88,6 @@ class VoiceLoop:
         self.retry_stt = retry_stt
         """A second, more biased transcription for audio whose first one matched nothing
         (the skills' own words, e.g. drink names); costs time only on a miss."""
-        self.second_looks = [(name, fn) for name, fn in (("retry", retry_stt), ("wide", wide_stt))
-                             if fn is not None]
-        """At a pause whose words are neither a command nor unfinished, the audio is heard
-        again in these ways, one after another, while the silence runs: the n-best retry
-        (it finds most misheard commands), then Whisper's full window (the short one can
-        mishear the word before the pause: "set the bedroom light to" as "... tube")."""
         self.pipeline = pipeline
         self.stt = stt
         self.vad = vad
@@ -134,13 +104,16 @@ class VoiceLoop:
         self.endpointer = Endpointer(settings.vad, frame_ms)
         self.heard = BackgroundTranscriber(stt.transcribe, threaded=background, clock=clock)
         """Transcribes while the person speaks (``background=False``: inline, for tests)."""
+        looks = [(name, fn) for name, fn in (("retry", retry_stt), ("wide", wide_stt)) if fn is not None]
+        self.turn_end = TurnEnd(settings.vad, self.endpointer, self.heard, looks, self._is_command,
+                                clock=clock)
         self.results: list[TurnResult] = []
         self._origin = 0.0
         verifier = settings.wake.verifier
         self._heard_window_ms = verifier.window_s * 1000.0 if verifier.enabled else 0.0
         self._preroll: collections.deque[AudioChunk] = collections.deque(
             maxlen=int(max(PREROLL_MS, self._heard_window_ms + 160) // 80) + 1)
-        self._command: _Command | None = None
+        self._command: Command | None = None
         self._now_ms = 0.0            # the end of the last chunk read
         self._streamed: list[str] = []
         self._turn_end_ms: float | None = None
@@ -229,7 +202,7 @@ class VoiceLoop:
         stages = self._stages or self._new_turn(start_ms)  # no wake word: the turn starts here
         stages.t_audio_ms = start_ms
         stages.start(Stage.VAD)
-        self._command = _Command(start_ms=start_ms)
+        self._command = Command(start_ms=start_ms)
         self.vad.reset()
         self.endpointer.reset()
         self.heard.reset()
@@ -261,7 +234,7 @@ class VoiceLoop:
                 self._end_turn("no_speech")
                 self._back_to_waiting(chunk.end_ms)
                 return
-            elif what is Endpoint.END and self._words_say_wait():
+            elif what is Endpoint.END and self.turn_end.words_say_wait(cmd, self._words_so_far):
                 continue  # a second look heard "... to": the person is not done
             else:  # END or MAX_LENGTH
                 self._finish(what.value, chunk.end_ms)
@@ -274,11 +247,11 @@ class VoiceLoop:
             if heard.look and self._still_paused_after(heard) and self._judge(heard):
                 return
 
-    def _ask(self, cmd: _Command) -> None:
+    def _ask(self, cmd: Command) -> None:
         cmd.asked_at = cmd.samples
         self.heard.submit(cmd.audio())
 
-    def _say_partials(self, cmd: _Command) -> list[Heard]:
+    def _say_partials(self, cmd: Command) -> list[Heard]:
         """Sends the decodes finished since the last call; returns them."""
         new = self.heard.take_new()
         for heard in new:
@@ -325,84 +298,24 @@ class VoiceLoop:
         """Is ``heard`` about the pause going on now (no speech since its audio ended)?"""
         return self.endpointer.paused and heard.samples >= self._spoken_samples()
 
-    def _judge(self, heard: Heard) -> bool:
-        """In a pause: end here if the words are a complete command (said with a falling
-        or level tone, when the tone holds commands); wait longer than usual if they sound
-        unfinished ("set the bedroom to"), rise, or two hearings disagree on them; else
-        hear them again (the next second look) while the silence runs. True when the turn
-        ended."""
-        if heard.error is not None:
-            raise heard.error
-        cmd = self._command
-        assert cmd is not None
-        if not heard.look:  # the first decode at this pause
-            cmd.first_heard, cmd.rising = heard.text, self._tone_rises()
-        if heard.text and self._is_command(heard.text):
-            if cmd.rising and self.settings.vad.rising_tone_holds_commands:
-                return False  # "turn off the light, …": the long silence decides
-            self._complete(heard.text, heard.stt_ms, "early_match", self._speech_end_ms())
-            return True
-        unsure = cmd.rising or bool(heard.look and not same_words(heard.text, cmd.first_heard))
-        if unsure or sounds_unfinished(heard.text):
-            self.endpointer.wait_longer(float(self.settings.vad.incomplete_silence_ms))
-        looks = self._looks_after(heard)
-        if heard.text and looks and not sounds_unfinished(heard.text):
-            name, transcribe = looks[0]
-            self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
-        return False
-
-    def _looks_after(self, heard: Heard) -> list[tuple[str, Callable[[Samples], str]]]:
-        """The second looks not yet made after ``heard``."""
-        names = [name for name, _ in self.second_looks]
-        return self.second_looks[names.index(heard.look) + 1 if heard.look in names else 0:]
-
-    def _tone_rises(self) -> bool:
-        """Does the voice rise where the speech stopped (more is coming)?"""
-        rise = self.settings.vad.rising_tone_st_s
-        if not rise or self._command is None:
-            return False
-        return final_tone(self._command.audio()[: self._spoken_samples()]).sounds_unfinished(rise)
-
-    def _words_say_wait(self) -> bool:
-        """At the long silence: do the newest words (a second look may have just been
-        made) sound unfinished, or disagree with the first hearing at this pause? Then
-        the silence is stretched and the turn goes on."""
-        incomplete = float(self.settings.vad.incomplete_silence_ms)
-        cmd = self._command
-        if self.endpointer.end_silence_ms >= incomplete or cmd is None:
-            return False
-        heard = self._words_so_far()
-        while True:
-            if heard.text and self._is_command(heard.text):
-                return False
-            disagree = bool(heard.look) and not same_words(heard.text, cmd.first_heard)
-            looks = self._looks_after(heard)
-            if sounds_unfinished(heard.text) or disagree or not heard.text or not looks:
-                break
-            name, transcribe = looks[0]  # the looks the silence was too short for, now
-            self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
-            heard = self._words_so_far()
-        if not sounds_unfinished(heard.text) and not disagree:
-            return False
-        self.endpointer.wait_longer(incomplete)
-        return True
-
     def _finish(self, reason: str, now_ms: float) -> None:
         cmd = self._command
         assert cmd is not None
         end_ms = self._speech_end_ms() if self.endpointer.started else now_ms
-        heard = self._words_so_far()  # a second look's, when one was made
-        text, stt_ms = heard.text, heard.stt_ms
-        for _name, transcribe in self._looks_after(heard):  # the looks not made yet, at once
-            if not text or self._is_command(text):
-                break
-            self.heard.wait_idle()  # one decode at a time on the shared model
-            t0 = self.clock()
-            again = transcribe(cmd.audio())
-            stt_ms += (self.clock() - t0) * 1000.0
-            if self._is_command(again):
-                text = again
+        # a second look's words, when one was made; the looks not made yet, at once
+        text, stt_ms = self.turn_end.last_looks(cmd, self._words_so_far())
         self._complete(text, stt_ms, reason, end_ms)
+
+    def _judge(self, heard: Heard) -> bool:
+        """In a pause: end the turn here when the words are a complete command (see
+        :class:`assistant.turn_end.TurnEnd`). True when the turn ended."""
+        cmd = self._command
+        assert cmd is not None
+        spoken = cmd.audio()[: self._spoken_samples()]
+        if not self.turn_end.judge(cmd, heard, spoken):
+            return False
+        self._complete(heard.text, heard.stt_ms, "early_match", self._speech_end_ms())
+        return True
 
     def _is_command(self, text: str) -> bool:
         return self.pipeline.is_complete_command(text, area=self.area)
