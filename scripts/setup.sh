@@ -32,8 +32,13 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 
 # pip, quieter: this machine's pip config lists index folders that do not exist, and pip
-# warns about each one on every look-up; only that line is dropped, real errors still show.
-pipq() { .venv/bin/python -m pip -q "$@" 2> >(grep -v "^WARNING: Location 'file:.*' is ignored: it is neither a file nor a directory\.$" >&2); }
+# warns about each one on every look-up; setuptools prints an eight-line "Editable
+# installation" warning once per editable package (Hearth and each skill). Only those are
+# dropped; real errors still show.
+pipq() { .venv/bin/python -m pip -q "$@" 2> >(awk '
+  /BuildBackendWarning: Editable installation/ { skip = 1 }
+  !skip && !/^WARNING: Location .file:.*. is ignored: it is neither a file nor a directory\.$/ { print; fflush() }
+  /with strategy, WheelFile/ { skip = 0 }' >&2); }
 took() { echo "setup: ... done in $((SECONDS - $1)) s"; }
 
 stamp=.venv/.hearth-installed
