@@ -311,8 +311,7 @@ class VoiceLoop:
         :class:`assistant.turn_end.TurnEnd`). True when the turn ended."""
         cmd = self._command
         assert cmd is not None
-        spoken = cmd.audio()[: self._spoken_samples()]
-        if not self.turn_end.judge(cmd, heard, spoken):
+        if not self.turn_end.judge(cmd, heard, lambda: cmd.audio()[: self._spoken_samples()]):
             return False
         self._complete(heard.text, heard.stt_ms, "early_match", self._speech_end_ms())
         return True

@@ -67,11 +67,12 @@ class TurnEnd:
         names = [name for name, _ in self.looks]
         return self.looks[names.index(heard.look) + 1 if heard.look in names else 0:]
 
-    def judge(self, cmd: Command, heard: Heard, spoken: Samples) -> bool:
+    def judge(self, cmd: Command, heard: Heard, spoken: Callable[[], Samples]) -> bool:
         """In a pause: True when the words are a complete command (said with a falling or
         level tone, when the tone holds commands) and the turn may end here. Else the
         silence is stretched if they sound unfinished, rise, or two hearings disagree, and
-        the next second look is asked for while the silence runs."""
+        the next second look is asked for while the silence runs. ``spoken``: the speech
+        so far, made only when the tone is read (the first decode at a pause)."""
         if heard.error is not None:
             raise heard.error
         if not heard.look:  # the first decode at this pause
@@ -87,10 +88,10 @@ class TurnEnd:
             self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
         return False
 
-    def _tone_rises(self, spoken: Samples) -> bool:
+    def _tone_rises(self, spoken: Callable[[], Samples]) -> bool:
         """Does the voice rise where the speech stopped (more is coming)?"""
         rise = self.settings.rising_tone_st_s
-        return bool(rise) and final_tone(spoken).sounds_unfinished(rise)
+        return bool(rise) and final_tone(spoken()).sounds_unfinished(rise)
 
     def words_say_wait(self, cmd: Command, words_so_far: Callable[[], Heard]) -> bool:
         """At the long silence: do the newest words (a second look may have just been
