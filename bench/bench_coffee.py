@@ -149,7 +149,7 @@ def main() -> int:
     from assistant.audio.files import read_audio
     from assistant.skills.testing import SkillTester
     from assistant.stt.grammar import PhraseGraph
-    from assistant.stt.whisper import WhisperStt, bias_prompt
+    from assistant.stt.whisper import WhisperStt
 
     tester = SkillTester(builtin=True, data_dir=os.environ["HEARTH_DATA_DIR"])
     settings = tester.settings
@@ -167,16 +167,12 @@ def main() -> int:
             stt_update[name] = value
     if stt_update:
         settings = settings.model_copy(update={"stt": settings.stt.model_copy(update=stt_update)})
-    home_names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
-    with_words = bias_prompt(home_names + tester.registry.stt_words())
-    prompt = {"skills": with_words, "retry": bias_prompt(home_names),
-              "home": bias_prompt(home_names), "none": None}[args.prompt]
+    home_only, with_words = tester.stt_prompts()  # the voice loop's two prompts
+    with_words = with_words or home_only
+    prompt = {"skills": with_words, "retry": home_only, "home": home_only, "none": None}[args.prompt]
     sys.stderr.write(f"loading Whisper ({settings.stt.model or 'bundled tiny.en'}, "
                      f"beam {settings.stt.beam_size})\n")
-    def accepts(text: str) -> bool:
-        return tester.understander.is_complete_command(text, area=None)
-
-    stt = WhisperStt(settings.stt, prompt=prompt, accepts=accepts,
+    stt = WhisperStt(settings.stt, prompt=prompt, accepts=tester.is_command,
                      retry_prompt=with_words if args.prompt == "retry" else None,
                      phrases=PhraseGraph(tester.registry.sentences()))
     stt.warm_up()
@@ -209,7 +205,7 @@ def main() -> int:
             repairs.clear()
             text = stt.transcribe(audio)
             retried = False
-            if stt.can_retry and not accepts(text):
+            if stt.can_retry and not tester.is_command(text):
                 text, retried = stt.transcribe_retry(audio), True
             t1 = time.perf_counter()
             tester.understander.forget()
@@ -239,7 +235,7 @@ def main() -> int:
                         "retried": sum(r["retried"] for r in rows),
                         "understand_ms_p50": statistics.median(r["understand_ms"] for r in rows),
                         "rows": rows})
-    other = false_orders(other_speech(eval_root, args.others), stt, accepts, tester, COFFEE_INTENT,
+    other = false_orders(other_speech(eval_root, args.others), stt, tester.is_command, tester, COFFEE_INTENT,
                                  repairs) \
         if args.others else None
     tester.close()

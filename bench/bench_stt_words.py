@@ -41,21 +41,17 @@ def main() -> int:
     from assistant.audio.files import read_audio
     from assistant.skills.testing import SkillTester
     from assistant.stt.grammar import PhraseGraph
-    from assistant.stt.whisper import WhisperStt, bias_prompt
+    from assistant.stt.whisper import WhisperStt
 
     data = eval_data_dir()
     tester = SkillTester(builtin=True, data_dir=tempfile.mkdtemp(prefix="hearth-bench-words-"))
     settings = tester.settings
     clips = [c for c in make_clips(settings, data, coffee_every=10_000) if c["text"]]
-    names = [n for e in tester.home.entities() for n in e.names] + [a.name for a in tester.home.areas()]
-
-    def accepts(text: str) -> bool:
-        return tester.understander.is_complete_command(text, area=None)
+    prompt, retry_prompt = tester.stt_prompts()
 
     def stt(hypotheses: int, repair: bool) -> WhisperStt:
         stt_settings = settings.stt.model_copy(update={"retry_hypotheses": hypotheses})
-        return WhisperStt(stt_settings, prompt=bias_prompt(names),
-                          retry_prompt=bias_prompt(names + tester.registry.stt_words()), accepts=accepts,
+        return WhisperStt(stt_settings, prompt=prompt, retry_prompt=retry_prompt, accepts=tester.is_command,
                           phrases=PhraseGraph(tester.registry.sentences()) if repair else None)
 
     ways = {"no retry": None, "retry: 1 hypothesis, no repair": stt(1, False),
@@ -74,7 +70,7 @@ def main() -> int:
             text = first.transcribe(audio)
             for way, retry in ways.items():
                 heard, ms = text, 0.0
-                if retry is not None and not accepts(text):
+                if retry is not None and not tester.is_command(text):
                     t0 = time.perf_counter()
                     heard = retry.transcribe_retry(audio)
                     ms = (time.perf_counter() - t0) * 1000

@@ -133,13 +133,14 @@ class SkillTester:
         first, retry = self.stt_prompts()
         stt = _stt(self.settings, first, retry)
         text = str(stt.transcribe(samples))
-        if not text or not stt.can_retry or self._is_command(text):
+        if not text or not stt.can_retry or self.is_command(text):
             return text
-        stt.accepts, stt.phrases = self._is_command, PhraseGraph(self.registry.sentences())
+        stt.accepts, stt.phrases = self.is_command, PhraseGraph(self.registry.sentences())
         second = str(stt.transcribe_retry(samples))
-        return second if self._is_command(second) else text
+        return second if self.is_command(second) else text
 
-    def _is_command(self, text: str) -> bool:
+    def is_command(self, text: str) -> bool:
+        """Would the voice loop take these words as a whole command (a template matches)?"""
         return self.understander.is_complete_command(text, area=None)
 
     def stt_prompts(self) -> tuple[str, str | None]:
