@@ -17,6 +17,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -252,18 +253,21 @@ class StageClock:
     @contextmanager
     def span(self, stage: Stage) -> Iterator[StageOutcome]:
         """Time the block as ``stage``. The block may set the outcome's ``error`` (a part
-        failed, the rest went on); an exception ends the stage with its code, and goes on."""
+        failed, the rest went on), or code deep inside it may, through :func:`stage_failed`;
+        an exception ends the stage with its code, and goes on."""
         self.start(stage)
         outcome = StageOutcome()
+        token = _OPEN_SPAN.set(_OpenSpan(self, stage, outcome, _OPEN_SPAN.get()))
+        error: str | None = "internal_error"
         try:
             yield outcome
+            error = outcome.error
         except HearthError as exc:
-            self.end(stage, error=exc.code)
+            error = exc.code
             raise
-        except BaseException:
-            self.end(stage, error="internal_error")
-            raise
-        self.end(stage, error=outcome.error)
+        finally:
+            _OPEN_SPAN.reset(token)
+            self.end(stage, error=error)
 
 
 @dataclass
@@ -274,3 +278,33 @@ class StageOutcome:
 
     def failed(self, code: str) -> None:
         self.error = self.error or code
+
+
+@dataclass(frozen=True)
+class _OpenSpan:
+    clock: StageClock
+    stage: Stage
+    outcome: StageOutcome
+    outer: _OpenSpan | None
+
+
+_OPEN_SPAN: ContextVar[_OpenSpan | None] = ContextVar("hearth_open_span", default=None)
+"""The innermost :meth:`StageClock.span` open on this thread (as a tracer's current span)."""
+
+
+def stage_failed(stage: Stage, code: str, message: str, *, otherwise: EventSink) -> None:
+    """Report a failure that its own stage answers instead of raising (a skill's runner
+    turns it into a spoken error): the open span of ``stage`` ends with ``code``, and the
+    ``error`` event joins that turn's events, stamped with its clocks. Called outside
+    any turn's span, the event goes to ``otherwise`` unstamped."""
+    innermost = span = _OPEN_SPAN.get()
+    while span is not None and span.stage is not stage:
+        span = span.outer
+    if span is not None:
+        span.outcome.failed(code)
+    if innermost is None:
+        otherwise(StageFailed(stage=stage, code=code, message=message))
+        return
+    clock = innermost.clock
+    clock.emit(StageFailed(t_audio_ms=clock.t_audio_ms, t_wall_ms=clock.wall(), stage=stage,
+                           code=code, message=message))

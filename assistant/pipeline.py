@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from assistant.errors import HearthError
+from assistant.errors import HearthError, UnderstandError
 from assistant.events import (
     ActionApplied,
     Escalated,
@@ -156,10 +156,19 @@ class Pipeline:
         return replace(turn, timings_ms={**turn.timings_ms, **timings})
 
     def understand(self, turn: Turn, stages: StageClock) -> Turn:
-        """Stage.UNDERSTAND (with Stage.SKILL and Stage.CLOUD inside it, when used)."""
+        """Stage.UNDERSTAND (with Stage.SKILL and Stage.CLOUD inside it, when used). A bug
+        in understanding raises :class:`UnderstandError` (the voice loop reports it and
+        listens on; ``hearth ask`` prints one line)."""
         with stages.span(Stage.UNDERSTAND):
-            decision = self.understander.decide(turn.text, area=turn.area, room=turn.room,
-                                                watch=stages.span)
+            try:
+                decision = self.understander.decide(turn.text, area=turn.area, room=turn.room,
+                                                    watch=stages.span)
+            except HearthError:
+                raise
+            except Exception as exc:  # a bug: the stage's error, as Whisper's is SttError
+                log.exception("understanding %r failed", turn.text[:80])
+                raise UnderstandError(f"understanding failed: {type(exc).__name__}: "
+                                      f"{str(exc)[:200]}") from exc
             privacy = self.understander.conversations.get(turn.room).privacy
         at, wall = turn.t_audio_ms, stages.wall()
         self.emit(IntentMatched(

@@ -7,13 +7,14 @@ import math
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from assistant.config import load_settings
-from assistant.events import discard
+from assistant.events import Event, StageEnded, StageFailed, discard
 from assistant.runtime import Runtime
 from assistant.server.brain import Brain, Rooms
 from assistant.understand.result import Decision
@@ -140,3 +141,24 @@ def test_a_satellites_typed_turns_continue_its_spoken_conversation(assistant: Ru
     asyncio.run(typed._handle("turn it off", {"area": "kitchen"}))
     assert assistant.home.get_state("light.kitchen").state == "off"
     assert rooms.lock("satellite:kitchen") is spoken.lock
+
+
+def test_a_skill_that_fails_in_a_room_reports_to_that_rooms_events(
+        assistant: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's runtime has no event sink of its own: a skill's error reaches the
+    dashboard only through the turn's (its room's) events."""
+    loaded = assistant.skills.skills["time_date"].skill
+    decl = loaded.intents["HassGetCurrentTime"]
+
+    def broken(*_args: object) -> str:
+        raise RuntimeError("the clock fell off the wall")
+
+    monkeypatch.setitem(loaded.intents, "HassGetCurrentTime", replace(decl, handler=broken))
+    events: list[Event] = []
+    kitchen = Rooms(assistant).pipeline_for("kitchen", events.append, memory_key="satellite:kitchen")
+    turn = kitchen.handle_text("what time is it")
+    assert turn.reply == "Sorry, the time date skill failed."
+    [failure] = [e for e in events if isinstance(e, StageFailed)]
+    assert (failure.stage, failure.code) == ("skill", "skill_raised") and failure.t_wall_ms > 0
+    skill_end = next(e for e in events if isinstance(e, StageEnded) and e.stage == "skill")
+    assert (skill_end.ok, skill_end.error) == (False, "skill_raised")

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from assistant.events import StageFailed
+from assistant.events import StageEnded, StageFailed, StageStarted
 from assistant.skills import Action, Decision, Intent, Permissions, Response, Skill, SkillContext
 from assistant.skills.testing import SkillTester
+from assistant.stages import Stage
 
 release = threading.Event()
 
@@ -98,6 +99,20 @@ def test_a_skill_that_raises(tester: SkillTester) -> None:
     assert (event.stage, event.code) == ("skill", "skill_raised")
     assert "RuntimeError: the flux capacitor is empty" in event.message
     assert tester.ask("fine go").actions == [Action("light.turn_on", "light.kitchen")]
+
+
+def test_a_failed_skill_ends_its_stage_with_the_code_inside_the_turn(tester: SkillTester) -> None:
+    turn = tester.ask("boom go")
+    ends = {e.stage: e for e in turn.events if isinstance(e, StageEnded)}
+    assert (ends[Stage.SKILL].ok, ends[Stage.SKILL].error) == (False, "skill_raised")
+    assert ends[Stage.UNDERSTAND].ok  # understanding went on: the spoken error is its answer
+    skill_start = next(e for e in turn.events if isinstance(e, StageStarted) and e.stage is Stage.SKILL)
+    [event] = failed(turn)  # one error event, stamped with the turn's clock, before the stage ends
+    order = turn.events.index
+    assert order(skill_start) < order(event) < order(ends[Stage.SKILL])
+    assert skill_start.t_wall_ms <= event.t_wall_ms <= ends[Stage.SKILL].t_wall_ms
+    fine_ends = [e for e in tester.ask("fine go").events if isinstance(e, StageEnded)]
+    assert all(e.ok for e in fine_ends)  # the failure was that turn's, not the next one's
 
 
 def test_a_skill_that_hangs_times_out_and_blocks_nothing(tester: SkillTester) -> None:

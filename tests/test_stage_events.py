@@ -17,8 +17,8 @@ from server_helpers import Server
 
 from assistant.audio.files import write_wav
 from assistant.config import load_settings
-from assistant.errors import HomeError
-from assistant.events import Event, StageEnded, StageEvent, StageStarted, to_dict
+from assistant.errors import HomeError, UnderstandError
+from assistant.events import Event, StageClock, StageEnded, StageEvent, StageStarted, to_dict
 from assistant.pipeline import Turn
 from assistant.runtime import Runtime
 from assistant.stages import Stage
@@ -84,7 +84,7 @@ def test_a_stage_that_fails_ends_with_its_error_and_the_turn_goes_on(
     assert turn.applied == () and "act" in turn.timings_ms
 
 
-def test_an_exception_in_a_stage_ends_it_before_it_propagates(
+def test_a_bug_in_understanding_is_the_stages_error_and_ends_it_before_it_propagates(
         assistant: tuple[Runtime, list[Event]], monkeypatch: pytest.MonkeyPatch) -> None:
     a, events = assistant
 
@@ -92,8 +92,18 @@ def test_an_exception_in_a_stage_ends_it_before_it_propagates(
         raise RuntimeError("a bug in understanding")
 
     monkeypatch.setattr(a.understander, "decide", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(UnderstandError, match="RuntimeError: a bug in understanding") as raised:
         a.pipeline.run(Turn(text="turn on the kitchen light"))
+    assert raised.value.stage is Stage.UNDERSTAND and isinstance(raised.value.__cause__, RuntimeError)
+    assert [(type(e).__name__, getattr(e, "error", None)) for e in events] == [
+        ("StageStarted", None), ("StageEnded", "understand_failed")]
+
+
+def test_an_exception_in_a_timed_block_ends_its_stage_as_an_internal_error() -> None:
+    events: list[Event] = []
+    clock = StageClock(events.append, "t1", lambda: 0.0)
+    with pytest.raises(KeyError), clock.span(Stage.HOME):
+        raise KeyError("light.gone")
     assert [(type(e).__name__, getattr(e, "error", None)) for e in events] == [
         ("StageStarted", None), ("StageEnded", "internal_error")]
 

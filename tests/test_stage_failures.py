@@ -118,3 +118,29 @@ def test_each_stage_has_one_error_type_with_a_stable_code() -> None:
         assert len(by_stage.get(stage, [])) == 1, stage
         assert by_stage[stage][0].code.startswith(stage.value)
     assert [s.order for s in Stage] == list(range(len(Stage)))
+
+
+def test_a_bug_in_understanding_is_reported_and_the_voice_loop_listens_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_loop_fakes import ScriptedStt, run, signal
+
+    with Runtime(load_settings(llm={"enabled": False})) as a:
+        decide = a.understander.decide
+        calls: list[str] = []
+
+        def first_breaks(text: str, **kwargs: Any) -> Any:
+            calls.append(text)
+            if len(calls) == 1:
+                raise RuntimeError("a bug in understanding")
+            return decide(text, **kwargs)
+
+        monkeypatch.setattr(a.understander, "decide", first_breaks)
+        events = run(a, ScriptedStt({1: "turn on the kitchen light"}),
+                     signal(("wake", 1), ("speech", 8), ("silence", 30), ("wake", 1), ("speech", 8),
+                            ("silence", 20)), stages=True)
+        [error] = [e for e in events if e["type"] == "error"]
+        assert (error["stage"], error["code"]) == ("understand", "understand_failed")
+        assert "RuntimeError: a bug in understanding" in str(error["message"])
+        ends = [(e["stage"], e["error"]) for e in events if e["type"] == "stage_end"]
+        assert ("understand", "understand_failed") in ends
+        assert len(calls) == 2 and a.home.get_state("light.kitchen").state == "on"

@@ -2,9 +2,10 @@
 
 Each call runs on its own worker thread and the turn waits at most ``timeout_s``: a
 handler that raises, hangs or returns something that is not a reply becomes a short
-spoken error ("Sorry, the timers skill failed.") and a ``StageFailed`` event, and the
-assistant carries on. A skill whose earlier call is still stuck is not called again
-until that call ends (it would only pile up threads). Every action a skill returns is
+spoken error ("Sorry, the timers skill failed."), a ``StageFailed`` event and a skill
+stage that ends with the failure's code, and the assistant carries on. A skill whose
+earlier call is still stuck is not called again until that call ends (it would only
+pile up threads). Every action a skill returns is
 checked before anything happens: the entity must exist, be in a domain the skill
 declared, and the call must pass the service table (:func:`assistant.home.services.validate`);
 one bad action refuses them all. Actions on sensitive entities always wait for a
@@ -21,10 +22,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.errors import HearthError
-from assistant.events import EventSink, StageFailed
+from assistant.events import EventSink, stage_failed
 from assistant.home.base import HomeBackend
 from assistant.home.services import validate
 from assistant.skills.api import Intent, Response, Skill, SkillContext
+from assistant.stages import Stage
 from assistant.understand.result import Action, Decision
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ class SkillRunner:
         self.home = home
         self.timeout_s = timeout_s
         self.emit = emit
-        """Where StageFailed events go (the assistant's event sink)."""
+        """Where StageFailed events go outside a turn (inside one: the turn's own events)."""
         self.clock = clock
         self._stuck: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -188,8 +190,8 @@ class SkillRunner:
 
     def _failed(self, skill: Skill[Any], intent: Intent, code: str, message: str) -> Decision:
         log.warning("skill %s: %s", skill.name, message)
-        try:
-            self.emit(StageFailed(stage="skill", code=code, message=message))
+        try:  # the turn's skill stage ends with the code (the error is answered, not raised)
+            stage_failed(Stage.SKILL, code, message, otherwise=self.emit)
         except Exception:  # an event sink must not turn an error into a crash
             log.warning("event sink failed", exc_info=True)
         return Decision("unhandled", f"Sorry, the {spoken_name(skill.name)} skill failed.",
