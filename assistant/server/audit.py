@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from assistant.config import Settings
 from assistant.errors import HearthError
+from assistant.server.records import AuditReply
 
 log = logging.getLogger(__name__)
 
@@ -22,18 +22,18 @@ def audit_path(settings: Settings) -> Path:
     return configured or settings.data_dir / "audit.sqlite"
 
 
-def read_audit(settings: Settings, limit: int = 100) -> dict[str, Any]:
-    """``{"available": bool, "path": str, "entries": [...], "error"?: str}``."""
+def read_audit(settings: Settings, limit: int = 100) -> AuditReply:
+    """The newest ``limit`` entries; a log that cannot be read is an empty reply saying why."""
     path = audit_path(settings)
     try:
         from assistant.privacy.audit import open_readonly
     except ImportError:
-        return {"available": False, "path": str(path), "entries": [],
-                "error": "the audit log module is not installed"}
+        return AuditReply(available=False, path=str(path), entries=[],
+                          error="the audit log module is not installed")
     try:
         rows = open_readonly(path) or []
     except HearthError as exc:
         log.warning("cannot read the audit log: %s", exc)
-        return {"available": True, "path": str(path), "entries": [], "error": str(exc)}
+        return AuditReply(available=True, path=str(path), entries=[], error=str(exc))
     entries = [e.as_json() for e in rows[-limit:]] if limit > 0 else []
-    return {"available": True, "path": str(path), "entries": entries, "total": len(rows)}
+    return AuditReply(available=True, path=str(path), entries=entries, total=len(rows))

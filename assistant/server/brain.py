@@ -98,33 +98,25 @@ class LockedSpeaker:
 
 class SharedPipeline(Pipeline):
     """A :class:`Pipeline` for one source over the shared home and understander, in its
-    own room (``memory_key``): its turns wait for its room's lock, never another room's.
-
-    After each turn :attr:`last_privacy` is the turn's privacy report (``hearth ask --json``'s).
-    """
+    own room (``memory_key``): its turns wait for its room's lock, never another room's."""
 
     def __init__(self, home: HomeBackend, understander: Understander, lock: threading.RLock, *,
-                 area: str | None, emit: EventSink, memory_key: str = "default",
-                 privacy_report: Callable[[object], dict[str, Any]] | None = None) -> None:
+                 area: str | None, emit: EventSink, memory_key: str = "default") -> None:
         super().__init__(home, understander, device_area=area, emit=emit, room=memory_key)
         self.lock = lock
         """This room's turn lock (sources that share a room share it)."""
         self.memory_key = memory_key
         self.on_sentence: Callable[[str], None] | None = None
         """Where this source says a streamed cloud sentence (its loop's ``speak_streamed``)."""
-        self._privacy_report = privacy_report
-        self.last_privacy: dict[str, Any] | None = None
 
     def run(self, turn: Turn, **kwargs: Any) -> Turn:
         with self.lock:
             conversation = self.understander.conversations.get(self.room)
             conversation.on_sentence = self.on_sentence
             try:
-                result = super().run(turn, **kwargs)
+                return super().run(turn, **kwargs)
             finally:
                 conversation.on_sentence = None
-            self.last_privacy = self._privacy_report(result.privacy) if self._privacy_report else None
-            return result
 
 
 class Rooms:
@@ -133,11 +125,9 @@ class Rooms:
     sit behind their own locks). Needs no audio model, so tests build it from a text-only
     :class:`~assistant.runtime.Runtime`."""
 
-    def __init__(self, runtime: Runtime,
-                 privacy_report: Callable[[object], dict[str, Any]] | None = None) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.device_area = runtime.device_area
-        self._privacy_report = privacy_report
         self._locks: dict[str, threading.RLock] = {}
         self._locks_lock = threading.Lock()
 
@@ -156,7 +146,7 @@ class Rooms:
         return SharedPipeline(a.home, a.understander, self.lock(memory_key),
                               area=area or self.device_area,
                               emit=a.skills.observe(emit),  # "system status" sees every turn
-                              memory_key=memory_key, privacy_report=self._privacy_report)
+                              memory_key=memory_key)
 
 
 class Brain:
@@ -170,7 +160,7 @@ class Brain:
         try:
             self.home = self.runtime.home
             self.understander = self.runtime.understander
-            self.rooms = Rooms(self.runtime, self._privacy_report)
+            self.rooms = Rooms(self.runtime)
             self.device_area = self.rooms.device_area
             assert self.runtime.tts is not None
             self.stt = LockedTranscriber(self.runtime.stt, threading.Lock())
@@ -227,11 +217,11 @@ class Brain:
         """A pipeline for one source, in its room (see :class:`Rooms`)."""
         return self.rooms.pipeline_for(area, emit, memory_key=memory_key)
 
-    def _privacy_report(self, trace: object) -> dict[str, Any]:
-        """The ``privacy`` object ``hearth ask --json`` prints, for the turn just handled."""
+    def privacy_report(self, turn: Turn) -> dict[str, Any]:
+        """The ``privacy`` object ``hearth ask --json`` prints, for a turn just handled."""
         from assistant.privacy.cli import turn_report
 
-        return turn_report(trace, self.runtime.settings_now(), explain=False)[0]
+        return turn_report(turn.privacy, self.runtime.settings_now(), explain=False)[0]
 
     @property
     def privacy_mode_applies(self) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from assistant.config import Settings
 from assistant.events import Event, to_dict
 from assistant.server.brain import Brain, SharedPipeline
 from assistant.server.hub import EventHub
 from assistant.server.metrics import Metrics
+from assistant.server.records import SatelliteStatus
 from assistant.server.state import ServerState
 from assistant.server.turns import TurnTracker
 
@@ -26,7 +26,7 @@ class ServerContext:
     state: ServerState
     started: float = field(default_factory=time.time)
     stopping: bool = False
-    satellites_status: Callable[[], list[dict[str, Any]]] = list
+    satellites_status: Callable[[], list[SatelliteStatus]] = list
     """Configured satellites, whether each is connected, its backlog (set by the daemon)."""
     microphone_running: Callable[[], bool] = lambda: False
     api_area: str | None = None

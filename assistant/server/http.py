@@ -28,6 +28,7 @@ from assistant.server import auth
 from assistant.server.audit import read_audit
 from assistant.server.context import ServerContext
 from assistant.server.metrics import CONTENT_TYPE
+from assistant.server.records import AuditReply, Health
 
 log = logging.getLogger(__name__)
 
@@ -68,26 +69,6 @@ class ErrorOut(BaseModel):
     message: str
 
 
-class SatelliteOut(BaseModel):
-    name: str
-    area: str | None
-    connected: bool
-    peer: str | None = None
-    wake_on: str | None = None
-    backlog_s: float = 0.0
-
-
-class HealthOut(BaseModel):
-    status: Literal["ok", "stopping"]
-    version: str
-    uptime_s: float
-    models_load_s: float
-    microphone: bool
-    satellites: list[SatelliteOut]
-    turns_completed: int
-    event_subscribers: int
-
-
 class EntityOut(BaseModel):
     entity_id: str
     name: str
@@ -105,14 +86,6 @@ class AreaOut(BaseModel):
 class HomeOut(BaseModel):
     areas: list[AreaOut]
     entities: list[EntityOut]
-
-
-class AuditOut(BaseModel):
-    available: bool
-    path: str
-    entries: list[dict[str, Any]]
-    total: int = 0
-    error: str | None = None
 
 
 class PrivacyOut(BaseModel):
@@ -230,24 +203,20 @@ def create_app(ctx: ServerContext) -> FastAPI:
             ctx.hub.publish({"type": "ask", "source": "api", "area": area_id, "text": body.text,
                              "dry_run": body.dry_run})
             result = pipeline.handle_text(body.text, area=body.area, dry_run=body.dry_run)
-            privacy = pipeline.last_privacy
-        out = result.as_json()
-        if privacy is not None:  # as `hearth ask --json` adds it
-            out["privacy"] = privacy
-        return out
+        return {**result.as_json(), "privacy": ctx.brain.privacy_report(result)}  # as `hearth ask --json`
 
-    @app.get("/api/health", response_model=HealthOut,
+    @app.get("/api/health", response_model=Health,
              summary="Is the server up, and what is connected")
-    def health() -> dict[str, Any]:
-        return {
-            "status": "stopping" if ctx.stopping else "ok", "version": __version__,
-            "uptime_s": round(time.time() - ctx.started, 1),
-            "models_load_s": round(ctx.brain.load_s, 2),
-            "microphone": ctx.microphone_running(),
-            "satellites": ctx.satellites_status(),
-            "turns_completed": ctx.tracker.completed,
-            "event_subscribers": ctx.hub.subscribers,
-        }
+    def health() -> Health:
+        return Health(
+            status="stopping" if ctx.stopping else "ok", version=__version__,
+            uptime_s=round(time.time() - ctx.started, 1),
+            models_load_s=round(ctx.brain.load_s, 2),
+            microphone=ctx.microphone_running(),
+            satellites=ctx.satellites_status(),
+            turns_completed=ctx.tracker.completed,
+            event_subscribers=ctx.hub.subscribers,
+        )
 
     @app.get("/api/home", response_model=HomeOut, summary="The home's areas, entities and states")
     def home() -> dict[str, Any]:
@@ -260,9 +229,9 @@ def create_app(ctx: ServerContext) -> FastAPI:
                              "available": st.available})
         return {"areas": [{"id": a.id, "name": a.name} for a in h.areas()], "entities": entities}
 
-    @app.get("/api/audit", response_model=AuditOut,
+    @app.get("/api/audit", response_model=AuditReply,
              summary="Requests that left the device (the privacy audit log), newest last")
-    def audit(limit: int = Query(100, ge=0, le=10_000)) -> dict[str, Any]:
+    def audit(limit: int = Query(100, ge=0, le=10_000)) -> AuditReply:
         return read_audit(ctx.settings, limit)
 
     @app.get("/api/turns", summary="Recent turns with per-stage latencies (ms), oldest first")

@@ -26,6 +26,7 @@ from assistant.limits import WYOMING_OUTBOX_EVENTS
 from assistant.server import wyoming_proto as wp
 from assistant.server.auth import tokens_match
 from assistant.server.context import ServerContext
+from assistant.server.records import SatelliteStatus
 from assistant.server.services import ServiceRequests
 from assistant.server.session import SatelliteSession
 from assistant.server.settings import SatelliteSettings
@@ -64,15 +65,15 @@ class WyomingServer:
         finally:
             self.connections.discard(conn)
 
-    def status(self) -> list[dict[str, Any]]:
+    def status(self) -> list[SatelliteStatus]:
         out = []
         for sat in self.ctx.settings.server.satellites:
             conn = self.sessions.get(sat.name)
             sess = conn.session if conn else None
-            out.append({"name": sat.name, "area": sess.area if sess else sat.area,
-                        "connected": sess is not None, "peer": conn.peer if conn else None,
-                        "wake_on": sess.wake_on if sess else None,
-                        "backlog_s": round(sess.backlog_s, 2) if sess else 0.0})
+            out.append(SatelliteStatus(
+                name=sat.name, area=sess.area if sess else sat.area, connected=sess is not None,
+                peer=conn.peer if conn else None, wake_on=sess.wake_on if sess else None,
+                backlog_s=round(sess.backlog_s, 2) if sess else 0.0))
         return out
 
     def update_gauges(self) -> None:
