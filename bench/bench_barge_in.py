@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before CTranslate2 loads
+from assistant.models import quiet_openmp  # noqa: E402
+
+quiet_openmp()  # before CTranslate2 loads
 
 ANNOUNCEMENT = "Your pasta timer is done. It has been ringing for a while, so the water may be boiling over."
 GAINS = (0.3, 0.6)

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from assistant.stt.whisper import quiet_openmp  # noqa: E402
+from assistant.models import quiet_openmp  # noqa: E402
 
 quiet_openmp()  # before any model runtime loads: spinning OpenMP threads cost seconds here
 from _common import eval_data_dir  # noqa: E402

@@ -34,7 +34,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `hearth` sets it, before any runtime loads
+from assistant.models import quiet_openmp  # noqa: E402
+
+quiet_openmp()  # as `hearth` sets it, before any runtime loads
 
 COMMANDS = [
     "turn on the kitchen light",

@@ -4,11 +4,13 @@ wake word's check (fakes for the voice and the sink; the real ones: test_voice_r
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.audio.chunk import Samples
+from assistant.audio.sinks import DrainingSink, PausableSink, StoppableSink, WavSink
 from assistant.config import WakeModelSettings, WakeVerifierSettings, load_settings
 from assistant.errors import HearthError
 from assistant.events import Event, to_dict
@@ -109,6 +111,27 @@ def test_pause_holds_the_rest_and_resume_plays_it_later() -> None:
     assert not reply.busy(900.0)
     assert sink.calls == ["play 16000", "finish", "pause", "resume", "stop"]
     assert [e.type for e in events] == ["tts_start", "tts_pause", "tts_resume", "tts_stop"]
+
+
+class StopOnly(Sink):
+    """A sink that can stop a reply but not pause it (as a satellite's)."""
+
+    pause = resume = None  # type: ignore[assignment]
+
+
+def test_what_a_sink_can_do_is_its_type_and_one_that_cannot_pause_plays_on(tmp_path: Path) -> None:
+    assert isinstance(Sink(), PausableSink) and isinstance(StopOnly(), StoppableSink)
+    assert not isinstance(StopOnly(), PausableSink)
+    assert not isinstance(WavSink(tmp_path / "r.wav"), StoppableSink | DrainingSink)
+    sink = StopOnly()
+    events: list[Event] = []
+    reply = playback(sink, OnePiecePerSecond(sink), events, [0.0], threaded=False)
+    reply.say("One piece.", at_ms=0.0)
+    reply.pause(400.0, "wake_check")
+    assert not reply.paused and reply.audible(500.0)  # it plays on through the check
+    reply.stop(800.0, "wake_word")
+    assert sink.calls == ["play 16000", "finish", "stop"]
+    assert [e.type for e in events] == ["tts_start", "tts_stop"]
 
 
 class LongReply:

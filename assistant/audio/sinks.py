@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -14,13 +14,39 @@ from assistant.audio.files import write_wav
 from assistant.audio.sources import find_device, import_sounddevice
 
 
+@runtime_checkable
 class AudioSink(Protocol):
     """Receives reply audio as it is synthesized; ``finish`` ends one reply. A sink that
-    plays may also have ``pause``, ``resume``, ``stop`` and ``drain`` (barge-in)."""
+    plays may also be a :class:`StoppableSink`, a :class:`PausableSink` (barge-in) and a
+    :class:`DrainingSink`."""
 
     def play(self, samples: Samples, rate: int) -> None: ...
 
     def finish(self) -> None: ...
+
+
+@runtime_checkable
+class StoppableSink(AudioSink, Protocol):
+    """Can cut the reply short (the wake word was said over it)."""
+
+    def stop(self) -> None: ...
+
+
+@runtime_checkable
+class PausableSink(StoppableSink, Protocol):
+    """Can also go silent and play on from where it stopped (while the wake word heard
+    over the reply is checked). A satellite's cannot: its reply plays on until the stop."""
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
+@runtime_checkable
+class DrainingSink(AudioSink, Protocol):
+    """Plays on after ``finish`` (a device's buffer): ``drain`` waits until it is heard."""
+
+    def drain(self) -> None: ...
 
 
 class NullSink:

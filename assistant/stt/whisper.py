@@ -16,8 +16,7 @@ from assistant.address import strip_address
 from assistant.audio.chunk import SAMPLE_RATE, Samples, to_float
 from assistant.config import SttSettings
 from assistant.errors import ModelError, SttError
-from assistant.models import bundled_path, require_file
-from assistant.models import quiet_openmp as quiet_openmp  # the name callers knew it by
+from assistant.models import bundled_path, quiet_openmp, require_file
 from assistant.stt.grammar import PhraseGraph, join_words, words_of
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.audio.chunk import Samples
-from assistant.audio.sinks import AudioSink
+from assistant.audio.sinks import AudioSink, DrainingSink, PausableSink, StoppableSink
 from assistant.errors import HearthError
 from assistant.events import Event, StageClock, TtsPaused, TtsResumed, TtsStarted, TtsStopped
 from assistant.llm.sentences import SentenceSplitter
@@ -200,10 +200,11 @@ class ReplyPlayback:
         """Silence the reply now, keeping the rest to :meth:`resume` (the wake word may
         have been said; its check is still running)."""
         with self._lock:
-            pause = getattr(self.sink, "pause", None)
-            if pause is None or self._paused_at is not None or not self.audible(at_ms):
+            sink = self.sink
+            if not isinstance(sink, PausableSink) or self._paused_at is not None \
+                    or not self.audible(at_ms):
                 return  # a sink that cannot pause (a satellite's) plays on until the stop
-            pause()
+            sink.pause()
             self._paused_at = at_ms
         self._send(TtsPaused(t_audio_ms=at_ms, t_wall_ms=self._wall_ms(), reason=reason))
 
@@ -211,9 +212,8 @@ class ReplyPlayback:
         with self._lock:
             if self._paused_at is None:
                 return
-            resume = getattr(self.sink, "resume", None)
-            if resume is not None:
-                resume()
+            if isinstance(self.sink, PausableSink):
+                self.sink.resume()
             self._until_ms += max(0.0, at_ms - self._paused_at)
             self._paused_at = None
         self._send(TtsResumed(t_audio_ms=at_ms, t_wall_ms=self._wall_ms(), reason=reason))
@@ -230,9 +230,8 @@ class ReplyPlayback:
                 if job is not None:
                     self._unsaid -= 1
                 self._jobs.task_done()
-            stop = getattr(self.sink, "stop", None)
-            if stop is not None:
-                stop()
+            if isinstance(self.sink, StoppableSink):
+                self.sink.stop()
             self._until_ms = -1.0
             self._paused_at = None
         self._send(TtsStopped(t_audio_ms=at_ms, t_wall_ms=self._wall_ms(), reason=reason))
@@ -252,6 +251,5 @@ class ReplyPlayback:
             self._jobs.join()
             self._worker.join()
             self._worker = None
-        drain = getattr(self.sink, "drain", None)
-        if drain is not None:
-            drain()
+        if isinstance(self.sink, DrainingSink):
+            self.sink.drain()
