@@ -31,7 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from assistant.home.mqtt import MqttHome  # noqa: E402
 from assistant.home.settings import MqttSettings  # noqa: E402
-from tests.mqtt_fleet import Broker, Fleet  # noqa: E402
+from tests.mqtt_broker import Broker  # noqa: E402
+from tests.mqtt_fleet import Fleet  # noqa: E402
 
 Call = tuple[str, str, Callable[[int], dict[str, Any]]]
 

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,18 +40,13 @@ from _common import REPO_ROOT, Progress, dump_json, percentile, table
 from assistant.audio.chunk import CHUNK_SAMPLES, SAMPLE_RATE, AudioChunk
 from assistant.config import packaged_config_text
 from assistant.satellite import Satellite
+from tests.ports import free_port
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 COMMAND = "Hey Jarvis, turn on the light."
 AREAS = ("kitchen", "bedroom", "office", "bathroom", "hallway", "living_room")
 GOAL_P95_MS = 1500.0
 NOISE_LEVEL = 30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def log(msg: str) -> None:

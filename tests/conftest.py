@@ -16,6 +16,7 @@ import pytest
 from assistant.models import quiet_openmp
 
 REPO = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.mqtt_fixtures"]  # the broker and fleet of the MQTT test modules
 quiet_openmp()  # before any model runtime loads
 # The built-in skills are installed (editable) beside Hearth, which is how they are found;
 # this checkout's copy of their code is the one under test, here and in the `hearth` the

@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import packaged_config_text
+from tests.ports import free_port
 
 HEARTH = str(Path(sys.executable).with_name("hearth"))
 TOKEN = "test-api-token-123"
@@ -34,12 +34,6 @@ SATELLITES = {  # name -> (token, area in the config or None)
     "bedroom": ("bedroom-token-1", None),
     "office": ("office-token-1", "office"),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def speech_file(folder: Path, say: Callable[[str], np.ndarray], text: str, *,

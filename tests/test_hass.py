@@ -6,7 +6,6 @@ commands. tests/test_hass_real.py runs the backend against Home Assistant itself
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,18 +19,10 @@ from assistant.home.hass import HassHome
 from assistant.home.settings import ExposureSettings, HomeAssistantSettings
 from assistant.understand.router import Understander
 from tests.hass_test_server import FakeHomeAssistant, ServerThread
-from tests.mqtt_fleet import free_port
+from tests.ports import free_port
+from tests.waits import eventually
 
 TOKEN = "test-long-lived-token"
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture()

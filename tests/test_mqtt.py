@@ -1,97 +1,30 @@
-"""The MQTT backend against a real mosquitto and a simulated device fleet.
+"""The MQTT backend against a real mosquitto and a simulated device fleet: discovery,
+every entity type, availability and malformed payloads (a broker that goes away, and
+``hearth ask`` over MQTT: test_mqtt_reliability).
 
-The broker is started here on 127.0.0.1 (a free port, a password, persistence in a
-temp folder); the tests are skipped with a reason when mosquitto is not installed.
+The broker is started on 127.0.0.1 for this module (a free port, a password,
+persistence in a temp folder; tests/mqtt_fixtures.py); the tests are skipped with a
+reason when mosquitto is not installed.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
 from assistant.errors import HomeError
 from assistant.home.mqtt import MqttHome
-from assistant.home.settings import ExposureSettings, MqttSettings
+from assistant.home.settings import ExposureSettings
 from assistant.understand.router import Understander
-from tests.conftest import run_hearth
-from tests.mqtt_fleet import MOSQUITTO, Broker, Fleet
+from tests.mqtt_fixtures import expect_commands, needs_mosquitto
+from tests.mqtt_fleet import Fleet
+from tests.waits import eventually
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("mosquitto") is None and not os.path.exists(MOSQUITTO),
-    reason="mosquitto is not installed (Debian: apt-get install mosquitto); "
-    "these tests need a real MQTT broker",
-)
-
-
-def eventually(check: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    b = Broker(tmp_path_factory.mktemp("mosquitto")).start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture(scope="module")
-def fleet(broker: Broker) -> Iterator[Fleet]:
-    f = Fleet("127.0.0.1", broker.port, username=broker.username, password=broker.password).start()
-    yield f
-    f.stop()
-
-
-@pytest.fixture()
-def make_home(broker: Broker, fleet: Fleet) -> Iterator[Callable[..., MqttHome]]:
-    homes: list[MqttHome] = []
-
-    def make(**overrides: Any) -> MqttHome:
-        settings = MqttSettings(
-            url=broker.url,
-            reconnect_min_s=0.05,
-            reconnect_max_s=0.5,
-            connect_timeout_s=5,
-            **overrides,
-        )
-        eventually(fleet.connected.is_set, 10, "the fleet to be connected")
-        home = MqttHome(settings)
-        homes.append(home)
-        return home
-
-    yield make
-    for h in homes:
-        h.close()
-
-
-@pytest.fixture()
-def home(make_home: Callable[..., MqttHome]) -> MqttHome:
-    return make_home()
-
-
-def last_commands(fleet: Fleet, device: str, n: int) -> list[tuple[str, str]]:
-    return fleet.commands_for(device)[-n:]
-
-
-def expect_commands(fleet: Fleet, device: str, expected: list[tuple[str, str]]) -> None:
-    """The device's last commands, once they have travelled broker -> device."""
-    try:
-        eventually(lambda: last_commands(fleet, device, len(expected)) == expected, 2)
-    except AssertionError:
-        assert last_commands(fleet, device, len(expected)) == expected
+pytestmark = needs_mosquitto
 
 
 # --- discovery ---------------------------------------------------------------------
@@ -370,169 +303,3 @@ def test_a_device_discovered_later_is_understood_without_a_restart(
         fleet.publish(topic, "", retain=True)
     eventually(lambda: "switch.patio_heater" not in {e.entity_id for e in home.entities()})
     assert understander.decide("turn on the patio heater", area=None).handled_by != "local"
-
-
-# --- reliability -------------------------------------------------------------------
-
-
-def test_broker_restart_mid_sequence_loses_nothing(
-    make_home: Callable[..., MqttHome], broker: Broker, fleet: Fleet
-) -> None:
-    home = make_home(command_timeout_s=15, confirm_timeout_s=0.2)
-    start = len(fleet.commands_for("kitchen_light"))
-    levels = list(range(1, 31))
-    done: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            for level in levels:
-                home.call_service("light.turn_on", "light.kitchen_light", {"brightness_pct": level})
-                done.append(level)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    eventually(lambda: len(done) >= 10, 10, "the first commands")
-    broker.restart(down_s=0.3)
-    worker.join(30)
-    assert not errors, errors
-    assert done == levels
-    sent = [
-        p for t, p in fleet.commands_for("kitchen_light")[start:] if t.endswith("/brightness/set")
-    ]
-    # QoS 1 is at-least-once: a message in flight when the broker died may arrive twice.
-    deduped = [p for i, p in enumerate(sent) if i == 0 or p != sent[i - 1]]
-    assert deduped == [str(v) for v in levels]
-    eventually(lambda: home.get_state("light.kitchen_light").attributes.get("brightness_pct") == 30)
-
-
-def test_state_resynced_after_reconnect(home: MqttHome, broker: Broker, fleet: Fleet) -> None:
-    device = fleet.devices["blinds"]
-    broker.stop()
-    eventually(lambda: not home.connected, 5, "the backend to notice")
-    device.state["position"] = 73  # moved by hand while the broker was away
-    broker.start()
-    eventually(lambda: home.connected, 10, "the backend to reconnect")
-    eventually(
-        lambda: home.get_state("cover.blinds").attributes.get("current_position") == 73,
-        10,
-        "the new position",
-    )
-
-
-def test_undelivered_command_fails_clearly_and_is_never_sent_late(
-    make_home: Callable[..., MqttHome], broker: Broker, fleet: Fleet
-) -> None:
-    home = make_home(command_timeout_s=0.5)
-    before = len(fleet.commands_for("coffee_maker"))
-    broker.stop()
-    try:
-        eventually(lambda: not home.connected, 5, "the backend to notice")
-        t0 = time.monotonic()
-        with pytest.raises(HomeError) as err:
-            home.call_service("switch.toggle", "switch.coffee_maker", {})
-        assert err.value.code == "not_delivered"
-        assert "could not be delivered within 0.5 seconds" in str(err.value)
-        assert "unreachable" in str(err.value)
-        assert time.monotonic() - t0 < 2
-    finally:
-        broker.start()
-    eventually(lambda: home.connected and fleet.connected.is_set(), 10, "everyone to reconnect")
-    time.sleep(0.3)
-    assert len(fleet.commands_for("coffee_maker")) == before
-
-
-def test_queue_is_bounded(make_home: Callable[..., MqttHome], broker: Broker) -> None:
-    home = make_home(queue_size=2, command_timeout_s=3)
-    broker.stop()
-    try:
-        eventually(lambda: not home.connected, 5, "the backend to notice")
-        first: list[BaseException] = []
-        worker = threading.Thread(
-            target=lambda: _capture(
-                first,
-                lambda: home.call_service(
-                    "light.turn_on", "light.kitchen_light", {"brightness_pct": 20}
-                ),
-            )
-        )
-        worker.start()
-        eventually(lambda: home._outbox.pending() == 2, 2, "two queued messages")
-        with pytest.raises(HomeError) as err:
-            home.call_service("switch.turn_on", "switch.coffee_maker", {})
-        assert err.value.code == "queue_full"
-    finally:
-        broker.start()
-    worker.join(10)
-    assert not first, first  # the queued one was delivered once the broker came back
-
-
-def _capture(errors: list[BaseException], fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except BaseException as exc:
-        errors.append(exc)
-
-
-# --- hearth ask, end to end ----------------------------------------------------------
-
-
-def test_hearth_ask_controls_discovered_entities(
-    broker: Broker, fleet: Fleet, tmp_path: Path
-) -> None:
-    fleet.set_online("porch_light", True)
-    before = len(fleet.commands_for("kitchen_light"))
-    batch = tmp_path / "turns.txt"
-    batch.write_text(
-        "turn on the kitchen light\nset the kitchen light to 30%\nturn on the porch light\n"
-    )
-    fleet.set_online("porch_light", False)
-    try:
-        proc = run_hearth(
-            "ask",
-            "--batch",
-            str(batch),
-            "--json",
-            env={"HEARTH_MQTT_URL": broker.url, "HEARTH_DATA_DIR": str(tmp_path)},
-            timeout=120,
-        )
-    finally:
-        fleet.set_online("porch_light", True)
-    assert proc.returncode == 0, proc.stderr.decode()
-    turns = [json.loads(line) for line in proc.stdout.decode().splitlines()]
-    assert turns[0]["handled_by"] == "local"
-    assert turns[0]["actions"] == [
-        {"service": "light.turn_on", "entity_id": "light.kitchen_light", "data": {}}
-    ]
-    assert turns[1]["actions"][0]["data"] == {"brightness_pct": 30}
-    assert turns[2]["reply"] == "Sorry, the Porch Light is unavailable right now."
-    assert fleet.commands_for("kitchen_light")[before:] == [
-        ("fleet/kitchen_light/set", "ON"),
-        ("fleet/kitchen_light/brightness/set", "30"),
-        ("fleet/kitchen_light/set", "ON"),
-    ]
-
-
-def test_unreachable_broker_is_one_clear_line(tmp_path: Path) -> None:
-    from tests.mqtt_fleet import free_port
-
-    config = tmp_path / "hearth.toml"
-    config.write_text(
-        f'[home]\nbackend = "mqtt"\n[home.mqtt]\nurl = "mqtt://127.0.0.1:{free_port()}"\n'
-        "connect_timeout_s = 0.5\n"
-    )
-    proc = run_hearth("ask", "turn on the kitchen light", "--config", str(config), timeout=60)
-    assert proc.returncode == 2
-    err = proc.stderr.decode().strip()
-    assert err.startswith("hearth: cannot reach the MQTT broker at 127.0.0.1:"), err
-    assert len(err.splitlines()) == 1
-
-
-def test_wrong_password_is_one_clear_line(broker: Broker, tmp_path: Path) -> None:
-    url = f"mqtt://{broker.username}:wrong@127.0.0.1:{broker.port}"
-    proc = run_hearth("ask", "turn on the kitchen light", env={"HEARTH_MQTT_URL": url}, timeout=60)
-    assert proc.returncode == 2
-    err = proc.stderr.decode().strip()
-    assert "refused the connection" in err and len(err.splitlines()) == 1, err

@@ -18,7 +18,8 @@ import pytest
 from assistant.home.mqtt import MqttHome
 from assistant.home.settings import MqttSettings
 from assistant.limits import MQTT_PAYLOAD_BYTES
-from tests.mqtt_fleet import MOSQUITTO, Broker, Fleet
+from tests.mqtt_broker import MOSQUITTO, Broker
+from tests.mqtt_fleet import Fleet
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mosquitto") is None and not os.path.exists(MOSQUITTO),

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from websockets.sync.client import connect
+
+from tests.ports import free_port
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -43,12 +44,6 @@ def missing_reason() -> str | None:
     if proc.returncode != 0 or proc.stdout.strip() != VERSION:
         return f"{HASS_PYTHON} has no Home Assistant {VERSION}: run scripts/setup_hass.sh"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class RealHass:
