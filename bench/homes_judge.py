@@ -121,6 +121,18 @@ def sensitive(entity: dict[str, Any]) -> bool:
     return bool(entity.get("sensitive")) or domain in ("lock", "alarm_control_panel")
 
 
+def asks_about(slots: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether a state question's slots can be about the wanted entity: the entity named, or an
+    area, domain and device class that all fit it (an answer about another device is wrong)."""
+    entity_id = str(wanted.get("entity_id", ""))
+    named = str(slots.get("name") or "")
+    if "." in named:
+        return named == entity_id
+    fits = {"area": wanted.get("area"), "domain": entity_id.split(".", 1)[0],
+            "device_class": wanted.get("device_class")}
+    return all(slots[key] == value for key, value in fits.items() if key in slots and value is not None)
+
+
 def judge(case: Case, answer: dict[str, Any], entities: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The outcome of one case: ``outcome`` plus ``inverted`` and ``sensitive`` counts."""
     acts = list(answer.get("actions") or [])
@@ -155,7 +167,11 @@ def judge(case: Case, answer: dict[str, Any], entities: dict[str, dict[str, Any]
             outcome = "clarified"
         else:
             asked = "Get" in str(answer.get("intent") or "")  # HassGetState, ...GetTemperature
-            outcome = "right" if handled in ("local", "local_llm") and asked else "unhandled"
+            if not (handled in ("local", "local_llm") and asked):
+                outcome = "unhandled"
+            else:
+                about = asks_about(dict(answer.get("slots") or {}), entities.get(case.answer, {}))
+                outcome = "right" if about else "wrong"
     else:
         outcome = "unhandled"
     return {"outcome": outcome, "inverted": inverted, "sensitive": unsafe}

@@ -97,3 +97,28 @@ def test_nothing_and_questions() -> None:
     assert _judge(_case(none=True), [], handled_by="unhandled")["outcome"] == "right"
     assert _judge(_case(clarify=True), [], handled_by="clarify")["outcome"] == "right"
     assert _judge(_case(do="light.turn_on light.lamp"), [], handled_by="clarify")["outcome"] == "clarified"
+
+
+def test_a_state_question_answered_about_another_device_is_wrong() -> None:
+    """Any "Get" intent used to count as right; the slots must be about the entity asked for."""
+    from homes_judge import judge
+
+    entities = {"lock.door": DOOR, "light.lamp": {**LAMP, "area": "den"},
+                "sensor.den_humidity": {"entity_id": "sensor.den_humidity", "area": "den",
+                                        "device_class": "humidity"}}
+    case = _case(answer="lock.door")
+
+    def outcome(slots: dict[str, object]) -> object:
+        answer = {"handled_by": "local", "actions": [], "pending": [], "intent": "HassGetState",
+                  "slots": slots}
+        return judge(case, answer, entities)["outcome"]  # type: ignore[arg-type]
+
+    assert outcome({"name": "lock.door", "state": "locked"}) == "right"
+    assert outcome({"name": "light.lamp"}) == "wrong"
+    assert outcome({"domain": "lock"}) == "right"
+    humid = _case(answer="sensor.den_humidity")
+    answer = {"handled_by": "local", "actions": [], "pending": [], "intent": "HassGetState",
+              "slots": {"area": "kitchen", "domain": "sensor", "device_class": "humidity"}}
+    assert judge(humid, answer, entities)["outcome"] == "wrong"  # type: ignore[arg-type]
+    answer["slots"] = {"area": "den", "domain": "sensor", "device_class": "humidity"}
+    assert judge(humid, answer, entities)["outcome"] == "right"  # type: ignore[arg-type]
