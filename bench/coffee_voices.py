@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 for _p in (REPO, REPO / "bench"):
     sys.path.insert(0, str(_p))
 
-from wake_data import ESPEAK_VARIANTS, ESPEAK_VOICES, Piper, espeak  # noqa: E402
+from voices import ESPEAK_VARIANTS, ESPEAK_VOICES, Piper, espeak  # noqa: E402
 
 _PART = re.compile(r"\[([^\]]*)\]|\$(\w+):(\w+)|(\S+)")
 

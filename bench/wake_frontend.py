@@ -30,7 +30,7 @@ for p in (REPO_ROOT, REPO_ROOT / "bench"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from wake_data import ESPEAK_VOICES, Piper, espeak, to_i16  # noqa: E402
+from voices import ESPEAK_VOICES, Piper, espeak, to_i16  # noqa: E402
 
 from assistant.audio.chunk import Samples, chunked  # noqa: E402
 from assistant.audio.files import read_audio  # noqa: E402
