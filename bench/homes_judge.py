@@ -26,7 +26,11 @@ OPPOSITE = {a: b for a, b in _OPPOSITES} | {b: a for a, b in _OPPOSITES}
 _SAME = {("media_pause", "media_stop"), ("media_stop", "media_pause")}
 """Services that do the same for a person ("stop the music" may pause or stop it)."""
 _STEP = {"light": "brightness_pct", "fan": "percentage", "climate": "temperature",
-         "media_player": "volume_level", "cover": "current_position"}
+         "media_player": "volume_level", "cover": "position"}
+"""The level a step of each kind moves, by its service data key."""
+_ATTRIBUTE = {"position": "current_position"}
+"""A service data key -> the state attribute it sets, where the two names differ."""
+_SETTERS = ("turn_on", "set_percentage", "set_temperature", "volume_set", "set_cover_position")
 
 
 def _current(entity: dict[str, Any], key: str) -> float:
@@ -39,9 +43,9 @@ def _current(entity: dict[str, Any], key: str) -> float:
     return float(attrs.get(key, default))
 
 
-def direction(action: dict[str, Any], entity: dict[str, Any]) -> str:
+def direction(action: dict[str, Any], entity: dict[str, Any], key: str | None = None) -> str:
     """What an actual action does, as a word comparable with an expected call's service:
-    'turn_on', 'close_cover', '+' (a step up of its kind's level), '-' ..."""
+    'turn_on', 'close_cover', '+' (a step up of ``key``, by default its kind's level), '-' ..."""
     domain, _, service = str(action["service"]).partition(".")
     data = action.get("data") or {}
     if service in ("volume_up", "increase_speed"):
@@ -50,14 +54,14 @@ def direction(action: dict[str, Any], entity: dict[str, Any]) -> str:
         return "-"
     if service == "toggle":
         return "turn_off" if entity.get("state") in ("on", "open", "playing") else "turn_on"
-    key = _STEP.get(domain)
+    key = key or _STEP.get(domain)
     for step_key in ("brightness_step_pct", "percentage_step", "volume_step"):
         if step_key in data:
             return "+" if float(data[step_key]) > 0 else "-"
     if key and key in data and service not in ("turn_off",):
-        now = _current(entity, key)
+        now = _current(entity, _ATTRIBUTE.get(key, key))
         new = float(data[key])
-        if new != now and service in ("turn_on", "set_percentage", "set_temperature", "volume_set"):
+        if new != now and service in _SETTERS:
             return "+" if new > now else "-"
     return service
 
@@ -87,7 +91,7 @@ def matches(call: Call, action: dict[str, Any], entity: dict[str, Any]) -> bool:
     stepped = {k: v for k, v in call.data.items() if v in ("+", "-")}
     if stepped or want in ("volume_up", "volume_down", "increase_speed", "decrease_speed"):
         sign = next(iter(stepped.values()), "+" if want in ("volume_up", "increase_speed") else "-")
-        return direction(action, entity) == sign
+        return direction(action, entity, next(iter(stepped), None)) == sign
     if want == "toggle":
         return got_service == "toggle" or got_service == direction({"service": f"{domain}.toggle"},
                                                                   entity)
@@ -101,16 +105,16 @@ def is_inverse(call: Call, action: dict[str, Any], entity: dict[str, Any]) -> bo
     if action.get("entity_id") != call.entity_id:
         return False
     want = call.service.partition(".")[2]
-    stepped = [v for v in call.data.values() if v in ("+", "-")]
+    stepped = {k: v for k, v in call.data.items() if v in ("+", "-")}
     if want == "toggle":
         want = direction({"service": call.service}, entity)
     elif stepped:
-        want = stepped[0]
+        want = next(iter(stepped.values()))
     elif want in ("volume_up", "increase_speed"):
         want = "+"
     elif want in ("volume_down", "decrease_speed"):
         want = "-"
-    got = direction(action, entity)
+    got = direction(action, entity, next(iter(stepped), None))
     if want.startswith("alarm_arm") and got.startswith("alarm_arm"):
         return False
     return OPPOSITE.get(want) == got

@@ -122,3 +122,29 @@ def test_a_state_question_answered_about_another_device_is_wrong() -> None:
     assert judge(humid, answer, entities)["outcome"] == "wrong"  # type: ignore[arg-type]
     answer["slots"] = {"area": "den", "domain": "sensor", "device_class": "humidity"}
     assert judge(humid, answer, entities)["outcome"] == "right"  # type: ignore[arg-type]
+
+
+def test_a_step_is_judged_on_the_key_the_case_names() -> None:
+    """A blind's step reads its ``current_position``; a colour-temperature step its kelvin, not brightness."""
+    from homes_judge import judge
+
+    blind = {"entity_id": "cover.blind", "state": "open", "attributes": {"current_position": 40}}
+    warm = {"entity_id": "light.warm", "state": "on",
+            "attributes": {"brightness_pct": 50, "color_temp_kelvin": 4000}}
+    entities = {"cover.blind": blind, "light.warm": warm}
+
+    def outcome(case: object, action: dict[str, object]) -> object:
+        answer = {"handled_by": "local", "actions": [action], "pending": [], "intent": "X"}
+        return judge(case, answer, entities)  # type: ignore[arg-type]
+
+    up = _case(do="cover.set_cover_position cover.blind position=+")
+    assert outcome(up, {"service": "cover.set_cover_position", "entity_id": "cover.blind",
+                        "data": {"position": 60}})["outcome"] == "right"
+    lower = outcome(up, {"service": "cover.set_cover_position", "entity_id": "cover.blind",
+                         "data": {"position": 20}})
+    assert lower["outcome"] == "wrong" and lower["inverted"] == 1
+    warmer = _case(do="light.turn_on light.warm color_temp_kelvin=-")
+    assert outcome(warmer, {"service": "light.turn_on", "entity_id": "light.warm",
+                            "data": {"color_temp_kelvin": 2700}})["outcome"] == "right"
+    assert outcome(warmer, {"service": "light.turn_on", "entity_id": "light.warm",
+                            "data": {"color_temp_kelvin": 6500}})["inverted"] == 1
