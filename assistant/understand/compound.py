@@ -3,12 +3,13 @@
 "turn on the hallway light and open the garage" is two commands; "turn the kitchen and
 hallway lights on" is one on two targets, and "black and white" is no join at all. A
 sentence is split at a join word (data: ``compound.joins``) only where the words on each
-side are a command of their own: a direction or a command verb, and something to act on
-(a device, room or kind of device this home knows, or "it"). Each part is then decided
-on its own, in order (so "... and make it blue" finds what the first part acted on), and
-:func:`combine` says which parts were done, asked about or not done. A bare name after
-"and" ("turn off the desk lamp and the floor lamp") is more of the same request: it
-becomes its own part, "and the floor lamp", which the conversation memory resolves.
+side are a command of their own: a direction, a command verb or a value said, and
+something to act on (a device, room or kind of device this home knows, or "it"); so a
+value stays with the half that says it ("heating to twenty one and close the blinds").
+Each part is then decided on its own, in order (so "... and make it blue" finds what the
+first part acted on), and :func:`combine` says which parts were done, asked about or not
+done. A bare name after "and" ("turn off the desk lamp and the floor lamp") is more of
+the same request: it becomes its own part, "and the floor lamp", which the conversation memory resolves.
 """
 
 from __future__ import annotations
@@ -87,12 +88,14 @@ class Splitter:
         said = Said(part, vocab)
         toks = set(said.tokens)
         hits = [h for d in self._domains for h in said.hits(d)]
+        found = self.space.retrieve(part)
+        named = bool(found.entities or found.areas or found.domains or found.things)
         if not hits and not toks & vocab.command_verbs:
-            return False
+            # "heating to twenty one": a value and what it is for are a command too
+            return bool(said.values) and named
         if toks & vocab.pronouns:
             return True
-        found = self.space.retrieve(part)
-        if found.entities or found.areas or found.domains or found.things:
+        if named:
             return True
         spoken = {said.tokens[i] for h in hits for i in range(h.start, h.end)}
         return bool(toks - spoken - vocab.filler - vocab.command_verbs)  # "the sprinklers"

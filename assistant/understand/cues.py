@@ -87,12 +87,14 @@ def explicit(text: str, command: Command, found: Retrieval) -> bool:
         return False
     said = set(toks)
     action = command.action
-    if action.startswith(("colour:", "pct", "pos", "vol", "deg")):
+    valued = action.startswith(("pct", "pos", "vol", "deg"))
+    if valued or action.startswith("colour:"):
         says_action = True  # a value the words named ("blue", "40 percent")
     elif action == "colour":
         says_action = bool(COLOURISH.search(" ".join(toks)))  # "a random colour": which one?
     else:
         cue = CUES.get(action)
         says_action = bool(cue and said & cue)
-    names_device = bool(said & _DEVICE_WORDS or found.entities or found.areas or found.things)
+    names_device = bool(said & _DEVICE_WORDS or found.entities or found.areas or found.things
+                        or (valued and found.domains))  # "heating to 21": the kind and its value
     return says_action and names_device

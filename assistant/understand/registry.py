@@ -89,6 +89,17 @@ def _strs(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in (value or ()))
 
 
+def _shares(raw: dict[str, Any]) -> dict[int, tuple[str, ...]]:
+    """The shares' phrases, with every extreme frame filled in ("as bright as it goes": 100)."""
+    shares = {int(n): _strs(p) for n, p in raw["shares"].items()}
+    extremes = dict(raw.get("extremes") or {})
+    frames = _strs(extremes.pop("frames", ()))
+    for n, adjectives in extremes.items():
+        filled = tuple(f.format(a) for f in frames for a in _strs(adjectives))
+        shares[int(n)] = (*shares.get(int(n), ()), *filled)
+    return shares
+
+
 def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
     neg = raw.get("negation") or {}
     questions = raw.get("questions") or {}
@@ -111,7 +122,7 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         numbers={str(w): int(n) for w, n in raw["numbers"].items()},
         point=_strs(raw.get("point")),
         and_a_half=_strs(raw.get("and_a_half")),
-        shares={int(n): _strs(p) for n, p in raw["shares"].items()},
+        shares=_shares(raw),
         share_not_before=frozenset(_strs(raw.get("share_not_before"))),
         units={str(u): _strs(p) for u, p in raw["units"].items()},
         value_after=frozenset(_strs(raw.get("value_after"))),

@@ -31,6 +31,7 @@ from assistant.understand.intents import IntentHandlers
 from assistant.understand.memory import ConversationMemory, Memory, alternatives_for, snapshot
 from assistant.understand.result import Decision
 from assistant.understand.templates import TemplateMatcher
+from assistant.understand.told import Told
 
 if TYPE_CHECKING:
     from assistant.understand.skill_port import SkillRouting
@@ -118,6 +119,8 @@ class Understander:
         self.direction = DirectionCheck(home)
         """The last check: every action's direction and values against the words said."""
         self.splitter = Splitter(self.space, self.direction.registry)
+        self.told = Told(self.handlers, self.space, self.direction.words)
+        """A question is answered and a remark left, whatever was proposed for them."""
         self._names = (tuple(home.entities()), tuple(home.areas()))
         self._home_changed = threading.Event()
         self._refreshing = threading.Lock()
@@ -195,7 +198,11 @@ class Understander:
         room = conv.key
         memory = self.memory.load(room).said_in(area)
         match = self.templates.match(text, area=area)
-        check = self.direction.check
+
+        def check(decision: Decision, words: str) -> Decision:
+            told = self.told.instead(decision, words, area)
+            return told if told is not None else self.direction.check(decision, words)
+
         if self.skills is not None and (answer := self.skills.interrupt(text, match)) is not None:
             return self._remember(check(answer, text), now, memory, area, room)  # "stop" while a timer rings
         if match is not None and match.intent in ("HearthConfirm", "HearthDeny"):

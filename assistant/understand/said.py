@@ -13,11 +13,15 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from assistant.understand import vocabulary
 from assistant.understand.registry import Vocabulary
 
 MAX_TOKENS = 400
 GAP = 3
 """How many words ``*`` in a phrase stands for at most."""
+_CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "so", "but", "and", "then"})
+_LEAD_INS = frozenset({"please", "can", "could", "would", "will", "you", "just", "now", "kindly"})
+"""Words before a clause's own first word ("could you please turn ...")."""
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[%°,;.!?]")
 
 
@@ -205,6 +209,29 @@ class Said:
         if not any(text == s or text.startswith(s + " ") for s in self.vocab.question_starts):
             return False
         return not any(f" {r} " in f" {text} " for r in self.vocab.question_requests)
+
+    @property
+    def narrative(self) -> bool:
+        """Told, not asked for ("the guests left the lamp on", "my son turned the fan off"):
+        a word of the past after its subject and before any direction said, and no clause
+        that starts as a request ("..., can you turn it off"). A clause that starts with the
+        word ("left reading light on") is not told: that is a name or a terse request."""
+        lexicon = vocabulary.load(self.vocab.language)
+        toks = self.tokens
+        first_hit = min((h.start for h in self.hits()), default=len(toks))
+        if not any(t in lexicon.past and i and toks[i - 1] not in _CLAUSE_BREAKS
+                   for i, t in enumerate(toks[:first_hit])):
+            return False
+        starts = {h.start for h in self.hits()}
+        clause = True
+        for i, tok in enumerate(toks):
+            if tok in _CLAUSE_BREAKS:
+                clause = True
+            elif clause and tok not in _LEAD_INS:
+                if i in starts or tok in lexicon.change_verbs:
+                    return False  # "..., can you turn it off": a request after all
+                clause = False
+        return True
 
     # --- values -------------------------------------------------------------------
 

@@ -1,0 +1,180 @@
+"""Classes of phrasing, each proven in homes written here (not evaluation homes): the ends
+of a range said as a frame ("as bright as it goes"), a value that belongs to one half of a
+compound, questions answered and never acted on, remarks left alone. Templates and rules
+only (no LLM): what a proposer would have done is given as a proposal to the last checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from assistant.home.demo import DemoHome
+from assistant.understand.memory import ConversationMemory
+from assistant.understand.registry import load
+from assistant.understand.result import Action, Decision
+from assistant.understand.router import Understander
+from assistant.understand.said import Said
+
+POTTERY = {  # a potter's cottage: a snug, an attic studio, a porch, a carport
+    "areas": [{"id": "snug", "name": "Snug"}, {"id": "attic", "name": "Attic Studio"},
+              {"id": "porch", "name": "Porch"}, {"id": "carport", "name": "Carport"}],
+    "entities": [
+        {"entity_id": "light.reading_lamp", "name": "Reading Lamp", "area": "snug",
+         "features": ["dimmable", "color_temp"], "state": "on",
+         "attributes": {"brightness_pct": 40, "color_temp_kelvin": 3500}},
+        {"entity_id": "light.easel_light", "name": "Easel Light", "area": "attic",
+         "features": ["dimmable"], "state": "on", "attributes": {"brightness_pct": 60}},
+        {"entity_id": "cover.snug_shutters", "name": "Snug Shutters", "area": "snug",
+         "device_class": "shutter", "features": ["position"], "state": "open",
+         "attributes": {"current_position": 100}},
+        {"entity_id": "cover.carport_door", "name": "Carport Door", "area": "carport",
+         "device_class": "garage", "state": "closed"},
+        {"entity_id": "lock.porch_door", "name": "Porch Door", "area": "porch", "state": "locked"},
+        {"entity_id": "climate.heat_pump", "name": "Heat Pump", "area": "snug", "state": "heat",
+         "attributes": {"temperature": 19}},
+        {"entity_id": "media_player.studio_radio", "name": "Studio Radio", "area": "attic",
+         "features": ["volume"], "state": "playing", "attributes": {"volume_level": 0.4}},
+        {"entity_id": "switch.kiln", "name": "Kiln", "area": "attic", "state": "off"},
+    ],
+}
+LIGHTHOUSE = {  # a lighthouse flat: the lamp room, the watch room
+    "areas": [{"id": "lamp_room", "name": "Lamp Room"}, {"id": "watch_room", "name": "Watch Room"}],
+    "entities": [
+        {"entity_id": "fan.lamp_room_vent", "name": "Vent", "area": "lamp_room",
+         "features": ["speed"], "state": "on", "attributes": {"percentage": 30}},
+        {"entity_id": "cover.storm_blind", "name": "Storm Blind", "area": "watch_room",
+         "features": ["position"], "state": "closed", "attributes": {"current_position": 0}},
+        {"entity_id": "light.chart_table", "name": "Chart Table Light", "area": "watch_room",
+         "features": ["dimmable"], "state": "off", "attributes": {"brightness_pct": 50}},
+        {"entity_id": "light.left_bunk", "name": "Left Bunk Light", "area": "watch_room",
+         "state": "off"},
+    ],
+}
+
+
+def _brain(tmp_path: Path, home: dict[str, Any]) -> Iterator[Understander]:
+    path = tmp_path / "home.yaml"
+    path.write_text(yaml.safe_dump(home), encoding="utf-8")
+    backend = DemoHome(path, tmp_path / "home.sqlite")
+    yield Understander(backend, memory=ConversationMemory(None))
+    backend.close()
+
+
+@pytest.fixture()
+def cottage(tmp_path: Path) -> Iterator[Understander]:
+    yield from _brain(tmp_path, POTTERY)
+
+
+@pytest.fixture()
+def lighthouse(tmp_path: Path) -> Iterator[Understander]:
+    yield from _brain(tmp_path, LIGHTHOUSE)
+
+
+class Proposing:
+    """A fallback that proposes one fixed action, as a careless ranker might."""
+
+    name = "proposing"
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    def decide(self, text: str, area: str | None, previous: Decision, conversation: object = None
+               ) -> Decision:
+        return Decision("local_llm", "Done.", actions=(self.action,), reason="proposed")
+
+
+def _acts(decision: Decision) -> list[tuple[str, str, dict[str, object]]]:
+    return [(a.service, a.entity_id, dict(a.data)) for a in (*decision.actions, *decision.pending)]
+
+
+def _values(text: str) -> list[tuple[float, str]]:
+    registry = load()
+    return [(v.number, v.unit) for v in Said(text, registry.vocab, registry.opposites).values]
+
+
+@pytest.mark.parametrize(("text", "share"), [
+    ("make the reading lamp as bright as it goes", 100),
+    ("vent as fast as it'll go", 100),
+    ("open the storm blind as far as it can go", 100),
+    ("radio as quiet as possible", 0),
+    ("chart table light as low as it goes", 0),
+])
+def test_the_ends_of_a_range_said_in_a_frame_are_the_ends(text: str, share: int) -> None:
+    assert _values(text) == [(share, "share")]
+
+
+def test_a_step_proposed_for_an_end_said_becomes_the_end(cottage: Understander) -> None:
+    cottage.fallbacks = [Proposing(Action("light.turn_on", "light.easel_light", {"brightness_pct": 85}))]
+    assert _acts(cottage.decide("easel light as bright as it will go please", area="attic")) == [
+        ("light.turn_on", "light.easel_light", {"brightness_pct": 100})]
+    cottage.fallbacks = [Proposing(Action("light.turn_on", "light.easel_light", {"brightness_pct": 35}))]
+    assert _acts(cottage.decide("take the easel light as dim as it goes", area="attic")) == [
+        ("light.turn_on", "light.easel_light", {"brightness_pct": 1})]
+
+
+@pytest.mark.parametrize("text", [
+    "heat pump to twenty one and close the shutters",
+    "close the shutters and the heat pump to twenty one",
+])
+def test_a_value_stays_with_the_half_that_says_it(cottage: Understander, text: str) -> None:
+    parts = cottage.splitter.split(text)
+    assert len(parts) == 2
+    assert [p for p in parts if "twenty one" in p] == [next(p for p in parts if "heat pump" in p)]
+
+
+def test_two_halves_each_with_its_own_value(lighthouse: Understander) -> None:
+    assert lighthouse.splitter.split("storm blind to 30 percent and the vent to 80 percent") == [
+        "storm blind to 30 percent", "the vent to 80 percent"]
+
+
+@pytest.mark.parametrize(("text", "proposed", "entity"), [
+    ("have we left the porch door unlocked?", Action("lock.unlock", "lock.porch_door"), "Porch Door"),
+    ("did we leave the kiln on?", Action("switch.turn_on", "switch.kiln"), "Kiln"),
+    ("has anyone opened the carport door", Action("cover.open_cover", "cover.carport_door"),
+     "Carport Door"),
+    ("do we have the radio playing up there", Action("media_player.media_play",
+                                                     "media_player.studio_radio"), "Studio Radio"),
+])
+def test_a_question_is_answered_whatever_was_proposed(cottage: Understander, text: str,
+                                                      proposed: Action, entity: str) -> None:
+    cottage.fallbacks = [Proposing(proposed)]
+    decision = cottage.decide(text, area="snug")
+    assert not decision.actions and not decision.pending
+    assert decision.intent == "HassGetState" and entity in decision.reply
+
+
+def test_a_question_nothing_proposed_for_is_answered_from_what_it_names(lighthouse: Understander) -> None:
+    decision = lighthouse.decide("did somebody leave the chart table light on", area="lamp_room")
+    assert decision.intent == "HassGetState" and "Chart Table Light is off" in decision.reply
+
+
+@pytest.mark.parametrize(("text", "proposed"), [
+    ("the kids left the easel light on all afternoon", Action("light.turn_on", "light.easel_light")),
+    ("my neighbour turned the kiln off", Action("switch.turn_off", "switch.kiln")),
+    ("somebody switched the radio on earlier", Action("media_player.turn_on", "media_player.studio_radio")),
+])
+def test_a_remark_is_left_alone(cottage: Understander, text: str, proposed: Action) -> None:
+    cottage.fallbacks = [Proposing(proposed)]
+    decision = cottage.decide(text, area="attic")
+    assert not decision.actions and not decision.pending and "left" in decision.reply
+
+
+@pytest.mark.parametrize(("text", "proposed"), [
+    ("i left the kiln on, could you switch it off", Action("switch.turn_off", "switch.kiln")),
+    ("turn off the easel light we left on", Action("light.turn_off", "light.easel_light")),
+])
+def test_a_request_that_tells_what_happened_is_still_done(cottage: Understander, text: str,
+                                                          proposed: Action) -> None:
+    cottage.fallbacks = [Proposing(proposed)]
+    assert _acts(cottage.decide(text, area="attic")) == [(proposed.service, proposed.entity_id, {})]
+
+
+def test_a_past_word_that_starts_the_request_is_no_remark(lighthouse: Understander) -> None:
+    """"left bunk light on": a name (the left one) or a terse request, not something told."""
+    lighthouse.fallbacks = [Proposing(Action("light.turn_on", "light.left_bunk"))]
+    assert _acts(lighthouse.decide("left bunk light on", area="watch_room")) == [
+        ("light.turn_on", "light.left_bunk", {})]
