@@ -42,6 +42,8 @@ class Case:
     answer: str | None = None
     kind: str = ""
     """The device kind it is about (light, switch, fan, blinds, garage, lock, ...)."""
+    or_do: tuple[tuple[Call, ...], ...] = ()
+    """Other action sets that are just as right ("heat off": ``climate.turn_off`` or hvac mode off)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,9 @@ def parse_calls(text: str | None) -> tuple[Call, ...]:
         service, entity_id, *rest = part.split()
         data: dict[str, Any] = {}
         for key, value in _key_values(" ".join(rest)):
-            data[key] = value if value in ("+", "-") else yaml.safe_load(value)
+            loaded = value if value in ("+", "-") else yaml.safe_load(value)
+            yes_no = isinstance(loaded, bool) and value.lower() not in ("true", "false")
+            data[key] = value if yes_no else loaded  # hvac_mode=off is the word, not YAML 1.1's False
         calls.append(Call(service, entity_id, data))
     return tuple(calls)
 
@@ -79,6 +83,11 @@ def _key_values(text: str) -> list[tuple[str, str]]:
         elif out:
             out[-1] = (out[-1][0], f"{out[-1][1]} {token}")
     return out
+
+
+def _listed(value: Any) -> list[str]:
+    """A case key given as one string or a list of them."""
+    return [] if value is None else [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def kind_of(entity: dict[str, Any]) -> str:
@@ -107,8 +116,10 @@ def load_cases(path: Path, eval_data: Path | None, work: Path) -> HomeCases:
     for i, c in enumerate(raw["cases"]):
         case = Case(say=str(c["say"]), area=c.get("area"), do=parse_calls(c.get("do")),
                     confirm=parse_calls(c.get("confirm")), clarify=bool(c.get("clarify")),
-                    none=bool(c.get("none")), answer=c.get("answer"), kind=str(c.get("kind", "")))
-        named = [x.entity_id for x in (*case.do, *case.confirm)] + ([case.answer] if case.answer else [])
+                    none=bool(c.get("none")), answer=c.get("answer"), kind=str(c.get("kind", "")),
+                    or_do=tuple(parse_calls(alt) for alt in _listed(c.get("or_do"))))
+        named = [x.entity_id for x in (*case.do, *case.confirm, *(x for alt in case.or_do for x in alt))]
+        named += [case.answer] if case.answer else []
         unknown = [n for n in named if n not in entities]
         if unknown:
             raise SystemExit(f"bench: {path.name} case {i + 1} ({case.say!r}) names unknown {unknown}")

@@ -10,6 +10,7 @@ louder/quieter...) and ``sensitive`` (an action on a sensitive device applied wi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from homes_data import Call, Case
@@ -137,8 +138,18 @@ def asks_about(slots: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(slots[key] == value for key, value in fits.items() if key in slots and value is not None)
 
 
+_BEST_FIRST = ("right", "partial", "clarified", "unhandled", "wrong")
+
+
 def judge(case: Case, answer: dict[str, Any], entities: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The outcome of one case: ``outcome`` plus ``inverted`` and ``sensitive`` counts."""
+    """The outcome of one case: ``outcome`` plus ``inverted`` and ``sensitive`` counts; with
+    ``or_do`` alternatives, the best outcome over them."""
+    verdicts = [_judge_one(alt, answer, entities)
+                for alt in (case, *(replace(case, do=do, or_do=()) for do in case.or_do))]
+    return min(verdicts, key=lambda v: (_BEST_FIRST.index(v["outcome"]), v["inverted"]))
+
+
+def _judge_one(case: Case, answer: dict[str, Any], entities: dict[str, dict[str, Any]]) -> dict[str, Any]:
     acts = list(answer.get("actions") or [])
     pend = list(answer.get("pending") or [])
     handled = str(answer.get("handled_by", "unhandled"))

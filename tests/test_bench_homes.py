@@ -148,3 +148,28 @@ def test_a_step_is_judged_on_the_key_the_case_names() -> None:
                             "data": {"color_temp_kelvin": 2700}})["outcome"] == "right"
     assert outcome(warmer, {"service": "light.turn_on", "entity_id": "light.warm",
                             "data": {"color_temp_kelvin": 6500}})["inverted"] == 1
+
+
+def test_another_right_set_of_actions_counts_as_right(tmp_path: Path) -> None:
+    """``or_do``: two services that both do what was said; either is right, neither half is wrong."""
+    from homes_data import load_cases
+
+    (tmp_path / "h.yaml").write_text(
+        "areas: [{id: den, name: Den}]\nentities:\n"
+        "  - {entity_id: climate.heat, name: Heat, area: den, state: heat}\n", encoding="utf-8")
+    (tmp_path / "h.cases.yaml").write_text(
+        "home: h.yaml\ndevice_area: den\ncases:\n"
+        "  - {say: heat off, do: climate.turn_off climate.heat,"
+        " or_do: [climate.set_hvac_mode climate.heat hvac_mode=off]}\n", encoding="utf-8")
+    case = load_cases(tmp_path / "h.cases.yaml", None, tmp_path).cases[0]
+    entities = {"climate.heat": {"entity_id": "climate.heat", "state": "heat"}}
+    from homes_judge import judge
+
+    def outcome(service: str, data: dict[str, object]) -> object:
+        answer = {"handled_by": "local", "pending": [], "intent": "X",
+                  "actions": [{"service": service, "entity_id": "climate.heat", "data": data}]}
+        return judge(case, answer, entities)["outcome"]  # type: ignore[arg-type]
+
+    assert outcome("climate.turn_off", {}) == "right"
+    assert outcome("climate.set_hvac_mode", {"hvac_mode": "off"}) == "right"
+    assert outcome("climate.set_hvac_mode", {"hvac_mode": "cool"}) == "wrong"
