@@ -18,7 +18,7 @@ from assistant.audio.chunk import Samples
 from assistant.settings import VadSettings
 from assistant.stt.background import BackgroundTranscriber, Heard
 from assistant.vad.endpoint import Endpointer
-from assistant.vad.meaning import same_words, sounds_unfinished
+from assistant.vad.meaning import same_words, sounds_asked, sounds_unfinished
 from assistant.vad.prosody import final_tone
 
 Look = tuple[str, Callable[[Samples], str]]
@@ -78,7 +78,11 @@ class TurnEnd:
         if not heard.look:  # the first decode at this pause
             cmd.first_heard, cmd.rising = heard.text, self._tone_rises(spoken)
         if heard.text and self.is_command(heard.text):
-            return not (cmd.rising and self.settings.rising_tone_holds_commands)
+            if not (cmd.rising and self.settings.rising_tone_holds_commands) or sounds_asked(heard.text):
+                return True
+            # whole words, a voice that says more: the pause at a comma, then act
+            self.endpointer.end_after(float(self.settings.continued_silence_ms))
+            return False
         unsure = cmd.rising or bool(heard.look and not same_words(heard.text, cmd.first_heard))
         if unsure or sounds_unfinished(heard.text):
             self.endpointer.wait_longer(float(self.settings.incomplete_silence_ms))

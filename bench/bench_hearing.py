@@ -284,8 +284,9 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--kinds", help="only clips whose kind contains this (e.g. 'continued')")
     ap.add_argument("--rising-tone", type=float, help="vad.rising_tone_st_s for Hearth (0 = off)")
-    ap.add_argument("--tone-holds-commands", action="store_true",
+    ap.add_argument("--tone-holds-commands", choices=["yes", "no"],
                     help="vad.rising_tone_holds_commands: a complete command said rising waits")
+    ap.add_argument("--continued-silence", type=int, help="vad.continued_silence_ms for Hearth")
     args = ap.parse_args()
     data = eval_data_dir()
 
@@ -300,7 +301,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         settings = load_settings(data_dir=home)
         progress("making the clips (Piper, espeak-ng, real recordings) ...")
-        tone = {"rising_tone_holds_commands": args.tone_holds_commands}
+        tone: dict[str, Any] = {}
+        if args.tone_holds_commands is not None:
+            tone["rising_tone_holds_commands"] = args.tone_holds_commands == "yes"
+        if args.continued_silence is not None:
+            tone["continued_silence_ms"] = args.continued_silence
         if args.rising_tone is not None:
             tone["rising_tone_st_s"] = args.rising_tone
         settings = settings.model_copy(update={"vad": settings.vad.model_copy(update=tone)})

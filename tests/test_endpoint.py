@@ -75,3 +75,22 @@ def test_words_that_cannot_end_a_command() -> None:
     assert sounds_unfinished("Turn off the") and sounds_unfinished("set the bedroom light to")
     assert sounds_unfinished("Turn on...") and sounds_unfinished("switch on the coffee maker,")
     assert not sounds_unfinished("Turn off the light.") and not sounds_unfinished("")
+
+
+def test_whole_words_said_rising_end_after_the_pause_at_a_comma() -> None:
+    ep = Endpointer(VadSettings(silence_ms=640, early_silence_ms=96), FRAME)
+    feed(ep, [0.9] * 10 + [0.0] * 3)
+    ep.end_after(320.0)  # "turn off the light," said rising: a shorter wait than 640 ms
+    assert feed(ep, [0.0] * 7)[-1] is Endpoint.END
+    ep = Endpointer(VadSettings(silence_ms=640, early_silence_ms=96), FRAME)
+    feed(ep, [0.9] * 10 + [0.0] * 3)
+    ep.end_after(320.0)
+    assert feed(ep, [0.0] * 4 + [0.9] * 3) == [Endpoint.RESUMED]  # "... in the bedroom"
+
+
+def test_a_question_rises_because_it_asks() -> None:
+    from assistant.vad.meaning import sounds_asked
+
+    assert sounds_asked("May I have a latte") and sounds_asked("Please can you turn on the light.")
+    assert sounds_asked("Turn on the light?") and sounds_asked("Could I get a mocha with milk")
+    assert not sounds_asked("Turn off the light,") and not sounds_asked("") and not sounds_asked("Get me a tea.")

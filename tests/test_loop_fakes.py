@@ -389,23 +389,28 @@ def test_the_wake_word_stops_the_reply_and_listens(text_assistant: Runtime, barg
         assert sink.stops == 0 and "tts_stop" not in kinds and kinds.count("wake") == 1
 
 
-@pytest.mark.parametrize(("hz_to", "holds", "reason"), [
-    (90.0, True, "early_match"),    # falling: done
-    (160.0, True, "silence"),       # rising: the long silence decides
-    (160.0, False, "early_match"),  # the default: a complete command ends at the pause anyway
+@pytest.mark.parametrize(("hz_to", "holds", "said", "whole"), [
+    (90.0, True, "turn on the light", False),   # falling: done at the pause (then more: cut off)
+    (160.0, True, "turn on the light", True),   # rising: the pause at a comma, then the rest
+    (160.0, True, "can you turn on the light?", False),  # asked: it rises because it asks
+    (160.0, False, "turn on the light", False),  # off: a command ends at the pause anyway
 ])
-def test_a_complete_command_said_rising_waits_when_the_tone_holds_commands(
-        text_assistant: Runtime, hz_to: float, holds: bool, reason: str) -> None:
+def test_a_complete_command_said_rising_waits_for_the_pause_at_a_comma(
+        text_assistant: Runtime, hz_to: float, holds: bool, said: str, whole: bool) -> None:
     from tests.test_hearing_tone import voice
 
     settings = load_settings()
     settings = settings.model_copy(update={"vad": settings.vad.model_copy(
         update={"rising_tone_holds_commands": holds})})
+    assert settings.vad.early_silence_ms < 320 < settings.vad.continued_silence_ms
+    rest = said.rstrip("?") + " in the bedroom"
     events: list[Event] = []
     text_assistant.pipeline.emit = events.append
     loop = VoiceLoop(settings, pipeline=text_assistant.pipeline,
-                     stt=ScriptedStt({1: "turn on the kitchen light"}), vad=LoudnessVad(), frame_ms=80.0,
+                     stt=ScriptedStt({1: said, 20: rest}), vad=LoudnessVad(), frame_ms=80.0,
                      wake=None, emit=events.append, background=False)
-    speech = voice(120.0, hz_to, seconds=1.28)
-    loop.run(chunked(np.concatenate([speech, np.zeros(1280 * 15, np.int16)])), wake_required=False)
-    assert [to_dict(e)["reason"] for e in events if e.type == "speech_end"] == [reason]
+    first, then = voice(120.0, hz_to, seconds=1.28), voice(120.0, 90.0, seconds=0.96)
+    pause, after = np.zeros(1280 * 4, np.int16), np.zeros(1280 * 15, np.int16)  # 320 ms, then the end
+    loop.run(chunked(np.concatenate([first, pause, then, after])), wake_required=False)
+    heard = [to_dict(e)["text"] for e in events if e.type == "transcript"]
+    assert heard[0] == (rest if whole else said)

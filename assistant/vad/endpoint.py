@@ -57,6 +57,11 @@ class Endpointer:
             if self.done and self.last is Endpoint.END and self.silence_ms < silence_ms:
                 self.done = False
 
+    def end_after(self, silence_ms: float) -> None:
+        """End this turn after ``silence_ms`` of silence (until speech resumes), shorter or
+        longer than the usual one: the words are whole, but the voice said more may come."""
+        self.end_silence_ms = silence_ms
+
     def feed(self, prob: float) -> Endpoint:
         """One frame's speech probability -> what just happened (once the turn is over,
         nothing more happens until :meth:`reset`)."""

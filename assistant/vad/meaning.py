@@ -21,6 +21,12 @@ UNFINISHED_ENDINGS = frozenset(_ENDINGS.split())
 
 _TRAILING = ("...", "\u2026", ",", "-", "\u2014", ":", ";")
 
+_AUXILIARIES = """
+can could may might would will shall should do does did is are am was were have has
+"""
+_ASKING = frozenset(_AUXILIARIES.split())
+"""Auxiliary verbs a yes/no question starts with: "Can I have a latte" rises because it asks."""
+
 
 def sounds_unfinished(text: str) -> bool:
     """True when the text stops mid-sentence (a trailing comma or ellipsis counts)."""
@@ -31,6 +37,15 @@ def sounds_unfinished(text: str) -> bool:
         return True
     last = re.sub(r"[^\w']", "", text.split()[-1]).lower()
     return last in UNFINISHED_ENDINGS
+
+
+def sounds_asked(text: str) -> bool:
+    """True when the text is a yes/no question (Whisper's question mark, or an auxiliary
+    verb first, after a "please"): its voice rises for that, not for more words to come."""
+    words = _words(text)
+    if words[:1] == ["please"]:
+        words = words[1:]
+    return text.strip().endswith("?") or (bool(words) and words[0] in _ASKING)
 
 
 def same_words(a: str, b: str) -> bool:
