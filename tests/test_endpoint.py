@@ -93,4 +93,5 @@ def test_a_question_rises_because_it_asks() -> None:
 
     assert sounds_asked("May I have a latte") and sounds_asked("Please can you turn on the light.")
     assert sounds_asked("Turn on the light?") and sounds_asked("Could I get a mocha with milk")
-    assert not sounds_asked("Turn off the light,") and not sounds_asked("") and not sounds_asked("Get me a tea.")
+    assert not sounds_asked("Turn off the light,") and not sounds_asked("")
+    assert not sounds_asked("Get me a tea.")
