@@ -19,7 +19,7 @@ from assistant.runtime import Runtime
 from assistant.tts.playback import ReplyPlayback, spoken_pieces
 from assistant.wake.second_stage import VerifiedWakeDetector
 from assistant.wake.verify import Verdict
-from tests.test_loop_fakes import LoudnessVad, MarkerWake, ScriptedStt, signal, types
+from tests.loop_fakes import LoudnessVad, MarkerWake, ScriptedStt, signal, types
 
 
 def test_a_reply_is_said_by_sentence_and_a_long_sentence_by_clause() -> None:

@@ -23,10 +23,7 @@ from assistant.pipeline import Turn
 from assistant.runtime import Runtime
 from assistant.stages import Stage
 from tests.conftest import run_hearth, silence
-
-
-def stage_marks(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    return [(e["type"], e["stage"]) for e in events if e["type"] in ("stage_start", "stage_end")]
+from tests.loop_fakes import stage_marks
 
 
 def nested_in_order(events: list[dict[str, Any]]) -> bool:

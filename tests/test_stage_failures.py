@@ -122,7 +122,7 @@ def test_each_stage_has_one_error_type_with_a_stable_code() -> None:
 
 def test_a_bug_in_understanding_is_reported_and_the_voice_loop_listens_on(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_loop_fakes import ScriptedStt, run, signal
+    from tests.loop_fakes import ScriptedStt, run, signal
 
     with Runtime(load_settings(llm={"enabled": False})) as a:
         decide = a.understander.decide
