@@ -124,7 +124,9 @@ class VerifiedWakeDetector(WakeDetector):
             self.inner.rearm()
             return None
         self._rejected.pop(p.hit.name, None)
-        return dataclasses.replace(p.hit, t_audio_ms=chunk.end_ms, heard=verdict.text)
+        # the score is the candidate's peak: the first stage fired at its candidate
+        # threshold (0.05), far below how sure it became by the phrase's end
+        return dataclasses.replace(p.hit, score=p.peak, t_audio_ms=chunk.end_ms, heard=verdict.text)
 
     def reset(self) -> None:
         self.inner.reset()
