@@ -161,7 +161,7 @@ def bench_stream_scripted(queries: int, quiet: bool, local_llm: bool) -> dict[st
 
 
 def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
-    from tests.cloud_helpers import LlamaServer, llama_cpp_missing
+    from tests.llama_server import LlamaServer, llama_cpp_missing
 
     missing = llama_cpp_missing()
     if missing:

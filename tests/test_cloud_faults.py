@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cloud_helpers import FaultServer, chunk, fault_server, free_port, scripted, tool_call_chunks
+from cloud_helpers import FaultServer, chunk, fault_server, scripted, tool_call_chunks
 
 from assistant.cli import main
 from assistant.config import Settings, load_settings
@@ -26,6 +26,7 @@ from assistant.privacy.minimise import CloudPayload
 from assistant.privacy.settings import PolicyRule
 from assistant.runtime import Runtime
 from assistant.understand.cloud_fallback import ASK_REPLY, DECLINED_REPLY, FAILED_REPLY
+from tests.ports import free_port
 
 FIRST_TOKEN_S = 1.0
 SLACK_S = 4.0

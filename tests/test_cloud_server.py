@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cloud_helpers import CountingProxy, LlamaServer, llama_cpp_missing
+from llama_server import CountingProxy, LlamaServer, llama_cpp_missing
 
 from assistant.config import Settings, load_settings
 from assistant.privacy.audit import AuditLog
