@@ -89,6 +89,20 @@ def expected(label: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+LEADS = (0.5, 1.0, 2.0, 3.0, 4.0, 6.0)
+
+
+def outcomes(rows: list[dict[str, Any]], lead: float | None = None) -> dict[str, int]:
+    """Right (every slot), wrong (an order with a wrong slot: the coffee nobody asked for)
+    and no order (asked again). With ``lead``: as if the slot scoring had asked whenever a
+    slot led by less (a clip the scoring did not see stays as it came out)."""
+    asked = [lead is not None and r["min_lead"] is not None and r["min_lead"] < lead for r in rows]
+    right = sum(r["accepted"] and not a for r, a in zip(rows, asked, strict=True))
+    wrong = sum(r["intent"] == COFFEE_INTENT and not r["accepted"] and not a
+                for r, a in zip(rows, asked, strict=True))
+    return {"right": right, "wrong": wrong, "no_order": len(rows) - right - wrong}
+
+
 def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
     """``speech`` with a slice of ``noise`` at ``snr_db`` (power over the whole clip)."""
     rng = np.random.default_rng(seed)
@@ -118,6 +132,9 @@ def main() -> int:
     ap.add_argument("--repair-edits", type=float, default=None,
                     help="the settings' repair_edits (0 = no repair toward the skills' sentences)")
     ap.add_argument("--repair-margin", type=float, default=None, help="the settings' repair_margin")
+    ap.add_argument("--slot-lead", type=float, default=None,
+                    help="the settings' slot_lead (0 = no slot scoring); the summary also shows "
+                    "right / wrong / asked for other leads, from each retried clip's slot leads")
     ap.add_argument("--model", type=Path, default=None,
                     help="a CTranslate2 Whisper folder (default: the settings', bundled tiny.en)")
     ap.add_argument("--window", type=float, default=None,
@@ -162,7 +179,8 @@ def main() -> int:
         stt_update["model"] = args.model
     if args.hypotheses:
         stt_update["retry_hypotheses"] = args.hypotheses
-    for name, value in (("repair_edits", args.repair_edits), ("repair_margin", args.repair_margin)):
+    for name, value in (("repair_edits", args.repair_edits), ("repair_margin", args.repair_margin),
+                        ("slot_lead", args.slot_lead)):
         if value is not None:
             stt_update[name] = value
     if stt_update:
@@ -184,11 +202,12 @@ def main() -> int:
         conditions += [(f"kitchen {snr:g} dB", float(snr)) for snr in (args.snr or SNRS_DB)]
 
     repairs: list[tuple[Any, ...]] = []  # what the grammar repair tried, from Whisper's debug log
+    leads: list[tuple[Any, ...]] = []  # the slot scoring's verdicts, likewise
 
     class _Repairs(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.msg.startswith("repair") and isinstance(record.args, tuple):
-                repairs.append(record.args)
+            if isinstance(record.args, tuple) and record.msg.startswith(("repair", "slots")):
+                (repairs if record.msg.startswith("repair") else leads).append(record.args)
 
     stt_log = logging.getLogger("assistant.stt.whisper")
     stt_log.setLevel(logging.DEBUG)
@@ -203,6 +222,7 @@ def main() -> int:
                 audio = mix(audio, noise, snr, seed=i)
             t0 = time.perf_counter()
             repairs.clear()
+            leads.clear()
             text = stt.transcribe(audio)
             retried = False
             if stt.can_retry and not tester.is_command(text):
@@ -215,6 +235,8 @@ def main() -> int:
             got = turn.slots if turn is not None and turn.intent == COFFEE_INTENT else {}
             ok = turn is not None and turn.intent == COFFEE_INTENT and got == want
             rows.append({"clip": name, "text": text, "retried": retried, "repair": list(repairs),
+                         "leads": [list(v[2]) for v in leads],
+                         "min_lead": min((x[3] for v in leads for x in v[2]), default=None),
                          "intent": turn.intent if turn else None, "slots": got,
                          "expected": want, "accepted": ok, "stt_ms": (t1 - t0) * 1000,
                          "understand_ms": (t2 - t1) * 1000,
@@ -234,6 +256,7 @@ def main() -> int:
                         if len(rows) > 1 else rows[0]["stt_ms"],
                         "retried": sum(r["retried"] for r in rows),
                         "understand_ms_p50": statistics.median(r["understand_ms"] for r in rows),
+                        **outcomes(rows), "if_lead": {lead: outcomes(rows, lead) for lead in LEADS},
                         "rows": rows})
     other = false_orders(other_speech(eval_root, args.others), stt, tester.is_command, tester, COFFEE_INTENT,
                                  repairs) \
@@ -268,7 +291,8 @@ def main() -> int:
         return f" (dev {r['dev_rate']:.0f}%, holdout {r['holdout_rate']:.0f}%)"
 
     for r in results:
-        lines.append((engine, r["condition"], str(r["clips"]), f"{r['rate']:.1f}%{halves(r)}",
+        lines.append((engine, r["condition"], str(r["clips"]),
+                      f"{r['rate']:.1f}%{halves(r)} ({r['wrong']} wrong, {r['no_order']} no order)",
                       f"{r['intent_rate']:.1f}%"))
     if noisy:
         lines.append((engine, "kitchen noise, 24..6 dB mean", str(len(names)),
@@ -281,6 +305,11 @@ def main() -> int:
         print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in cells))
         if j == 0:
             print("  ".join("-" * w for w in widths))
+    if any(r["min_lead"] is not None for res in results for r in res["rows"]):
+        print("\nas if the slot scoring had asked below a lead of (nats): right / wrong / no order")
+        for res in results:
+            print(f"  {res['condition']}: " + ", ".join(
+                f"{lead:g}: {o['right']}/{o['wrong']}/{o['no_order']}" for lead, o in res["if_lead"].items()))
     clean = results[0]
     if other is not None:
         print(f"\nother speech (SLURP devel, Piper): {other['false_orders']} of {other['clips']} came out "

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.stt.grammar import PhraseGraph, words_of
+from assistant.stt.grammar import PhraseGraph, settle, words_of
 
 COFFEE = Path(__file__).resolve().parents[1] / "skills" / "coffee" / "hearth_coffee" / "sentences" / "en.yaml"
 
@@ -45,3 +45,28 @@ def test_sentences_whose_rules_live_elsewhere_are_left_out() -> None:
                          yaml.safe_load(COFFEE.read_text(encoding="utf-8"))])
     assert graph.nearest("brew a latte", max_cost=0.0) is not None
     assert graph.nearest("now", max_cost=0.5) is None
+
+
+def test_a_sentence_knows_where_its_slots_are_and_what_else_could_fill_them(coffee: PhraseGraph) -> None:
+    repair = coffee.nearest("Brew a dark roast latte with oat milk.", max_cost=0.0)
+    assert repair is not None
+    spans = {s.said.slot: " ".join(repair.words[s.start:s.end]) for s in repair.spans}
+    assert spans == {"roast": "dark roast", "drink": "latte", "milk": "oat milk"}
+    rivals = {r.text for r in repair.rivals()}
+    assert "brew a light roast latte with oat milk" in rivals  # one slot swapped at a time
+    assert "brew a dark roast mocha with oat milk" in rivals
+    assert "brew a light roast mocha with oat milk" not in rivals
+    assert all(r.value != "dark" for r in repair.rivals() if r.span.said.slot == "roast")
+
+
+def test_the_likeliest_value_of_each_slot_wins_and_a_thin_lead_is_a_doubt(coffee: PhraseGraph) -> None:
+    base = coffee.nearest("brew a dark roast latte", max_cost=0.0)
+    assert base is not None
+    rivals = base.rivals()
+    scores = [-20.0 + (3.0 if r.text == "brew a light roast latte" else 0.0)
+              + (10.5 if r.text == "brew a dark roast mocha" else 0.0) for r in rivals]
+    verdict = settle(base, -10.0, rivals, scores)
+    assert verdict.text == "brew a dark roast mocha"  # the audio's choice, 0.5 ahead of "latte"
+    leads = {slot: (value, runner_up, round(lead, 2)) for slot, value, runner_up, lead in verdict.leads}
+    assert leads == {"roast": ("dark", "light", 7.0), "drink": ("mocha", "latte", 0.5)}
+    assert verdict.doubts(1.0) == ["drink"] and verdict.doubts(0.4) == []

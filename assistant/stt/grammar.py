@@ -44,10 +44,49 @@ def _distance(a: str, b: str) -> float:
 
 
 @dataclass(frozen=True)
+class Said:
+    """One way a slot's value is said, and every way of its list (the rivals)."""
+
+    slot: str
+    value: str
+    words: tuple[str, ...]
+    choices: tuple[tuple[tuple[str, ...], str], ...]
+    """(words, value) of every form of the slot's list, this one included."""
+
+
+@dataclass(frozen=True)
+class SlotSpan:
+    """Where a slot's value sits in a sentence's words."""
+
+    said: Said
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Repair:
     text: str
     cost: float
     """Sum of the edits; 0 would be the transcript itself."""
+    words: tuple[str, ...] = ()
+    spans: tuple[SlotSpan, ...] = ()
+    """The slots' values in ``words``."""
+
+    def rivals(self) -> list[Rival]:
+        """Every other way each slot of this sentence could be filled from its list, one
+        slot at a time: what the audio is asked to choose between."""
+        return [Rival(span, value, form, join_words((*self.words[:span.start], *form,
+                                                     *self.words[span.end:])))
+                for span in self.spans for form, value in span.said.choices if form != span.said.words]
+
+
+@dataclass(frozen=True)
+class Rival:
+    span: SlotSpan
+    value: str
+    words: tuple[str, ...]
+    text: str
+    """The whole sentence with ``words`` in the span."""
 
 
 class PhraseGraph:
@@ -55,6 +94,8 @@ class PhraseGraph:
 
     def __init__(self, sentence_files: Iterable[Mapping[str, Any]]) -> None:
         self._arcs: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
+        self._said: dict[tuple[int, int], Said] = {}
+        """The arcs that begin a slot value's words."""
         self._finals: set[int] = set()
         self._next = 0
         for data in sentence_files:
@@ -77,13 +118,18 @@ class PhraseGraph:
                                      "lists": data.get("lists", {}),
                                      "expansion_rules": data.get("expansion_rules", {})})
         fst = intents_to_fst(intents).remove_spaces()  # a list's arc is labelled with its slot's name
-        forms: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        forms: dict[str, dict[tuple[str, ...], str]] = defaultdict(dict)
         for slot, list_name in _slot_lists(intents):
             slot_list = intents.slot_lists.get(list_name)
             if isinstance(slot_list, TextSlotList):
-                forms[slot] |= {tuple(words_of(said)) for value in slot_list.values
-                                for said in sample_expression(value.text_in)}
-        said = {slot: [list(f) for f in sorted(fs) if f] for slot, fs in forms.items()}
+                for value in slot_list.values:
+                    for spoken in sample_expression(value.text_in):
+                        if words := tuple(words_of(spoken)):
+                            forms[slot].setdefault(words, str(value.value_out))
+        said: dict[str, list[Said]] = {}
+        for slot, by_form in forms.items():
+            choices = tuple(sorted(by_form.items()))
+            said[slot] = [Said(slot, value, f, choices) for f, value in choices]
         offset = self._next + 1
         self._next += max(fst.states | {0}) + 1
         self._arcs[0].append((offset + fst.start, None))
@@ -93,13 +139,15 @@ class PhraseGraph:
                 a, b, label = offset + src, offset + arc.to_state, arc.in_label
                 if (ref := _LIST_ARC.match(label)) is not None:
                     for form in said.get(ref.group(1), []):  # a list defined elsewhere: no arc
-                        self._chain(a, b, form)
+                        self._chain(a, b, list(form.words), form)
                 elif label.startswith("<"):  # <eps>, <skip>
                     self._arcs[a].append((b, None))
                 else:
                     self._chain(a, b, words_of(label) or [label])
 
-    def _chain(self, a: int, b: int, words: list[str]) -> None:
+    def _chain(self, a: int, b: int, words: list[str], said: Said | None = None) -> None:
+        if said is not None:
+            self._said[(a, len(self._arcs[a]))] = said
         for word in words[:-1]:
             nxt = self._state()
             self._arcs[a].append((nxt, word))
@@ -112,31 +160,68 @@ class PhraseGraph:
         heard = words_of(text)
         n = len(heard)
         best: dict[tuple[int, int], float] = {(0, 0): 0.0}
-        back: dict[tuple[int, int], tuple[tuple[int, int], str | None]] = {}
+        back: dict[tuple[int, int], _Back] = {}
         queue: list[tuple[float, int, int]] = [(0.0, 0, 0)]
         while queue:
             cost, state, i = heapq.heappop(queue)
             if cost > best.get((state, i), float("inf")) or cost > max_cost:
                 continue
             if i == n and state in self._finals:
-                return Repair(join_words(_path(back, (state, i))), cost)
-            steps: list[tuple[int, int, float, str | None]] = []
+                return _repair(back, (state, i), cost)
+            steps: list[tuple[int, int, float, str | None, Said | None]] = []
             if i < n:
-                steps.append((state, i + 1, SKIP_COST, None))  # a word heard that the sentence lacks
-            for to, word in self._arcs.get(state, ()):
+                steps.append((state, i + 1, SKIP_COST, None, None))  # a word heard that the sentence lacks
+            for k, (to, word) in enumerate(self._arcs.get(state, ())):
                 if word is None:
-                    steps.append((to, i, 0.0, None))
+                    steps.append((to, i, 0.0, None, None))
                     continue
-                steps.append((to, i, SKIP_COST, word))  # a word of the sentence not heard
+                said = self._said.get((state, k))
+                steps.append((to, i, SKIP_COST, word, said))  # a word of the sentence not heard
                 if i < n:
-                    steps.append((to, i + 1, _distance(heard[i], word), word))
-            for to, j, step, word in steps:
+                    steps.append((to, i + 1, _distance(heard[i], word), word, said))
+            for to, j, step, word, said in steps:
                 c = cost + step
                 if c < best.get((to, j), float("inf")):
                     best[(to, j)] = c
-                    back[(to, j)] = ((state, i), word)
+                    back[(to, j)] = ((state, i), word, said)
                     heapq.heappush(queue, (c, to, j))
         return None
+
+
+_Back = tuple[tuple[int, int], str | None, Said | None]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Which value of each slot the audio makes likeliest, and by how much."""
+
+    text: str
+    """The sentence with each slot's likeliest value."""
+    leads: tuple[tuple[str, str, str, float], ...]
+    """(slot, likeliest value, runner-up, lead in nats) for each slot."""
+
+    def doubts(self, lead: float) -> list[str]:
+        """The slots whose likeliest value leads by less than ``lead``: ask, don't guess."""
+        return [slot for slot, _v, _r, ahead in self.leads if ahead < lead]
+
+
+def settle(base: Repair, base_score: float, rivals: list[Rival], scores: list[float]) -> Verdict:
+    """Each slot of ``base`` against its list's other values, one swapped at a time, by
+    Whisper's score of each sentence for the audio (``base_score``, ``scores``)."""
+    by_span: dict[SlotSpan, dict[str, tuple[float, tuple[str, ...]]]] = {
+        span: {span.said.value: (base_score, span.said.words)} for span in base.spans}
+    for rival, score in zip(rivals, scores, strict=True):
+        if score > by_span[rival.span].get(rival.value, (float("-inf"), ()))[0]:
+            by_span[rival.span][rival.value] = (score, rival.words)
+    words = list(base.words)
+    leads: list[tuple[str, str, str, float]] = []
+    for span in sorted(base.spans, key=lambda s: -s.start):  # right to left: earlier indices hold
+        ranked = sorted(by_span[span].items(), key=lambda kv: -kv[1][0])
+        value, (score, form) = ranked[0]
+        runner_up, (second, _f) = ranked[1] if len(ranked) > 1 else ("", (float("-inf"), ()))
+        leads.append((span.said.slot, value, runner_up, score - second))
+        words[span.start:span.end] = form
+    return Verdict(join_words(words), tuple(reversed(leads)))
 
 
 def _slot_lists(intents: Any) -> set[tuple[str, str]]:
@@ -165,11 +250,14 @@ def _slot_lists(intents: Any) -> set[tuple[str, str]]:
     return found
 
 
-def _path(back: Mapping[tuple[int, int], tuple[tuple[int, int], str | None]],
-          node: tuple[int, int]) -> list[str]:
-    words: list[str] = []
+def _repair(back: Mapping[tuple[int, int], _Back], node: tuple[int, int], cost: float) -> Repair:
+    steps: list[tuple[str, Said | None]] = []
     while node in back:
-        node, word = back[node]
+        node, word, said = back[node]
         if word is not None:
-            words.append(word)
-    return words[::-1]
+            steps.append((word, said))
+    steps.reverse()
+    words = tuple(w for w, _ in steps)
+    spans = tuple(SlotSpan(said, i, i + len(said.words)) for i, (_w, said) in enumerate(steps)
+                  if said is not None)
+    return Repair(join_words(words), cost, words, spans)

@@ -17,7 +17,7 @@ from assistant.audio.chunk import SAMPLE_RATE, Samples, to_float
 from assistant.config import SttSettings
 from assistant.errors import ModelError, SttError
 from assistant.models import bundled_path, quiet_openmp, require_file
-from assistant.stt.grammar import PhraseGraph, join_words, words_of
+from assistant.stt.grammar import PhraseGraph, join_words, settle, words_of
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,8 @@ class WhisperStt:
             chosen = next((t for t in heard if t and self.accepts and self.accepts(t)), None)
             if chosen is None and heard[0] and self.phrases is not None:
                 chosen = self._repair(encoded, seconds, heard[0])
+            if chosen is not None and self.phrases is not None and self.settings.slot_lead > 0:
+                chosen = self._settle(encoded, seconds, chosen)
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
         return chosen if chosen is not None else heard[0]
@@ -185,6 +187,24 @@ class WhisperStt:
         if now - then < -self.settings.repair_margin * len(words):
             return None
         return repair.text[:1].upper() + repair.text[1:] + "."
+
+    def _settle(self, encoded: Any, seconds: float, chosen: str) -> str | None:
+        """Each slot of the chosen sentence against its list's other values, scored
+        against the audio: the likeliest value wins; a thin lead means None (a wrong
+        coffee is worse than "say that again")."""
+        assert self.phrases is not None
+        base = self.phrases.nearest(chosen, max_cost=self.settings.repair_edits * len(words_of(chosen)))
+        if base is None or not base.spans:
+            return chosen
+        rivals = base.rivals()
+        scores = self._log_likelihood(encoded, seconds, [base.text, *(r.text for r in rivals)])
+        verdict = settle(base, scores[0], rivals, scores[1:])
+        log.debug("slots %r -> %r (leads %s)", chosen, verdict.text, verdict.leads)
+        if verdict.doubts(self.settings.slot_lead):
+            return None
+        if verdict.text == base.text:
+            return chosen
+        return verdict.text[:1].upper() + verdict.text[1:] + "."
 
     def _log_likelihood(self, encoded: Any, seconds: float, texts: list[str]) -> list[float]:
         """How likely Whisper finds each text for this audio (teacher-forced, summed)."""
