@@ -97,6 +97,29 @@ def test_continuations_sharing_words_score_as_each_alone(llm: object) -> None:
     assert together[0].logprob > together[1].logprob
 
 
+def test_a_request_pays_only_for_its_own_words(llm: object) -> None:
+    """The few-shot prefix and the opening of the user's turn stay in the KV cache: what a
+    request evaluates is its words and the turn's close, and its scores are the same as
+    when the whole prompt is evaluated afresh."""
+    from assistant.llm.local import LocalLlm
+    from assistant.understand.candidates import NOT_A_COMMAND, Command
+    from assistant.understand.ranking import USER_TURN, LlmRanker
+    from assistant.understand.shots import Shot
+
+    assert isinstance(llm, LocalLlm)
+    ranker = LlmRanker(llm, [Shot("switch the fan on", "turn on the fan")], scoring="pmi_mean")
+    commands = [Command("turn off the lamp", "HassTurnOff", {"name": "Lamp"}, "light.lamp", "off"),
+                NOT_A_COMMAND]
+    warm = ranker.scores("lamp off please", commands)
+    kept = llm.tokenize(ranker._prefix + USER_TURN)
+    assert llm._cached == kept and ranker.prompt("lamp off please")[:len(kept)] == kept
+    again = ranker.scores("lamp off please", commands)
+    llm._truncate(len(llm.tokenize(ranker._prefix)))  # as before: the turn's opening evaluated too
+    before = ranker.scores("lamp off please", commands)
+    assert all(math.isclose(a, b, abs_tol=1e-3) for a, b in zip(warm, again, strict=True)), (warm, again)
+    assert all(math.isclose(a, b, abs_tol=1e-3) for a, b in zip(warm, before, strict=True)), (warm, before)
+
+
 def test_the_q8_0_copy_is_made_once_and_ranks_as_the_weights_shipped(llm: object, tmp_path: Path) -> None:
     from assistant.llm.gguf import q8_0_copy
     from assistant.llm.local import LocalLlm

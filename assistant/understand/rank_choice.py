@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.understand.candidates import NOT_A_COMMAND, Command
+from assistant.understand.ranking import USER_TURN
 from assistant.understand.shots import Shot
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class ChoiceRanker:
         return "".join(parts)
 
     def prompt(self, text: str, commands: Sequence[Command]) -> list[int]:
-        return self.llm.tokenize(f"{self._prefix}<|im_start|>user\n{text}"
+        return self.llm.tokenize(f"{self._prefix}{USER_TURN}{text}"
                                  f"{self._options([c.phrase for c in commands])}<|im_end|>\n"
                                  "<|im_start|>assistant\n")
 
@@ -72,7 +73,7 @@ class ChoiceRanker:
         if len(commands) > len(LETTERS):
             raise ValueError(f"at most {len(LETTERS)} options, not {len(commands)}")
         if not self._warm:
-            self.llm.warm_prefix(self.llm.tokenize(self._prefix), self.cache_dir)
+            self.llm.warm_prefix(self.llm.tokenize(self._prefix + USER_TURN), self.cache_dir)
             self._warm = True
         # "none" last, as the examples show it; the scores go back in the callers' order
         order = sorted(range(len(commands)), key=lambda i: commands[i].intent is None)

@@ -28,6 +28,9 @@ Scoring = Literal["sum", "mean", "pmi", "pmi_mean"]
 
 SYSTEM = ("You are a smart home assistant. Answer with the one home command the user "
           "asks for, or none when they are not asking you to control the home.")
+USER_TURN = "<|im_start|>user\n"
+"""How every request's turn opens: kept in the prompt cache with the few-shot prefix, so a
+request pays only for its own words (and the turn's close)."""
 
 
 class Ranker(Protocol):
@@ -62,7 +65,7 @@ class LlmRanker:
         return "".join(parts)
 
     def prompt(self, text: str) -> list[int]:
-        return self.llm.tokenize(f"{self._prefix}<|im_start|>user\n{text}<|im_end|>\n"
+        return self.llm.tokenize(f"{self._prefix}{USER_TURN}{text}<|im_end|>\n"
                                  "<|im_start|>assistant\n")
 
     def scores(self, text: str, commands: Sequence[Command]) -> list[float]:
@@ -91,7 +94,7 @@ class LlmRanker:
     def warm_up(self) -> None:  # also reached through HybridRanker.model
         """Evaluate the few-shot prompt now (kept in the KV cache, and on disk in
         ``cache_dir``, and reused by every request)."""
-        self.llm.warm_prefix(self.llm.tokenize(self._prefix), self.cache_dir)
+        self.llm.warm_prefix(self.llm.tokenize(self._prefix + USER_TURN), self.cache_dir)
         self._warm = True
 
     def close(self) -> None:
