@@ -41,8 +41,12 @@ ROOMS = {
 }
 
 
-async def ask(client: AsyncTcpClient, text: str) -> tuple[float, str]:
-    """One turn: ms from sending the transcript to the answer, and who handled it."""
+Answer = tuple[float, str, dict[str, float]]
+"""A turn's ms from sending the transcript to the answer, who handled it, and its stages' ms."""
+
+
+async def ask(client: AsyncTcpClient, text: str) -> Answer:
+    """One turn, timed from here and by the server's stages (``timings_ms``)."""
     t0 = time.perf_counter()
     await client.write_event(Transcript(text=text).event())
     while True:
@@ -52,11 +56,11 @@ async def ask(client: AsyncTcpClient, text: str) -> tuple[float, str]:
         if event.type in ("handled", "not-handled"):
             ms = (time.perf_counter() - t0) * 1000.0
             hearth = (event.data.get("context") or {}).get("hearth") or {}
-            return ms, str(hearth.get("handled_by", event.type))
+            return ms, str(hearth.get("handled_by", event.type)), dict(hearth.get("timings_ms") or {})
 
 
 async def room(port: int, name: str, texts: tuple[str, ...], rounds: int,
-               start: asyncio.Event | None = None) -> list[tuple[float, str]]:
+               start: asyncio.Event | None = None) -> list[Answer]:
     client = AsyncTcpClient("127.0.0.1", port)
     await client.connect()
     await client.write_event(Event("info", {"satellite": {"name": name}, "token": f"{name}-token-123"}))
@@ -72,8 +76,8 @@ async def measure(port: int, rounds: int) -> dict[str, Any]:
     """``rounds`` times: each room alone, then both at once (interleaved, so a change in
     the machine's load falls on both sides of the comparison)."""
     sats = dict(zip(ROOMS, SATELLITES, strict=True))
-    alone: dict[str, list[tuple[float, str]]] = {name: [] for name in ROOMS}
-    together: dict[str, list[tuple[float, str]]] = {name: [] for name in ROOMS}
+    alone: dict[str, list[Answer]] = {name: [] for name in ROOMS}
+    together: dict[str, list[Answer]] = {name: [] for name in ROOMS}
     for _ in range(rounds):
         for name, texts in ROOMS.items():
             alone[name] += await room(port, sats[name], texts, 1)
@@ -86,9 +90,9 @@ async def measure(port: int, rounds: int) -> dict[str, Any]:
             together[name] += turns
     out: dict[str, Any] = {"rooms": {}}
     for name in ROOMS:
-        a = [ms for ms, _ in alone[name]]
-        t = [ms for ms, _ in together[name]]
-        off_path = sum(h != "local_llm" for _, h in (*alone[name], *together[name]))
+        a = [ms for ms, _, _ in alone[name]]
+        t = [ms for ms, _, _ in together[name]]
+        off_path = sum(h != "local_llm" for _, h, _ in (*alone[name], *together[name]))
         out["rooms"][name] = {
             "turns": len(a) + len(t), "not_local_llm": off_path,
             "alone_median_ms": round(statistics.median(a), 1),
@@ -96,12 +100,19 @@ async def measure(port: int, rounds: int) -> dict[str, Any]:
             "together_median_ms": round(statistics.median(t), 1),
             "together_p90_ms": round(percentile(t, 90), 1),
             "ratio_median": round(statistics.median(t) / statistics.median(a), 2),
+            "stages_median_ms": {"alone": _stages(alone[name]), "together": _stages(together[name])},
         }
     worst = max(r["ratio_median"] for r in out["rooms"].values())
     out["worst_ratio"] = worst
     out["goal_ratio"] = GOAL_RATIO
     out["meets_goal"] = worst <= GOAL_RATIO
     return out
+
+
+def _stages(turns: list[Answer]) -> dict[str, float]:
+    """Each server stage's median ms over ``turns`` (where the time of a turn goes)."""
+    names = sorted({k for _, _, timings in turns for k in timings})
+    return {k: round(statistics.median(t.get(k, 0.0) for _, _, t in turns), 1) for k in names}
 
 
 def main() -> int:
