@@ -199,7 +199,8 @@ def test_a_plug_named_by_its_kind_is_asked_about(stack: Understander) -> None:
 def test_mentions_and_non_commands_do_nothing(stack: Understander, text: str) -> None:
     d = ask(stack, text)
     assert d.actions == () and d.pending == ()
-    assert d.handled_by == "unhandled"
+    # a question about the home's state is answered from it (2d15b8f), still doing nothing
+    assert d.handled_by == "unhandled" or (d.handled_by == "local" and d.intent == "HassGetState")
 
 
 @pytest.mark.parametrize("text", [
