@@ -19,7 +19,8 @@ WebSocket /api/websocket
 
 A state is ``{"entity_id", "state", "attributes", "last_changed", "last_updated",
 "context"}``; services change it the way Home Assistant's integrations do (light
-brightness is 0-255 in the state, brightness_pct is accepted in a call).
+brightness is 0-255 in the state, brightness_pct is accepted in a call): the home and
+those rules are tests/hass_fake_home.py.
 """
 
 from __future__ import annotations
@@ -36,117 +37,7 @@ import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
-AREAS = [
-    {"area_id": "living_room", "name": "Living Room", "aliases": ["Lounge"]},
-    {"area_id": "kitchen", "name": "Kitchen", "aliases": []},
-    {"area_id": "garage", "name": "Garage", "aliases": []},
-]
-DEVICES = [
-    {"id": "dev-ceiling", "name": "Ceiling Light", "area_id": "living_room"},
-    {"id": "dev-kettle", "name": "Kettle Plug", "area_id": "kitchen"},
-]
-STATES: list[tuple[str, str, dict[str, Any], str | None, str | None]] = [
-    # entity_id, state, attributes, device_id, area_id (entity's own, overrides device)
-    (
-        "light.ceiling",
-        "off",
-        {
-            "friendly_name": "Ceiling Light",
-            "supported_color_modes": ["rgb"],
-            "color_mode": None,
-            "brightness": None,
-            "supported_features": 0,
-        },
-        "dev-ceiling",
-        None,
-    ),
-    (
-        "light.kitchen",
-        "off",
-        {
-            "friendly_name": "Kitchen Light",
-            "supported_color_modes": ["brightness"],
-            "supported_features": 0,
-        },
-        None,
-        "kitchen",
-    ),
-    ("switch.kettle", "off", {"friendly_name": "Kettle"}, "dev-kettle", None),
-    (
-        "fan.kitchen",
-        "off",
-        {"friendly_name": "Kitchen Fan", "percentage": 0, "supported_features": 1},
-        None,
-        "kitchen",
-    ),
-    (
-        "cover.blinds",
-        "closed",
-        {
-            "friendly_name": "Blinds",
-            "current_position": 0,
-            "device_class": "blind",
-            "supported_features": 15,
-        },
-        None,
-        "living_room",
-    ),
-    (
-        "cover.garage_door",
-        "closed",
-        {"friendly_name": "Garage Door", "device_class": "garage", "supported_features": 3},
-        None,
-        "garage",
-    ),
-    (
-        "climate.hall",
-        "heat",
-        {
-            "friendly_name": "Thermostat",
-            "temperature": 20.0,
-            "current_temperature": 19.0,
-            "min_temp": 7,
-            "max_temp": 35,
-            "hvac_modes": ["off", "heat"],
-        },
-        None,
-        None,
-    ),
-    ("lock.front_door", "locked", {"friendly_name": "Front Door"}, None, None),
-    ("alarm_control_panel.home", "disarmed", {"friendly_name": "Home Alarm"}, None, None),
-    (
-        "media_player.speaker",
-        "paused",
-        {"friendly_name": "Speaker", "volume_level": 0.5, "supported_features": 152461},
-        None,
-        "living_room",
-    ),
-    (
-        "sensor.outside_temperature",
-        "12.5",
-        {
-            "friendly_name": "Outside Temperature",
-            "unit_of_measurement": "°C",
-            "device_class": "temperature",
-        },
-        None,
-        None,
-    ),
-    (
-        "sensor.phone_battery",
-        "80",
-        {"friendly_name": "Phone Battery", "device_class": "battery", "unit_of_measurement": "%"},
-        None,
-        None,
-    ),
-    (
-        "light.porch",
-        "unavailable",
-        {"friendly_name": "Porch Light", "supported_color_modes": ["onoff"]},
-        None,
-        None,
-    ),
-]
+from tests.hass_fake_home import AREAS, DEVICES, STATES, apply_service
 
 
 def _now() -> str:
@@ -227,7 +118,7 @@ class FakeHomeAssistant:
             if entity_id not in self.states or not entity_id.startswith(domain + "."):
                 raise ValueError(f"Entity {entity_id} not found for {domain}.{service}")
             old = self.states[entity_id]
-            state, attrs = _apply(domain, service, old["state"], old["attributes"], data)
+            state, attrs = apply_service(domain, service, old["state"], old["attributes"], data)
             changed.append(await self._change(entity_id, state, attrs))
         return changed
 
@@ -327,59 +218,6 @@ class FakeHomeAssistant:
                     "error": {"code": "unknown_command", "message": "Unknown command."},
                 }
             )
-
-
-def _apply(
-    domain: str, service: str, state: str, attrs: dict[str, Any], data: dict[str, Any]
-) -> tuple[str, dict[str, Any]]:
-    """What Home Assistant's integrations do for the services Hearth calls."""
-    new = dict(attrs)
-    if domain in ("light", "switch", "fan") and service in ("turn_on", "turn_off", "toggle"):
-        on = service == "turn_on" or (service == "toggle" and state != "on")
-        if domain == "light" and on:
-            if "brightness_pct" in data:
-                new["brightness"] = round(float(data["brightness_pct"]) * 255 / 100)
-            elif new.get("brightness") is None:
-                new["brightness"] = 255
-            if "rgb_color" in data:
-                new["rgb_color"], new["color_mode"] = list(data["rgb_color"]), "rgb"
-        if domain == "light" and not on:
-            new["brightness"] = None
-        if domain == "fan" and "percentage" in data:
-            new["percentage"] = data["percentage"]
-        return ("on" if on else "off"), new
-    if (domain, service) == ("fan", "set_percentage"):
-        new["percentage"] = data["percentage"]
-        return ("on" if data["percentage"] else "off"), new
-    if domain == "cover":
-        if service == "set_cover_position":
-            new["current_position"] = int(data["position"])
-        elif service in ("open_cover", "close_cover"):
-            new["current_position"] = 100 if service == "open_cover" else 0
-        else:
-            raise ValueError(f"Service {domain}.{service} not found.")
-        return ("open" if new.get("current_position", 0) else "closed"), new
-    if domain == "climate":
-        if service == "set_temperature":
-            temp = float(data["temperature"])
-            if not attrs.get("min_temp", 7) <= temp <= attrs.get("max_temp", 35):
-                raise ValueError(
-                    f"Provided temperature {temp} is not valid. Accepted range is "
-                    f"{attrs.get('min_temp')} to {attrs.get('max_temp')}."
-                )
-            new["temperature"] = temp
-            return state, new
-        if service in ("turn_on", "turn_off"):
-            return ("heat" if service == "turn_on" else "off"), new
-    if domain == "lock" and service in ("lock", "unlock"):
-        return ("locked" if service == "lock" else "unlocked"), new
-    if domain == "media_player":
-        if service == "volume_set":
-            new["volume_level"] = float(data["volume_level"])
-            return state, new
-        if service in ("media_play", "media_pause"):
-            return ("playing" if service == "media_play" else "paused"), new
-    raise ValueError(f"Service {domain}.{service} not found.")
 
 
 class ServerThread:
