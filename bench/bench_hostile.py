@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import REPO_ROOT, dump_json, percentile, table
-from bench_satellites import HEARTH, ServerProcess
+from served import HEARTH, ServerProcess
 
 from assistant.limits import TEXT_CHARS, UNDERSTAND_CHARS, UNDERSTAND_WORDS
 

@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from _common import dump_json, percentile, table
-from bench_satellites import ServerProcess
+from served import ServerProcess
 from wyoming.asr import Transcript
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 
 GOAL_RATIO = 1.3
-SATELLITES = ("sat1", "sat2")  # bench_satellites.ServerProcess configures them with their tokens
+SATELLITES = ("sat1", "sat2")  # served.ServerProcess configures them with their tokens
 ROOMS = {
     # each room says different devices, so neither room's turn is the other's follow-up
     "kitchen": ("the coffee machine should be on", "brighten up the kitchen a little",
