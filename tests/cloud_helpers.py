@@ -1,6 +1,7 @@
 """A tiny fault-injecting HTTP server for the cloud tests: an OpenAI-compatible chat
 endpoint that answers as scripted, or misbehaves as told (errors, silence, drips,
-resets); and the streamed chunks it sends. (A real model server: tests/llama_server.py.)
+resets); the streamed chunks it sends; and the cloud tests' runtimes, set up to reach
+such a server. (A real model server: tests/llama_server.py.)
 
 Everything listens on 127.0.0.1 only. Used by tests/test_cloud*.py and bench/privacy_stream.py.
 """
@@ -13,7 +14,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from assistant.config import Settings, load_settings
+from assistant.privacy.audit import AuditLog
+from assistant.runtime import Runtime
 
 
 def sse(chunks: list[dict[str, Any]]) -> bytes:
@@ -199,3 +205,68 @@ def fault_server(behaviour: Behaviour | str) -> Iterator[FaultServer]:
         yield server
     finally:
         server.close()
+
+
+# --- the cloud tests' assistants -----------------------------------------------------
+
+FIRST_TOKEN_S = 1.0
+SLACK_S = 4.0
+"""A turn is also templates and the home, on a shared 2-core box: generous, but no hang."""
+QUESTION = "who wrote Middlemarch? ask alice@example.com"
+REDACTED = "who wrote Middlemarch? ask <EMAIL_1>"
+
+
+def settings_for(
+    tmp_path: Path, url: str | None, *, mode: str = "allow", **privacy: Any
+) -> Settings:
+    base = load_settings(data_dir=str(tmp_path))
+    return base.model_copy(update={
+        "llm": base.llm.model_copy(update={"enabled": False}),  # the cloud stage on its own
+        "privacy": base.privacy.model_copy(update={"mode": mode, **privacy}),
+        "cloud": base.cloud.model_copy(update={
+            "url": url, "first_token_timeout_s": FIRST_TOKEN_S, "connect_timeout_s": 0.5,
+            "total_timeout_s": 3.0, "model": "fault-model"}),
+    })
+
+
+def audit_rows(tmp_path: Path) -> list[Any]:
+    with AuditLog(tmp_path / "audit.sqlite") as log:
+        return log.entries()
+
+
+def cli_config(tmp_path: Path) -> str:
+    """A config for ``hearth --config``: the packaged policy, no local LLM."""
+    from assistant.config import configs_dir
+
+    cfg = tmp_path / "hearth.toml"
+    cfg.write_text(f'[privacy]\npolicy = "{configs_dir() / "privacy.toml"}"\n'
+                   "[llm]\nenabled = false\n")
+    return str(cfg)
+
+
+def assert_local_still_works(a: Runtime) -> None:
+    result = a.ask("turn on the kitchen light")
+    assert result.decision.handled_by == "local"
+    assert a.home.get_state("light.kitchen").state == "on"
+    a.ask("turn off the kitchen light")
+
+
+class Assistants:
+    """Runtimes for the cloud tests, each on its own server ``url`` (see :func:`settings_for`),
+    all closed together."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.made: list[Runtime] = []
+
+    def __call__(self, url: str | None, **kw: Any) -> Runtime:
+        a = Runtime(settings_for(self.tmp_path, url, **kw))
+        self.made.append(a)
+        return a
+
+    def __enter__(self) -> Assistants:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for a in self.made:
+            a.close()
