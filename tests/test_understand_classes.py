@@ -178,3 +178,118 @@ def test_a_past_word_that_starts_the_request_is_no_remark(lighthouse: Understand
     lighthouse.fallbacks = [Proposing(Action("light.turn_on", "light.left_bunk"))]
     assert _acts(lighthouse.decide("left bunk light on", area="watch_room")) == [
         ("light.turn_on", "light.left_bunk", {})]
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    ("put the heat pump on auto", "auto"),
+    ("switch the heat pump to cooling", "cool"),
+    ("set the heating to dry mode", "dry"),
+    ("the heat pump to fan only", "fan_only"),
+])
+def test_a_mode_said_is_the_mode_set(cottage: Understander, text: str, mode: str) -> None:
+    assert _acts(cottage.decide(text, area="snug")) == [
+        ("climate.set_hvac_mode", "climate.heat_pump", {"hvac_mode": mode})]
+
+
+def test_a_mode_the_device_lacks_is_not_set(tmp_path: Path) -> None:
+    home = {"areas": [{"id": "hut", "name": "Hut"}],
+            "entities": [{"entity_id": "climate.stove", "name": "Stove", "area": "hut", "state": "heat",
+                          "attributes": {"temperature": 18, "hvac_modes": ["off", "heat"]}}]}
+    for brain in _brain(tmp_path, home):
+        decision = brain.decide("switch the stove to cool", area="hut")
+        assert not decision.actions and "no cool mode" in decision.reply
+
+
+@pytest.mark.parametrize(("text", "kelvin"), [
+    ("make the reading lamp warmer", 3000),
+    ("make the reading lamp a bit cooler", 4000),
+])
+def test_warmer_and_cooler_move_a_white_light_s_colour_temperature(
+        cottage: Understander, text: str, kelvin: int) -> None:
+    assert _acts(cottage.decide(text, area="snug")) == [
+        ("light.turn_on", "light.reading_lamp", {"color_temp_kelvin": kelvin})]
+
+
+INN = {  # a two-room guest house where both rooms have the same devices
+    "areas": [{"id": "rose", "name": "Rose Room"}, {"id": "ivy", "name": "Ivy Room"},
+              {"id": "hall", "name": "Hall"}],
+    "entities": [
+        {"entity_id": "light.rose_night", "name": "Night Light", "area": "rose",
+         "features": ["dimmable"], "state": "on", "attributes": {"brightness_pct": 50}},
+        {"entity_id": "light.ivy_night", "name": "Night Light", "area": "ivy",
+         "features": ["dimmable"], "state": "on", "attributes": {"brightness_pct": 50}},
+        {"entity_id": "fan.rose_fan", "name": "Box Fan", "area": "rose", "features": ["speed"],
+         "state": "off"},
+        {"entity_id": "fan.ivy_fan", "name": "Box Fan", "area": "ivy", "features": ["speed"],
+         "state": "off"},
+        {"entity_id": "alarm_control_panel.house", "name": "House Alarm", "area": "hall",
+         "state": "disarmed"},
+        {"entity_id": "light.hall_lamp", "name": "Hall Lamp", "area": "hall",
+         "features": ["dimmable", "color_temp"], "state": "on",
+         "attributes": {"brightness_pct": 80, "color_temp_kelvin": 4000}},
+    ],
+}
+
+
+@pytest.fixture()
+def inn(tmp_path: Path) -> Iterator[Understander]:
+    yield from _brain(tmp_path, INN)
+
+
+@pytest.mark.parametrize("text", ["night light to twenty percent", "set the box fan to 40 percent",
+                                  "turn the box fan on"])
+def test_a_name_two_rooms_share_is_asked_about_from_elsewhere(inn: Understander, text: str) -> None:
+    decision = inn.decide(text, area="hall")
+    assert decision.handled_by == "clarify" and not decision.actions
+    assert "Rose Room" in decision.reply and "Ivy Room" in decision.reply
+
+
+@pytest.mark.parametrize(("text", "area", "entity"), [
+    ("turn off the night light", "ivy", "light.ivy_night"),
+    ("box fan on", "rose", "fan.rose_fan"),
+    ("turn off the night light in the rose room", "hall", "light.rose_night"),
+])
+def test_a_name_two_rooms_share_is_the_one_of_the_room_said_or_here(
+        inn: Understander, text: str, area: str, entity: str) -> None:
+    assert [a[1] for a in _acts(inn.decide(text, area=area))] == [entity]
+
+
+@pytest.mark.parametrize(("text", "service"), [
+    ("arm the house alarm for the night", "alarm_arm_night"),
+    ("set the house alarm to home mode", "alarm_arm_home"),
+    ("arm the house alarm, we're going out", "alarm_arm_away"),
+])
+def test_the_words_pick_which_way_of_arming(inn: Understander, text: str, service: str) -> None:
+    inn.fallbacks = [Proposing(Action("alarm_control_panel.alarm_arm_away", "alarm_control_panel.house"))]
+    decision = inn.decide(text, area="hall")
+    assert not decision.actions  # sensitive: waits for a yes
+    assert [a.service for a in decision.pending] == [f"alarm_control_panel.{service}"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("open it a quarter of the way", (25.0, "share")),
+    ("three quarters of the way", (75.0, "share")),
+    ("hall lamp to 2700 kelvin", (2700.0, "kelvin")),
+])
+def test_shares_of_the_way_and_kelvin_are_values(text: str, value: tuple[float, str]) -> None:
+    assert _values(text) == [value]
+
+
+def test_a_kelvin_said_is_the_kelvin_done(inn: Understander) -> None:
+    inn.fallbacks = [Proposing(Action("light.turn_on", "light.hall_lamp", {"rgb_color": [255, 214, 170]}))]
+    acts = _acts(inn.decide("hall lamp to warm white, 2700 kelvin", area="hall"))
+    assert acts and acts[0][2].get("color_temp_kelvin") == 2700
+
+
+def test_a_question_about_a_kind_in_a_room_asks_about_that_room_s_one(tmp_path: Path) -> None:
+    home = {"areas": [{"id": "loft", "name": "Loft"}],
+            "entities": [
+                {"entity_id": "cover.loft_blind", "name": "Roof Blind", "area": "loft",
+                 "device_class": "blind", "state": "open"},
+                {"entity_id": "binary_sensor.loft_window", "name": "Loft Skylight Sensor",
+                 "area": "loft", "device_class": "window", "state": "off"}]}
+    for brain in _brain(tmp_path, home):
+        brain.fallbacks = [Proposing(Action("cover.open_cover", "cover.loft_blind"))]
+        decision = brain.decide("is the window in the loft open", area="loft")
+        assert not decision.actions and decision.slots.get("name") == "binary_sensor.loft_window"
+        assert "closed" in decision.reply  # a window sensor's "off", said as a window's state

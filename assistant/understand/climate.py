@@ -1,4 +1,4 @@
-"""The climate intents: a temperature set or stepped, and the temperature asked."""
+"""The climate intents: a temperature set or stepped, a mode set, and the temperature asked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from assistant.understand.acting import Acting
 from assistant.understand.registry import load
 from assistant.understand.result import Action, Decision
 
-TEMPERATURE = load().domains["climate"].levels["temperature"]
+_CLIMATE = load().domains["climate"]
+TEMPERATURE = _CLIMATE.levels["temperature"]
 """The level a thermostat sets; its range is the device's own (°F or °C) where it says one."""
 
 
@@ -62,3 +63,26 @@ def get_temperature(h: Acting, slots: dict[str, Any], area: str | None) -> Decis
     attrs = h.home.get_state(climates[0].entity_id).attributes
     return Decision("local", f"It's {attrs.get('current_temperature', 'unknown')} degrees, "
                     f"and the {climates[0].name} is set to {attrs.get('temperature')}.")
+
+
+def set_mode(h: Acting, slots: dict[str, Any], area: str | None) -> Decision:
+    """"Put the heat pump on auto": the mode said, on the thermostats that have it (their
+    ``hvac_modes`` where the state lists them, else the kind's own choices)."""
+    climates = thermostats(h, slots, area)
+    if not climates:
+        return h.nothing("a thermostat", slots, area)
+    mode = str(slots.get("hvac_mode", ""))
+    able = [e for e in climates if mode in _modes(h, e)]
+    said = mode.replace("_", " ")
+    if not able:
+        return Decision("unhandled", f"The {climates[0].name} has no {said} mode.",
+                        reason=f"hvac mode {mode!r} not among the device's modes")
+    calls = [Action("climate.set_hvac_mode", e.entity_id, {"hvac_mode": mode}) for e in able]
+    return h.act(able, calls, f"set {{}} to {said}", f"Set {{}} to {said}")
+
+
+def _modes(h: Acting, e: Entity) -> tuple[str, ...]:
+    listed = h.home.get_state(e.entity_id).attributes.get("hvac_modes")
+    if isinstance(listed, (list, tuple)) and listed:
+        return tuple(str(m) for m in listed)
+    return _CLIMATE.attributes["hvac_mode"].choices

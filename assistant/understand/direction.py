@@ -71,7 +71,7 @@ class DirectionCheck:
         reasons: list[str] = []
         for where, actions in (("actions", decision.actions), ("pending", decision.pending)):
             for action in actions:
-                valued = self._values(action, said)
+                valued = self._variant(self._values(action, said), said)
                 verdict = self._judge(valued, said)
                 if verdict.agrees:
                     out[where].append(valued)
@@ -164,6 +164,8 @@ class DirectionCheck:
         wanted = {d for d in aff if d != "toggle"}
         if len(wanted) != 1 or (service.does and service.does[0] in wanted):
             return Verdict(action, True)
+        if any(k in action.data for k in service.modes):
+            return Verdict(action, True)  # "on auto": the mode said is more exact than "on"
         keys = [k for k in action.data if k in domain.levels]
         state = self._state(entity)
         if any(levels.said_value(domain.levels[k], said, state) is not None for k in keys):
@@ -253,6 +255,23 @@ class DirectionCheck:
             return action
         return levels.with_said_values(action, *found, entity, self._state(entity), said,
                                        self._supported(entity))
+
+    def _variant(self, action: Action, said: Said) -> Action:
+        """The service of the same direction the words pick ("for the night": arm_night)."""
+        found = self.registry.service(action.service)
+        if found is None:
+            return action
+        domain, service = found
+        variants = self.registry.vocab.variants.get(domain.name, {})
+        entity = self._entity(action.entity_id)
+        if not variants or entity is None:
+            return action
+        supported = self._supported(entity)
+        picked = [n for n, phrases in variants.items() if n in supported and said.says(phrases)
+                  and domain.services[n].does[:1] == service.does[:1]]
+        if len(picked) != 1 or picked[0] == service.name:
+            return action
+        return Action(f"{domain.name}.{picked[0]}", action.entity_id, dict(action.data))
 
     # --- the decision told back ---------------------------------------------------
 

@@ -42,6 +42,8 @@ def ask_which(home: HomeBackend, registry: Registry, intent: str, slots: dict[st
         return None
     noun = next(iter(domains)).replace("_", " ")
     names = [e.name for e in found]
+    if len(set(names)) < len(names):  # the same name in several rooms: say the rooms
+        names = [f"the {e.name} in the {home.area(e.area).name}" if e.area else e.name for e in found]
     options = tuple({"intent": intent, "slots": {**slots, "name": e.entity_id}, "label": e.name,
                      "source": "templates"} for e in found)
     return Decision("clarify", f"Which {noun} — " + ", ".join(names[:-1]) + f" or {names[-1]}?",
@@ -58,8 +60,10 @@ def ask_one(home: HomeBackend, intent: str, slots: dict[str, Any], noun: str) ->
                         reason=f"'the {noun}' fits {len(found)} devices: asking which")
     base = {k: v for k, v in slots.items() if k not in ("name", "one_of")}
     names = [e.name for e in found]
-    options = tuple({"intent": intent, "slots": {**base, "name": e.entity_id}, "label": e.name,
-                     "source": "templates"} for e in found)
+    if len(set(names)) < len(names):  # the same name in several rooms: say the rooms
+        names = [f"the {e.name} in the {home.area(e.area).name}" if e.area else e.name for e in found]
+    options = tuple({"intent": intent, "slots": {**base, "name": e.entity_id}, "label": label,
+                     "source": "templates"} for e, label in zip(found, names, strict=True))
     return Decision("clarify", f"Which {noun} — " + ", ".join(names[:-1]) + f" or {names[-1]}?",
                     intent=intent, slots=base, candidates=options, expects_reply=True,
                     reason=f"'the {noun}' fits {len(found)} devices: asking which")

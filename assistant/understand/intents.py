@@ -46,6 +46,7 @@ class IntentHandlers:
             "HearthTooBright": self._on(lights.too_bright),
             "HearthLightColorAsk": self._on(lights.colour_ask),
             "HassClimateSetTemperature": self._on(climate.set_temperature),
+            "HearthClimateMode": self._on(climate.set_mode),
             "HassClimateGetTemperature": self._on(climate.get_temperature),
             "HassSetPosition": self._set_position,
             "HassVacuumStart": self._simple("vacuum", "start"),
@@ -248,13 +249,19 @@ class IntentHandlers:
             if e.domain == "sensor":
                 parts.append(f"The {e.name} is {st.state}{(' ' + e.unit) if e.unit else ''}")
             else:
-                parts.append(f"The {e.name} is {st.state}")
+                parts.append(f"The {e.name} is {self._state_said(e, st.state)}")
         asked = slots.get("state")
         if asked and len(entities) == 1:
-            now = self.home.get_state(entities[0].entity_id).state
+            one = entities[0]
+            now = self.home.get_state(one.entity_id).state
             yes = "Yes" if now == asked else "No"
-            return Decision("local", f"{yes}, the {entities[0].name} is {now}.")
+            return Decision("local", f"{yes}, the {one.name} is {self._state_said(one, now)}.")
         return Decision("local", ". ".join(parts) + ".")
+
+    def _state_said(self, entity: Entity, state: str) -> str:
+        """A state in words: a window sensor's "on" is "open", "armed_away" is "armed away"."""
+        said = self.registry.vocab.states_said.get(entity.domain, {}).get(entity.device_class or "", {})
+        return said.get(state, state.replace("_", " "))
 
     def _time(self, slots: dict[str, Any], area: str | None) -> Decision:
         return Decision("local", "It's " + dt.datetime.now().strftime("%H:%M") + ".")

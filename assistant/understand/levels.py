@@ -55,8 +55,8 @@ def said_value(level: Level, said: Said, state: EntityState | None = None) -> fl
         if not 0 <= pct <= 100:
             return None
         return pct / 100 if level.unit == "fraction" else max(low, pct)
-    if level.unit == "degrees":
-        value = said.value(("degrees", "bare"))
+    if level.unit in ("degrees", "kelvin"):
+        value = said.value((level.unit, "bare"))
         if value is not None and low <= value.number <= high:
             return value.number
     return None

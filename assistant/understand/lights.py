@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assistant.home.base import Entity
 from assistant.understand.acting import Acting, describe
 from assistant.understand.registry import load
 from assistant.understand.result import Action, Decision
@@ -13,6 +14,9 @@ COLORS: dict[str, tuple[int, int, int]] = _WORDS.colours
 """Colour names -> RGB (vocabulary data)."""
 SHIFTS: dict[str, tuple[int, int, int]] = {w: COLORS[c] for w, c in _WORDS.colour_shifts.items()}
 """Relative colour words: "make it redder" moves the colour halfway toward red."""
+KELVIN_SHIFTS: dict[str, int] = _WORDS.kelvin_shifts
+"""Relative words that move a white light's colour temperature: "warmer" is fewer kelvin."""
+KELVIN = load().domains["light"].levels["color_temp_kelvin"]
 STEP_SIZES: dict[str, int] = _WORDS.amounts
 BRIGHTNESS_STEP = round(load().domains["light"].levels["brightness_pct"].step)
 
@@ -64,11 +68,13 @@ def light_shift(h: Acting, slots: dict[str, Any], area: str | None) -> Decision:
     word = str(slots.get("shift", "")).lower()
     if word not in SHIFTS:
         return Decision("unhandled", "I'm not sure which colour you mean.", reason="no hue")
-    lights = [e for e in h.targets(slots, area, ["light"]) if "color" in e.features]
-    if not lights:
+    targets = h.targets(slots, area, ["light"])
+    whites = [e for e in targets if word in KELVIN_SHIFTS and "color_temp" in e.features]
+    lights = [e for e in targets if "color" in e.features and e not in whites]
+    if not lights and not whites:
         return h.nothing("a colour light", slots, area)
     goal = SHIFTS[word]
-    calls = []
+    calls = [_kelvin_step(h, e, KELVIN_SHIFTS[word]) for e in whites]
     for e in lights:
         state = h.home.get_state(e.entity_id)
         cur = list(state.attributes.get("rgb_color", [255, 255, 255]))
@@ -78,7 +84,17 @@ def light_shift(h: Acting, slots: dict[str, Any], area: str | None) -> Decision:
         if rgb == cur:
             rgb = list(goal)
         calls.append(Action("light.turn_on", e.entity_id, {"rgb_color": rgb}))
-    return h.act(lights, calls, f"make {{}} {word}", f"Made {{}} {word}")
+    return h.act([*whites, *lights], calls, f"make {{}} {word}", f"Made {{}} {word}")
+
+
+def _kelvin_step(h: Acting, e: Entity, way: int) -> Action:
+    """A white light's colour temperature a step warmer (fewer kelvin) or cooler."""
+    state = h.home.get_state(e.entity_id)
+    now = state.attributes.get(KELVIN.current)
+    low, high = KELVIN.limits(state.attributes)
+    start = float(now) if isinstance(now, (int, float)) else (low + high) / 2
+    kelvin = round(max(low, min(high, start + way * (KELVIN.step or 500))))
+    return Action("light.turn_on", e.entity_id, {"color_temp_kelvin": kelvin})
 
 
 def too_dark(h: Acting, slots: dict[str, Any], area: str | None) -> Decision:

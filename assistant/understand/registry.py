@@ -32,6 +32,7 @@ class Vocabulary:
     directions: dict[str, tuple[str, ...]] = field(hash=False)
     domain_directions: dict[str, dict[str, tuple[str, ...]]] = field(hash=False)
     conditions: dict[str, dict[str, tuple[str, ...]]] = field(hash=False)
+    variants: dict[str, dict[str, tuple[str, ...]]] = field(hash=False)
     particles: dict[str, dict[str, tuple[str, ...]]] = field(hash=False)
     negators: tuple[str, ...]
     negation_window: int
@@ -48,11 +49,13 @@ class Vocabulary:
     value_after: frozenset[str]
     phrases: dict[str, tuple[str, str]] = field(hash=False)
     units_said: dict[str, str] = field(hash=False)
+    states_said: dict[str, dict[str, dict[str, str]]] = field(hash=False)
     joins: tuple[str, ...]
     command_verbs: frozenset[str]
     pronouns: frozenset[str]
     colours: dict[str, tuple[int, int, int]] = field(hash=False)
     colour_shifts: dict[str, str] = field(hash=False)
+    kelvin_shifts: dict[str, int] = field(hash=False)
     amounts: dict[str, int] = field(hash=False)
     filler: frozenset[str]
     max_parts: int
@@ -111,6 +114,8 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
                            for dom, dirs in (raw.get("domain_directions") or {}).items()},
         conditions={str(dom): {str(d): _strs(p) for d, p in dirs.items()}
                     for dom, dirs in (raw.get("conditions") or {}).items()},
+        variants={str(dom): {str(svc): _strs(p) for svc, p in svcs.items()}
+                  for dom, svcs in (raw.get("variants") or {}).items()},
         particles={str(w): {k: _strs(v) for k, v in rules.items()}
                    for w, rules in (raw.get("particles") or {}).items()},
         negators=_strs(neg.get("words")),
@@ -128,6 +133,8 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         value_after=frozenset(_strs(raw.get("value_after"))),
         phrases={str(d): (str(p["do"]), str(p["done"])) for d, p in raw["phrases"].items()},
         units_said={str(u): str(f) for u, f in raw["units_said"].items()},
+        states_said={str(d): {str(c): {str(k): str(v) for k, v in said.items()} for c, said in cs.items()}
+                     for d, cs in (raw.get("states_said") or {}).items()},
         joins=_strs(compound.get("joins")),
         command_verbs=frozenset(_strs(compound.get("verbs"))),
         pronouns=frozenset(_strs(compound.get("pronouns"))),
@@ -135,6 +142,7 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         max_parts=int(compound.get("max_parts", 3)),
         colours={str(n): (int(c[0]), int(c[1]), int(c[2])) for n, c in (raw.get("colours") or {}).items()},
         colour_shifts={str(w): str(c) for w, c in (raw.get("colour_shifts") or {}).items()},
+        kelvin_shifts={str(w): int(n) for w, n in (raw.get("kelvin_shifts") or {}).items()},
         amounts={str(w): int(n) for w, n in (raw.get("amounts") or {}).items()},
     )
 

@@ -111,6 +111,12 @@ def _ends(toks: tuple[str, ...], end: int, phrase: str) -> bool:
     return end - len(words) >= 0 and tuple(toks[end - len(words):end]) == tuple(words)
 
 
+@cache
+def _by_length(vocab: Vocabulary) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(((p, n) for n, ps in vocab.shares.items() for p in ps),
+                        key=lambda pn: -len(pn[0].split())))
+
+
 class Said:
     """The words of one utterance, read for directions and values."""
 
@@ -210,6 +216,11 @@ class Said:
             return False
         return not any(f" {r} " in f" {text} " for r in self.vocab.question_requests)
 
+    def says(self, phrases: tuple[str, ...]) -> bool:
+        """Is one of ``phrases`` said, word for word?"""
+        toks = self.tokens
+        return any(_starts(toks, i, phrase) for phrase in phrases for i in range(len(toks)))
+
     @property
     def narrative(self) -> bool:
         """Told, not asked for ("the guests left the lamp on", "my son turned the fan off"):
@@ -289,14 +300,15 @@ class Said:
         return tuple(out)
 
     def _share(self, i: int) -> tuple[int, int] | None:
+        """A share said at ``tokens[i]``: the longest phrase of any share first ("a quarter
+        of the way" before "a quarter", which "of" would rule out)."""
         toks = self.tokens
-        for share, phrases in self.vocab.shares.items():
-            for phrase in sorted(phrases, key=lambda p: -len(p.split())):
-                if _starts(toks, i, phrase):
-                    end = i + len(phrase.split())
-                    if end < len(toks) and toks[end] in self.vocab.share_not_before:
-                        return None
-                    return share, end
+        for phrase, share in _by_length(self.vocab):
+            if _starts(toks, i, phrase):
+                end = i + len(phrase.split())
+                if end < len(toks) and toks[end] in self.vocab.share_not_before:
+                    return None
+                return share, end
         return None
 
     def value(self, units: tuple[str, ...]) -> Value | None:

@@ -44,3 +44,21 @@ def narrow(slots: dict[str, Any], text: str, entities: list[Entity], vocab: Voca
     if not plural and len(found) > 1:
         out[ONE_OF] = stem
     return out
+
+
+def same_name(slots: dict[str, Any], said_name: str, entities: list[Entity],
+              area: str | None) -> dict[str, Any]:
+    """A name several devices share ("Bedside Lamp" in two rooms): the one in the room said
+    or the speaker's room; else every one of them, to ask which (never one at random)."""
+    if not isinstance(slots.get("name"), str) or not said_name:
+        return slots
+    key = said_name.strip().lower()
+    alike = [e for e in entities if any(n.lower() == key for n in e.names)]
+    if len(alike) < 2:
+        return slots
+    where = slots.get("area") or area
+    here = [e for e in alike if e.area == where]
+    if len(here) == 1:
+        return {**slots, "name": here[0].entity_id}
+    chosen = here or alike
+    return {**slots, "name": [e.entity_id for e in chosen], ONE_OF: key}

@@ -19,7 +19,7 @@ from home_assistant_intents import get_intents
 from assistant.home.base import Area, Entity
 from assistant.resources import data_path
 from assistant.understand import vocabulary
-from assistant.understand.sorts import narrow
+from assistant.understand.sorts import narrow, same_name
 
 log = logging.getLogger(__name__)
 
@@ -142,4 +142,6 @@ class TemplateMatcher:
         # slot: true); one without an area slot means the whole home ("all the lights").
         slots = {name: ent.value for name, ent in result.entities.items()}
         slots = narrow(slots, text, self.entities, self.vocab)  # "the lamp": the Desk Lamp
+        if "name" in result.entities:  # "the bedside lamp", and two rooms have one
+            slots = same_name(slots, str(result.entities["name"].text), self.entities, area)
         return TemplateMatch(intent=result.intent.name, slots=slots, text=text)

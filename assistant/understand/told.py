@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.understand.candidates import CommandSpace
+from assistant.understand.candidates import CLASS_WORDS, CommandSpace, words
 from assistant.understand.intents import IntentHandlers
 from assistant.understand.result import Decision
 from assistant.understand.said import Words
@@ -35,10 +35,12 @@ class Told:
         if said.question:
             if not acting and decision.handled_by != "unhandled":
                 return None  # already an answer (or a question back)
-            ids = acting or self._named(text, area)
-            if not ids or len(set(ids)) > MAX_ANSWERED:
+            ids = list(dict.fromkeys(self._named(text, area, exact=True) or acting
+                                     or self._named(text, area)))
+            if not ids or len(ids) > MAX_ANSWERED:
                 return None
-            answer = self.handlers.handle("HassGetState", {"name": list(dict.fromkeys(ids))}, area)
+            answer = self.handlers.handle("HassGetState", {"name": ids[0] if len(ids) == 1 else ids},
+                                          area)
             if answer.handled_by == "unhandled":
                 return None
             return replace(answer, reason="a question about the state of what it names; "
@@ -53,9 +55,18 @@ class Told:
                             + (f" (proposed: {decision.reason})" if decision.reason else ""))
         return None
 
-    def _named(self, text: str, area: str | None) -> list[str]:
-        """The devices a question names ("did we leave the kiln on?": the kiln)."""
+    def _named(self, text: str, area: str | None, *, exact: bool = False) -> list[str]:
+        """The devices a question names ("did we leave the kiln on?": the kiln); ``exact``:
+        only those named by a whole name, which win over what a proposer guessed."""
         found = self.space.retrieve(text)
+        classes = {c for w in words(text) for c in CLASS_WORDS.get(w, ())}
+        where: list[str | None] = [*found.areas] or [area]
+        of_class = [e.entity_id for e in self.space.home.entities()
+                    if classes and e.device_class in classes and e.area in where]
+        if of_class:  # "is the window in the cedar suite open": that room's window
+            return of_class
         if found.entities:
-            return [e.entity_id for e in found.entities]
+            return [e.entity_id for e in found.entities if not exact or e not in found.partial]
+        if exact:
+            return []
         return [e.entity_id for t in self.space.targets(found, area) for e in t.entities]
