@@ -53,7 +53,13 @@ def same_name(slots: dict[str, Any], said_name: str, entities: list[Entity],
     if not isinstance(slots.get("name"), str) or not said_name:
         return slots
     key = said_name.strip().lower()
-    alike = [e for e in entities if any(n.lower() == key for n in e.names)]
+    chosen_one = next((e for e in entities if e.entity_id == slots["name"]), None)
+    if chosen_one is None:
+        return slots
+    # of the same kind and class: the sentence's own context chose those ("the phone" that
+    # is charging is the battery sensor, not the phone's other sensors)
+    alike = [e for e in entities if any(n.lower() == key for n in e.names)
+             and e.domain == chosen_one.domain and e.device_class == chosen_one.device_class]
     if len(alike) < 2:
         return slots
     where = slots.get("area") or area
