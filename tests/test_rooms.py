@@ -162,3 +162,17 @@ def test_a_skill_that_fails_in_a_room_reports_to_that_rooms_events(
     assert (failure.stage, failure.code) == ("skill", "skill_raised") and failure.t_wall_ms > 0
     skill_end = next(e for e in events if isinstance(e, StageEnded) and e.stage == "skill")
     assert (skill_end.ok, skill_end.error) == (False, "skill_raised")
+
+
+def test_system_status_records_each_rooms_turn_with_its_own_intent() -> None:
+    """Two rooms' turns interleave: each reply is recorded with its own room's intent."""
+    from assistant.events import IntentMatched, Reply
+    from assistant.skills.turns import TurnLog
+
+    log = TurnLog(None)
+    kitchen, bedroom = log.observe(discard), log.observe(discard)
+    kitchen(IntentMatched(intent="HassTurnOn"))
+    bedroom(IntentMatched(intent="HassGetCurrentTime"))
+    kitchen(Reply(text="Turned on the light.", handled_by="local"))
+    bedroom(Reply(text="It's noon.", handled_by="local"))
+    assert [t.intent for t in reversed(log.last(2))] == ["HassTurnOn", "HassGetCurrentTime"]

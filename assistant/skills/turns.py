@@ -24,7 +24,6 @@ class TurnLog:
         self._lock = threading.Lock()
         self._memory: list[TurnRecord] = []
         self._db: sqlite3.Connection | None = None
-        self._intent: str | None = None
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,14 +59,17 @@ class TurnLog:
             return list(reversed(self._memory[-n:]))
 
     def observe(self, sink: EventSink) -> EventSink:
-        """Wrap an event sink: turns are recorded as their events pass through."""
+        """Wrap one pipeline's event sink: its turns are recorded as their events pass
+        through. The intent waiting for its reply is the sink's own: rooms run side by side,
+        and one room's intent must not be recorded with another's reply."""
+        intent: list[str | None] = [None]
 
         def tee(event: Event) -> None:
             if isinstance(event, IntentMatched):
-                self._intent = event.intent
+                intent[0] = event.intent
             elif isinstance(event, Reply):
-                self.record(self._intent, event.handled_by, event.left_device)
-                self._intent = None
+                self.record(intent[0], event.handled_by, event.left_device)
+                intent[0] = None
             sink(event)
 
         return tee
