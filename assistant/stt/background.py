@@ -51,6 +51,7 @@ class BackgroundTranscriber:
         self._cv = threading.Condition()
         self._pending: _Job | None = None
         self._running = 0        # samples of the job being decoded; 0 = none
+        self._running_look = ""  # the look of the job being decoded
         self._done: list[Heard] = []
         self._new: list[Heard] = []
         self._generation = 0
@@ -92,15 +93,21 @@ class BackgroundTranscriber:
         return new
 
     def covering(self, samples: int) -> Heard | None:
-        """The newest decode of at least ``samples``, after the one queued or running (a
-        second look is newer than the decode it looks again at); None when no such job
-        was asked for."""
+        """The newest decode of at least ``samples``; None when no such job was asked for.
+        One done already is taken at once: a decode of more audio queued or running (the
+        one asked for as the speech stopped) would only add silence, and waiting for it
+        cost a turn its decode time. A second look queued or running is waited for: it
+        is newer than the decode it looks again at."""
         with self._cv:
-            while ((self._pending is not None and len(self._pending.audio) >= samples)
-                   or self._running >= samples):
+            while True:
+                done = [h for h in self._done if h.samples >= samples]
+                queued = self._pending is not None and len(self._pending.audio) >= samples
+                running = self._running >= samples
+                looking = (queued and bool(self._pending and self._pending.look)) or (
+                    running and bool(self._running_look))
+                if not looking and (done or not (queued or running)):
+                    return done[-1] if done else None
                 self._cv.wait()
-            done = [h for h in self._done if h.samples >= samples]
-            return done[-1] if done else None
 
     def wait_idle(self) -> None:
         with self._cv:
@@ -123,10 +130,10 @@ class BackgroundTranscriber:
                     self._worker = None
                     return
                 job, self._pending = self._pending, None
-                self._running = max(1, len(job.audio))
+                self._running, self._running_look = max(1, len(job.audio)), job.look
             heard = self._decode(job)
             with self._cv:
-                self._running = 0
+                self._running, self._running_look = 0, ""
                 if job.generation == self._generation:
                     self._done.append(heard)
                     self._new.append(heard)
