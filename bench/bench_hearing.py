@@ -173,6 +173,8 @@ def run_clip(loop: Any, va: Any, events: list[Any], clip: dict[str, Any],
 
     va.understander.forget()
     events.clear()
+    cache = getattr(loop.reply.tts, "cache", None)
+    hits = cache.hits if cache is not None else 0
     loop.run(samples_source(audio, realtime=True, tail_silence_ms=1800), wake_required=False)
     evs = [to_dict(e) for e in events]
     first = {t: next((e for e in evs if e["type"] == t), None)
@@ -191,6 +193,7 @@ def run_clip(loop: Any, va: Any, events: list[Any], clip: dict[str, Any],
            "action_ms": round(action["t_wall_ms"] - end, 1) if action else None,
            "first_audio_ms": round(tts["t_wall_ms"] - end, 1) if tts else None,
            "tts_first_ms": tts["tts_ms"] if tts else None,  # Piper's time to the first piece
+           "reply_cached": cache is not None and cache.hits > hits,  # a piece said before
            "stt_ms": stt["stt_ms"] if stt else None,
            "partials": sum(e["type"] == "transcript_partial" for e in evs),
            "transcripts": sum(e["type"] == "transcript" for e in evs)}
@@ -227,6 +230,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     acted = [r["action_ms"] for r in rows if r["action_ms"] is not None]
     spoken = [r["first_audio_ms"] for r in rows if r["first_audio_ms"] is not None]
     piper = [r["tts_first_ms"] for r in rows if r.get("tts_first_ms") is not None]
+    made = [r["first_audio_ms"] for r in rows if r["first_audio_ms"] is not None and not r["reply_cached"]]
     errs = sum(r.get("word_errors", 0) for r in rows)
     n_words = sum(r.get("words", 0) for r in rows)
     coffee = [r for r in rows if r["kind"] == "real coffee"]
@@ -237,6 +241,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "first_audio_p50_ms": round(pct(spoken, 50), 1),
             "first_audio_p95_ms": round(pct(spoken, 95), 1),
             "piper_first_p50_ms": round(pct(piper, 50), 1), "piper_first_p95_ms": round(pct(piper, 95), 1),
+            "replies_cached": sum(r["reply_cached"] for r in rows),
+            "first_audio_made_p50_ms": round(pct(made, 50), 1) if made else None,
             "cut_offs": sum(r["cut_off"] for r in rows),
             "paused_right": f"{sum(r['right'] and not r['cut_off'] for r in paused)}/{len(paused)}",
             "continued_right": f"{sum(r['right'] and not r['cut_off'] for r in continued)}/{len(continued)}",
@@ -364,7 +370,9 @@ def main() -> int:
                   f"{s['action_p95_ms']:>4.0f}ms {s['first_audio_p50_ms']:>11.0f}ms "
                   f"{s['first_audio_p95_ms']:>4.0f}ms {s['cut_offs']:>8} {s['paused_right']:>9} "
                   f"{s['wer_percent']:>5}% {s['coffee_right']:>7}  continued ok {s['continued_right']}"
-                  f"  Piper's first piece {s['piper_first_p50_ms']:.0f}/{s['piper_first_p95_ms']:.0f} ms")
+                  f"  Piper's first piece {s['piper_first_p50_ms']:.0f}/{s['piper_first_p95_ms']:.0f} ms"
+                  f"  replies from the cache {s['replies_cached']} (1st audio p50 of the others "
+                  f"{s['first_audio_made_p50_ms']} ms)")
     print(f"load average at the end: {' '.join(load)}; histogram: {args.plot}")
     if idle is not None:
         print(f"idle listening: {idle['core_percent']}% of one core ({idle['source']}, "

@@ -76,7 +76,8 @@ def settings(session_data_dir: Path):  # type: ignore[no-untyped-def]
 def piper(settings):  # type: ignore[no-untyped-def]
     from assistant.tts.piper import PiperTts
 
-    return PiperTts(settings.tts)
+    # test speech is made anew each time (a test that says it again hears another take)
+    return PiperTts(settings.tts.model_copy(update={"cache_pieces": 0}))
 
 
 @pytest.fixture(scope="session")

@@ -240,3 +240,33 @@ def test_over_a_reply_the_near_miss_is_looked_for_past_the_replys_own_words() ->
     assert accept_over_reply(model, "your pasta time. Hey Jarvis.", reply, 0.4, 0.8)
     # a sure first stage and no near miss: as without a reply
     assert accept_over_reply(model, "Your potty jar must.", reply, 0.99, 0.8)
+
+
+def test_the_piece_cache_keeps_the_most_recently_said() -> None:
+    from assistant.tts.cache import PieceCache
+
+    cache = PieceCache(2)
+    for text in ("a", "b"):
+        cache.put(text, (np.full(3, ord(text), np.int16),))
+    assert cache.get("a") is not None  # "a" is now the most recent
+    cache.put("c", (np.zeros(3, np.int16),))
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    audio = cache.get("a")
+    assert audio is not None and not audio[0].flags.writeable  # shared by every later hit
+    off = PieceCache(0)
+    off.put("a", (np.zeros(3, np.int16),))
+    assert off.get("a") is None
+
+
+def test_piper_says_a_reply_heard_before_from_its_cache_and_keeps_no_reply_cut_short() -> None:
+    from assistant.tts.piper import PiperTts
+
+    tts = PiperTts(load_settings().tts)
+    first = list(tts.synthesize("Turned on the kitchen light."))
+    again = list(tts.synthesize("Turned on the kitchen light."))
+    assert tts.cache.hits == 1 and len(first) == len(again) == 1
+    assert np.array_equal(first[0], again[0]) and len(first[0]) > tts.sample_rate // 2
+    pieces = tts.synthesize("Your pasta timer is done. It has been ringing for a while.")
+    next(pieces)
+    pieces.close()  # stopped after its first sentence (barge-in)
+    assert tts.cache.get("Your pasta timer is done. It has been ringing for a while.") is None

@@ -157,3 +157,6 @@ class TtsSettings(Frozen):
     """A Piper .onnx voice (with its .onnx.json beside it); None = the bundled joe voice."""
     length_scale: float | None = Field(None, gt=0.1, lt=5.0)
     """Speaking speed: below 1 is faster."""
+    cache_pieces: int = Field(128, ge=0, le=10000)
+    """Pieces of replies said recently kept as audio (~100 kB each), played at once when
+    said again: a home's replies repeat. 0 = make every reply anew."""

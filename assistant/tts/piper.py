@@ -13,6 +13,7 @@ from assistant.audio.chunk import Samples
 from assistant.config import TtsSettings
 from assistant.errors import ModelError, TtsError
 from assistant.models import bundled_path, require_file
+from assistant.tts.cache import PieceCache
 
 
 def quiet_session(path: Path) -> Any:
@@ -28,7 +29,8 @@ def quiet_session(path: Path) -> Any:
 
 
 class PiperTts:
-    """Sentence by sentence, so the first sentence can play while the rest is made."""
+    """Sentence by sentence, so the first sentence can play while the rest is made; a
+    text said recently comes from :attr:`cache`."""
 
     def __init__(self, settings: TtsSettings) -> None:
         from piper import PiperConfig, PiperVoice, SynthesisConfig
@@ -47,16 +49,24 @@ class PiperTts:
                              code="model_corrupt") from None
         self._syn = SynthesisConfig(length_scale=settings.length_scale)
         self.sample_rate = int(self._voice.config.sample_rate)
+        self.cache = PieceCache(settings.cache_pieces)
 
     def synthesize(self, text: str) -> Iterator[Samples]:
         """int16 audio at :attr:`sample_rate`, one piece per sentence."""
         if not text.strip():
             return
+        cached = self.cache.get(text)
+        if cached is not None:
+            yield from cached
+            return
+        made: list[Samples] = []
         try:
             for chunk in self._voice.synthesize(text, syn_config=self._syn):
-                yield np.asarray(chunk.audio_int16_array, dtype=np.int16)
+                made.append(np.asarray(chunk.audio_int16_array, dtype=np.int16))
+                yield made[-1]
         except Exception as exc:
             raise TtsError(f"speech synthesis failed: {exc}") from None
+        self.cache.put(text, tuple(made))  # only when made whole (a stopped reply is not)
 
     def speak_all(self, text: str) -> Samples:
         parts = list(self.synthesize(text))
