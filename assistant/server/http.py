@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
-from assistant.errors import HearthError
+from assistant.errors import HearthError, UnderstandError
 from assistant.limits import HTTP_BODY_BYTES, TEXT_CHARS
 from assistant.resources import data_path
 from assistant.server import auth
@@ -193,16 +193,20 @@ def create_app(ctx: ServerContext) -> FastAPI:
 
     # --- the API ----------------------------------------------------------------------
 
-    @app.post("/api/ask", response_model=AskResponse, responses={400: {"model": ErrorOut}},
+    @app.post("/api/ask", response_model=AskResponse,
+              responses={400: {"model": ErrorOut}, 500: {"model": ErrorOut}},
               summary="One turn from text (the same result as `hearth ask --json`)")
-    def ask(body: AskRequest) -> dict[str, Any]:
+    def ask(body: AskRequest) -> Any:
         pipeline = ctx.api_pipeline
         with pipeline.lock:
             area_id = pipeline.resolve_area(body.area)
             ctx.api_area = area_id
             ctx.hub.publish({"type": "ask", "source": "api", "area": area_id, "text": body.text,
                              "dry_run": body.dry_run})
-            result = pipeline.handle_text(body.text, area=body.area, dry_run=body.dry_run)
+            try:
+                result = pipeline.handle_text(body.text, area=body.area, dry_run=body.dry_run)
+            except UnderstandError as exc:  # a bug in the server, not a bad request
+                return _hearth_error(exc, 500)
         return {**result.as_json(), "privacy": ctx.brain.privacy_report(result)}  # as `hearth ask --json`
 
     @app.get("/api/health", response_model=Health,
