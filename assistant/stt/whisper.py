@@ -156,7 +156,9 @@ class WhisperStt:
         hypothesis the grammar accepts wins ("I won an eight ounce ..." loses to "I want
         an eight ounce ..." a little further down). None accepted: the skills' sentence
         nearest the best hypothesis (``phrases``), when Whisper finds it nearly as likely
-        as what it heard ("Rural coffee ..." -> "brew a coffee ..."); else the best one."""
+        as what it heard ("Rural coffee ..." -> "brew a coffee ..."); else the best one.
+        The chosen sentence's slots are then scored against their lists' other values
+        (``slot_lead``): the likeliest wins, and "" when one is too close to call."""
         if len(samples) == 0:
             return ""
         tokens = self._retry_tokens or self._prompt_tokens
@@ -170,6 +172,8 @@ class WhisperStt:
                 chosen = self._repair(encoded, seconds, heard[0])
             if chosen is not None and self.phrases is not None and self.settings.slot_lead > 0:
                 chosen = self._settle(encoded, seconds, chosen)
+                if chosen is None:  # a slot too close to call: nothing to act on, not a guess
+                    return ""
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
         return chosen if chosen is not None else heard[0]
