@@ -120,6 +120,32 @@ def test_a_request_pays_only_for_its_own_words(llm: object) -> None:
     assert all(math.isclose(a, b, abs_tol=1e-3) for a, b in zip(warm, before, strict=True)), (warm, before)
 
 
+def test_a_pinned_prompt_scores_as_the_prompt_itself() -> None:
+    """Continuations after the pinned prompt (the priors' empty request) score as they do
+    after the same prompt evaluated in the call, alone or beside another prompt's group.
+    A fresh model: on one whose cached prefix of 50+ tokens was replaced by another prompt,
+    later scores were seen to move by up to 0.8 (not yet explained; one ranker per model
+    never replaces its prefix)."""
+    from assistant.llm.local import LocalLlm
+
+    llm = LocalLlm(threads=2)
+    head = "<|im_start|>system\nYou run a home.<|im_end|>\n<|im_start|>user\n"
+    empty = llm.tokenize(head + "<|im_end|>\n<|im_start|>assistant\n")
+    asked = llm.tokenize(head + "lamp off<|im_end|>\n<|im_start|>assistant\n")
+    conts = [llm.tokenize(t + "<|im_end|>") for t in ("turn off the lamp", "turn on the lamp", "none")]
+    llm.warm_prefix(llm.tokenize(head))
+    plain = llm.score_groups([(asked, conts), (empty, conts)])
+    llm.pin(empty)
+    try:
+        pinned = llm.score_groups([(asked, conts), (empty, conts)])
+        only = llm.score_groups([(empty, conts[-1:])])
+    finally:
+        llm.close()
+    for a, b in zip([*plain[0], *plain[1], plain[1][-1]], [*pinned[0], *pinned[1], only[0][0]],
+                    strict=True):
+        assert math.isclose(a.logprob, b.logprob, abs_tol=1e-3) and a.tokens == b.tokens
+
+
 def test_the_q8_0_copy_is_made_once_and_ranks_as_the_weights_shipped(llm: object, tmp_path: Path) -> None:
     from assistant.llm.gguf import q8_0_copy
     from assistant.llm.local import LocalLlm

@@ -6,7 +6,9 @@ one shared prompt. The prompt is evaluated once (its KV cache is kept and reused
 next call as far as it is the same), then every continuation is scored in one batch,
 each in its own sequence that shares the prompt's cache, the tokens continuations start
 with alike evaluated once (a prefix tree). This is how a 135M model ranks a short list of
-valid commands without being asked to write one.
+valid commands without being asked to write one. A prompt that many calls share whole
+(the ranker's empty request, after which each phrase's prior is scored) can be pinned: kept
+evaluated in a sequence of its own, its calls pay only for their continuations.
 
 ``parallel`` contexts over the one model let that many rooms score at once (each
 context is used by one call at a time; the threads are split between them).
@@ -25,7 +27,6 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,24 +34,13 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.llm.gguf import bundled_model_path, check_gguf, q8_0_copy
+from assistant.llm.scoring import Scored, common_len, log_softmax, prefix_tree
 from assistant.models import quiet_openmp
 
 if TYPE_CHECKING:
     from assistant.config import LocalLlmSettings
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True)
-class Scored:
-    """One continuation's score: total log-probability and its number of tokens."""
-
-    logprob: float
-    tokens: int
-
-    @property
-    def mean(self) -> float:
-        return self.logprob / max(1, self.tokens)
-
 
 class LocalLlm:
     """One GGUF model and ``parallel`` contexts, reused for every call (thread-safe)."""
@@ -101,7 +91,7 @@ class LocalLlm:
         cparams.n_ctx = context
         cparams.n_batch = context
         cparams.n_ubatch = min(512, context)
-        cparams.n_seq_max = max_sequences + 1
+        cparams.n_seq_max = max_sequences + 2  # 0: the prompt cache, then continuations, then the pin
         cparams.kv_unified = True  # sequences share one cache: the prompt is stored once
         cparams.n_threads = threads
         cparams.n_threads_batch = threads
@@ -113,9 +103,11 @@ class LocalLlm:
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
         self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
         self._mem = llama_cpp.llama_get_memory(self._ctx)
-        self._batch = llama_cpp.llama_batch_init(context, 0, max_sequences + 1)
+        self._batch = llama_cpp.llama_batch_init(context, 0, max_sequences + 2)
         self._cached: list[int] = []
         """Tokens in sequence 0 of the KV cache (the last prompt)."""
+        self._pin: tuple[list[int], np.ndarray[Any, np.dtype[np.float32]]] | None = None
+        """The pinned prompt (in sequence ``max_sequences + 1``) and its next token's log-probabilities."""
 
     @classmethod
     def from_settings(cls, settings: LocalLlmSettings, cache_dir: Path | None = None) -> LocalLlm:
@@ -182,7 +174,7 @@ class LocalLlm:
                 self._cached = []
             if len(tokens) >= self.context:
                 raise ModelError(f"a prompt of {len(tokens)} tokens exceeds the local LLM's context")
-            keep = _common_len(self._cached, tokens)
+            keep = common_len(self._cached, tokens)
             self._truncate(keep)
             self._extend(tokens[keep:])
             if path is not None:
@@ -204,6 +196,28 @@ class LocalLlm:
             f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self.context}|".encode()
             + np.asarray(tokens, dtype=np.int32).tobytes()).hexdigest()[:24]
         return cache_dir / f"llm-prefix-{key}.kv"
+
+    def pin(self, prompt: Sequence[int]) -> None:
+        """Keep ``prompt`` evaluated in a sequence of its own, with its next token's
+        distribution, in every context: a prompt that many calls score continuations
+        after (the ranker's empty request, for its phrases' priors) then costs those calls
+        only the continuations. A call with another prompt is scored as before."""
+        for copy in self._copies:
+            copy._pin_here(list(prompt))
+
+    def _pin_here(self, tokens: list[int]) -> None:
+        seq = self.max_sequences + 1
+        with self._lock:
+            self._c.llama_memory_seq_rm(self._mem, seq, -1, -1)
+            self._pin = None
+            keep = min(common_len(self._cached, tokens), len(tokens) - 1)
+            if keep:
+                self._c.llama_memory_seq_cp(self._mem, 0, seq, 0, keep)
+            for k, tok in enumerate(tokens[keep:]):
+                self._put(k, tok, keep + k, [seq], logits=keep + k == len(tokens) - 1)
+            self._batch.n_tokens = len(tokens) - keep
+            self._decode()
+            self._pin = (tokens, log_softmax(self._logits(len(tokens) - keep - 1)))
 
     # --- scoring ------------------------------------------------------------------
 
@@ -232,12 +246,14 @@ class LocalLlm:
         if any(not p for p in prompts):
             raise ValueError("empty prompt")
         with self._lock:
-            common = min(_common_len(prompts[0], p) for p in prompts)
-            common = min(common, *(len(p) - 1 for p in prompts))
-            keep = _common_len(self._cached, prompts[0][:common])
+            pinned = {g for g, p in enumerate(prompts) if self._pin is not None and p == self._pin[0]}
+            rest = [p for g, p in enumerate(prompts) if g not in pinned]
+            common = min((min(common_len(rest[0], p), len(p) - 1) for p in rest),
+                         default=len(self._cached))
+            keep = common_len(self._cached, (rest[0] if rest else self._cached)[:common])
             self._truncate(keep)
-            if keep < common and len(groups) > 1:  # a prefix several prompts share: once
-                self._extend(prompts[0][keep:common])
+            if keep < common and len(rest) > 1:  # a prefix several prompts share: once
+                self._extend(rest[0][keep:common])
             else:
                 common = keep  # one prompt: its uncached part rides in the same decode
             results: list[list[Scored]] = [[] for _ in groups]
@@ -249,11 +265,11 @@ class LocalLlm:
                         <= self.max_sequences:
                     g, start = work.pop(0)
                     conts = groups[g][1][start:start + self.max_sequences]
-                    batch.append((g, prompts[g][common:], conts))
+                    batch.append((g, None if g in pinned else prompts[g][common:], conts))
                     used += len(conts)
                 for (g, _, _), scored in zip(batch, self._decode_group(common, batch), strict=True):
                     results[g].extend(scored)
-            self._cached = prompts[0][:common]  # tails and continuations are not kept
+            self._cached = self._cached[:common]  # tails and continuations are not kept
             self._c.llama_memory_seq_rm(self._mem, 0, common, -1)
             return results
 
@@ -276,47 +292,58 @@ class LocalLlm:
             self._c.llama_memory_seq_rm(self._mem, 0, keep, -1)
             self._cached = self._cached[:keep]
 
-    def _decode_group(self, base: int, batch: Sequence[tuple[int, list[int], Sequence[Sequence[int]]]]
+    def _decode_group(self, base: int,
+                      batch: Sequence[tuple[int, list[int] | None, Sequence[Sequence[int]]]]
                       ) -> list[list[Scored]]:
         """One decode: each (tail, continuations) item's tail in the sequences of its
         continuations, then the continuations as a prefix tree — a token that several
         continuations share at the start ("turn on the ...") is evaluated once, in all
-        their sequences (the scores are the same as one row per continuation)."""
+        their sequences (the scores are the same as one row per continuation). A tail of
+        None: the continuations follow the pinned prompt."""
         if base != len(self._cached):
             raise ModelError("internal: the prompt cache is out of step")
-        plan = [(tail, conts, _prefix_tree(conts)) for _, tail, conts in batch]
-        n_tokens = sum(len(t) + len(tree) for t, _, tree in plan)
-        longest = max(len(t) + max(len(c) for c in cs) for t, cs, _ in plan)
-        if base + longest > self.context or n_tokens > self.context:
+        pin_seq, pin = self.max_sequences + 1, self._pin
+        # (tail, source sequence, its length, continuations, tree) per item
+        plan = [(tail or [], 0 if tail is not None else pin_seq,
+                 base if tail is not None else len(pin[0]) if pin else 0, conts, prefix_tree(conts))
+                for _, tail, conts in batch]
+        n_tokens = sum(len(t) + len(tree) for t, _, _, _, tree in plan)
+        longest = max(start + len(t) + max(len(c) for c in cs) for t, _, start, cs, _ in plan)
+        if longest > self.context or n_tokens > self.context:
             raise ModelError("prompt and candidates do not fit the local LLM's context")
         b = self._batch
         n = 0
         seq = 1
-        rows: list[tuple[int, dict[tuple[int, ...], int], list[int]]] = []
-        for tail, conts, tree in plan:
+        rows: list[tuple[int | None, dict[tuple[int, ...], int], list[int]]] = []
+        for tail, source, start, conts, tree in plan:
             seqs = list(range(seq, seq + len(conts)))
             seq += len(conts)
             for s_ in seqs:
                 self._c.llama_memory_seq_rm(self._mem, s_, -1, -1)
-                if base:
-                    self._c.llama_memory_seq_cp(self._mem, 0, s_, 0, base)
+                if start:
+                    self._c.llama_memory_seq_cp(self._mem, source, s_, 0, start)
             for k, tok in enumerate(tail):
-                self._put(n, tok, base + k, seqs, logits=k == len(tail) - 1)
+                self._put(n, tok, start + k, seqs, logits=k == len(tail) - 1)
                 n += 1
-            tail_row = n - 1
+            tail_row = n - 1 if tail else None
             node_rows: dict[tuple[int, ...], int] = {}
             for prefix, members in tree.items():  # parents come before their children
-                self._put(n, prefix[-1], base + len(tail) + len(prefix) - 1,
+                self._put(n, prefix[-1], start + len(tail) + len(prefix) - 1,
                           [seqs[i] for i in members], logits=True)
                 node_rows[prefix] = n
                 n += 1
             rows.append((tail_row, node_rows, seqs))
         b.n_tokens = n
-        self._decode()
+        if n:
+            self._decode()
         out: list[list[Scored]] = []
-        for (tail_row, node_rows, seqs), (_, conts, _) in zip(rows, plan, strict=True):
-            first = _log_softmax(self._logits(tail_row))
-            dist = {prefix: _log_softmax(self._logits(row)) for prefix, row in node_rows.items()}
+        for (tail_row, node_rows, seqs), (*_, conts, _) in zip(rows, plan, strict=True):
+            if tail_row is None:
+                assert pin is not None
+                first = pin[1]
+            else:
+                first = log_softmax(self._logits(tail_row))
+            dist = {prefix: log_softmax(self._logits(row)) for prefix, row in node_rows.items()}
             scored = []
             for cont in conts:
                 total = float(first[cont[0]])
@@ -337,7 +364,7 @@ class LocalLlm:
     def _decode(self) -> None:
         rc = self._c.llama_decode(self._ctx, self._batch)
         if rc != 0:
-            self._cached = []
+            self._cached, self._pin = [], None
             self._c.llama_memory_clear(self._mem, True)
             raise ModelError(f"the local LLM failed to evaluate (llama_decode returned {rc})")
 
@@ -358,28 +385,3 @@ class LocalLlm:
         if getattr(self, "_model", None) and getattr(self, "_owner", True):
             c.llama_model_free(self._model)
         self._model = None
-
-
-def _prefix_tree(conts: Sequence[Sequence[int]]) -> dict[tuple[int, ...], list[int]]:
-    """Every prefix the continuations feed to the model (all but their last token, whose
-    logits are never needed), with the continuations that share it, shortest first."""
-    tree: dict[tuple[int, ...], list[int]] = {}
-    for i, cont in enumerate(conts):
-        for k in range(1, len(cont)):
-            tree.setdefault(tuple(cont[:k]), []).append(i)
-    return tree
-
-
-def _common_len(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-def _log_softmax(logits: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, np.dtype[np.float32]]:
-    x = logits.astype(np.float32, copy=False)
-    m = float(x.max())
-    return x - (m + float(np.log(np.exp(x - m).sum())))

@@ -95,6 +95,8 @@ class LlmRanker:
         """Evaluate the few-shot prompt now (kept in the KV cache, and on disk in
         ``cache_dir``, and reused by every request)."""
         self.llm.warm_prefix(self.llm.tokenize(self._prefix + USER_TURN), self.cache_dir)
+        if self.scoring in ("pmi", "pmi_mean"):  # the priors' prompt: only their phrases to score
+            self.llm.pin(self.prompt(""))
         self._warm = True
 
     def close(self) -> None:
