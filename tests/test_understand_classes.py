@@ -39,6 +39,11 @@ POTTERY = {  # a potter's cottage: a snug, an attic studio, a porch, a carport
         {"entity_id": "media_player.studio_radio", "name": "Studio Radio", "area": "attic",
          "features": ["volume"], "state": "playing", "attributes": {"volume_level": 0.4}},
         {"entity_id": "switch.kiln", "name": "Kiln", "area": "attic", "state": "off"},
+        {"entity_id": "cover.snug_curtains", "name": "Snug Curtains", "area": "snug",
+         "device_class": "curtain", "state": "open"},
+        {"entity_id": "cover.attic_curtains", "name": "Gable Curtains", "area": "attic",
+         "device_class": "curtain", "state": "closed"},
+        {"entity_id": "light.candle_lantern", "name": "Candle Lantern", "area": "porch", "state": "off"},
     ],
 }
 LIGHTHOUSE = {  # a lighthouse flat: the lamp room, the watch room
@@ -293,3 +298,21 @@ def test_a_question_about_a_kind_in_a_room_asks_about_that_room_s_one(tmp_path: 
         decision = brain.decide("is the window in the loft open", area="loft")
         assert not decision.actions and decision.slots.get("name") == "binary_sensor.loft_window"
         assert "closed" in decision.reply  # a window sensor's "off", said as a window's state
+
+
+@pytest.mark.parametrize(("text", "area", "expected"), [
+    ("draw the curtains", "snug", ("cover.close_cover", "cover.snug_curtains")),
+    ("draw the gable curtains", "snug", ("cover.close_cover", "cover.attic_curtains")),
+    ("draw back the curtains", "attic", ("cover.open_cover", "cover.attic_curtains")),
+    ("draw the curtains in the attic studio back", "snug", ("cover.open_cover", "cover.attic_curtains")),
+    ("light the candle lantern", "snug", ("light.turn_on", "light.candle_lantern")),
+])
+def test_verbs_of_their_own_for_curtains_and_lamps(cottage: Understander, text: str, area: str,
+                                                   expected: tuple[str, str]) -> None:
+    assert [(a[0], a[1]) for a in _acts(cottage.decide(text, area=area))] == [expected]
+
+
+def test_draw_is_close_and_draw_back_is_open_to_the_last_check() -> None:
+    registry = load()
+    assert "close" in Said("draw the curtains", registry.vocab).affirmed("cover")
+    assert Said("draw the curtains back", registry.vocab).affirmed("cover") == {"open"}

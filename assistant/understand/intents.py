@@ -22,7 +22,8 @@ from assistant.understand.registry import Registry, load
 from assistant.understand.result import Action, Decision
 from assistant.understand.sorts import ONE_OF
 
-COFFEE_WORDS = ("coffee", "espresso", "brew")
+COFFEE_WORDS = tuple(w for w, thing in vocabulary.load().thing_words.items() if thing == "coffee")
+"""Words that name a coffee maker by what it makes (data: words.yaml ``thing_words``)."""
 
 
 class IntentHandlers:
