@@ -316,3 +316,27 @@ def test_draw_is_close_and_draw_back_is_open_to_the_last_check() -> None:
     registry = load()
     assert "close" in Said("draw the curtains", registry.vocab).affirmed("cover")
     assert Said("draw the curtains back", registry.vocab).affirmed("cover") == {"open"}
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("don't switch on the gable curtains light, switch it off", "switch off the gable curtains light"),
+    ("please don't close the awning, open it", "please open the awning"),
+    ("the porch lamp, not on, off", "the porch lamp off"),
+    ("I'd like the fan on, actually, no, off", "i'd like the fan off"),
+    ("turn the lamp on, then off", None),  # two steps, not a correction
+    ("turn on the lamp and turn off the fan", None),  # another device named after
+    ("open the blind, don't close it", None),  # restated(): the other shape
+])
+def test_a_correction_in_the_same_breath_leaves_the_later_direction(text: str, kept: str | None) -> None:
+    registry = load()
+    assert Said(text, registry.vocab, registry.opposites).corrected() == kept
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("don't open the snug shutters, close them", ("cover.close_cover", "cover.snug_shutters")),
+    ("I want the kiln off, wait, no, on", ("switch.turn_on", "switch.kiln")),
+    ("I don't want the reading lamp on, switch it off", ("light.turn_off", "light.reading_lamp")),
+])
+def test_a_corrected_request_does_the_later_direction(cottage: Understander, text: str,
+                                                      expected: tuple[str, str]) -> None:
+    assert [(a[0], a[1]) for a in _acts(cottage.decide(text, area="snug"))] == [expected]

@@ -37,6 +37,7 @@ class Vocabulary:
     negators: tuple[str, ...]
     negation_window: int
     negation_breaks: frozenset[str]
+    corrections: frozenset[str]
     complaints: frozenset[str]
     question_starts: tuple[str, ...]
     question_requests: tuple[str, ...]
@@ -121,6 +122,7 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         negators=_strs(neg.get("words")),
         negation_window=int(neg.get("window", 4)),
         negation_breaks=frozenset(_strs(neg.get("breaks"))),
+        corrections=frozenset(_strs(neg.get("corrections"))),
         complaints=frozenset(_strs(neg.get("complaints"))),
         question_starts=_strs(questions.get("starts")),
         question_requests=_strs(questions.get("requests")),

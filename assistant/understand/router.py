@@ -183,7 +183,8 @@ class Understander:
         self._refresh_names()
         now = time.monotonic()
         text = strip_address(text)  # "olly, turn on the light": a wake name left in the transcript
-        text = self.direction.words(text).restated() or text  # "open it, don't close it": open it
+        said = self.direction.words(text)  # "open it, don't close it"; "don't open it, close it"
+        text = said.restated() or said.corrected() or text
         parts = self.splitter.split(text)
         if len(parts) > 1:  # "turn on the hallway light and open the garage": each is decided
             decisions = []

@@ -208,6 +208,38 @@ class Said:
         kept = self.text[:offsets[start]].rstrip(" ,;") if start < len(offsets) else ""
         return kept or None
 
+    def corrected(self) -> str | None:
+        """The request a correction in the same breath leaves ("don't turn on the lamp, turn
+        it off": turn off the lamp; "the lamp off, wait, no, on": the lamp on), or None.
+        Only when the later direction is the earlier one's opposite and nothing but "it",
+        "them" or filler follows it, so the device is the one the first clause named."""
+        hits, toks, vocab = self.hits(), self.tokens, self.vocab
+        tail = vocab.pronouns | vocab.filler
+        for k, first in enumerate(hits):
+            later = [h for h in hits[k + 1:] if not h.negated
+                     and h.direction in self.opposites.get(first.direction, frozenset())]
+            if not later or any(t not in tail for t in toks[later[-1].end:]):
+                continue
+            last = later[-1]
+            between = toks[first.end:last.start]
+            breaks = [i for i, t in enumerate(between) if t in _CLAUSE_BREAKS]
+            if not breaks:
+                continue
+            if not first.negated and not set(between) & vocab.corrections:
+                continue  # two directions, not a correction ("on ... and off")
+            clause_end = first.end + breaks[0]
+            start = max((i + 1 for i in range(first.start) if toks[i] in _CLAUSE_BREAKS), default=0)
+            head: list[str] = []
+            for begin in (start, 0):  # "the pendant, not on, off": the device is a clause back
+                head = [t for i, t in enumerate(toks[begin:first.end - 1], begin)
+                        if not any(_ends(toks, i + 1, n) or _starts(toks, i, n) for n in vocab.negators)]
+                if set(head) - tail - _CLAUSE_BREAKS:
+                    break
+            words = [*head, toks[last.end - 1], *toks[first.end:clause_end]]
+            kept = " ".join(t for t in words if t not in _CLAUSE_BREAKS)
+            return kept or None
+        return None
+
     @property
     def question(self) -> bool:
         """Asked about ("is the front door locked?"), not a request ("is it possible to...")."""
