@@ -340,3 +340,18 @@ def test_a_correction_in_the_same_breath_leaves_the_later_direction(text: str, k
 def test_a_corrected_request_does_the_later_direction(cottage: Understander, text: str,
                                                       expected: tuple[str, str]) -> None:
     assert [(a[0], a[1]) for a in _acts(cottage.decide(text, area="snug"))] == [expected]
+
+
+@pytest.mark.parametrize(("text", "kelvin"), [
+    ("hall lamp to 2700 kelvin", 2700),
+    ("hall lamp to four thousand kelvin", 4000),
+    ("set the colour temperature of the hall lamp to two thousand seven hundred k", 2700),
+])
+def test_a_white_light_is_set_to_the_kelvin_said(inn: Understander, text: str, kelvin: int) -> None:
+    assert _acts(inn.decide(text, area="hall")) == [
+        ("light.turn_on", "light.hall_lamp", {"color_temp_kelvin": kelvin})]
+
+
+def test_a_light_without_colour_temperature_says_so(inn: Understander) -> None:
+    decision = inn.decide("the night light to 3000 kelvin", area="rose")
+    assert not decision.actions and "can't change white" in decision.reply

@@ -32,6 +32,17 @@ def light_set(h: Acting, slots: dict[str, Any], area: str | None) -> Decision:
             return Decision("unhandled", f"{describe(lights).capitalize()} can't be dimmed.")
         calls = [Action("light.turn_on", e.entity_id, {"brightness_pct": pct}) for e in dimmable]
         return h.act(dimmable, calls, f"set {{}} to {pct}%", f"Set {{}} to {pct}%")
+    if "kelvin" in slots:  # "the reading lamp to 2700 kelvin": a white light's own range
+        whites = [e for e in lights if "color_temp" in e.features]
+        if not whites:
+            return Decision("unhandled", f"{describe(lights).capitalize()} can't change white.")
+        calls = []
+        for e in whites:
+            low, high = KELVIN.limits(h.home.get_state(e.entity_id).attributes)
+            kelvin = round(max(low, min(high, float(slots["kelvin"]))))
+            calls.append(Action("light.turn_on", e.entity_id, {"color_temp_kelvin": kelvin}))
+        said = calls[0].data["color_temp_kelvin"]
+        return h.act(whites, calls, f"set {{}} to {said} K", f"Set {{}} to {said} K")
     color = str(slots.get("color", "")).lower()
     if color in COLORS:
         coloured = [e for e in lights if "color" in e.features]

@@ -296,8 +296,13 @@ class Said:
             unit = vocab.numbers.get(toks[end])
             if unit is not None and 0 < unit < 10:
                 value, end = value + unit, end + 1
-        if end < len(toks) and toks[end] == "hundred" and value < 10:
+        if end < len(toks) and toks[end] == "hundred" and value < 100:  # "twenty seven hundred"
             value, end = value * 100, end + 1
+        if end < len(toks) and toks[end] == "thousand" and value < 100:  # "four thousand"
+            value, end = value * 1000, end + 1
+            rest = self._number(end) if end < len(toks) and toks[end] != "and" else None
+            if rest is not None and rest[0] < 1000:  # "two thousand seven hundred"
+                value, end = value + rest[0], rest[1]
         for half in vocab.and_a_half:
             if _starts(toks, end, half):
                 value, end = value + 0.5, end + len(half.split())
