@@ -27,6 +27,7 @@ from assistant.events import (
 )
 from assistant.home.base import HomeBackend
 from assistant.stages import Stage
+from assistant.understand.cloud_trace import PrivacyTrace
 from assistant.understand.result import Action, Decision
 from assistant.understand.router import Understander
 
@@ -64,12 +65,15 @@ class Turn:
     dry_run: bool = False
     room: str = "default"
     """Whose conversation it continued (a satellite, the device's own)."""
-    privacy: Any = None
-    """What the privacy path did (a ``PrivacyTrace``); None: it was not consulted."""
     id: str = field(default_factory=new_turn_id)
     """The ``turn_id`` of its stage events (the audio half's, when it began with audio)."""
     t_audio_ms: float | None = None
     """Where the speech ended in the input (None: a text turn)."""
+
+    @property
+    def privacy(self) -> PrivacyTrace | None:
+        """What the privacy path did (None: it was not consulted): the decision carries it."""
+        return self.decision.privacy
 
     def as_json(self) -> dict[str, Any]:
         d = self.decision
@@ -169,7 +173,6 @@ class Pipeline:
                 log.exception("understanding %r failed", turn.text[:80])
                 raise UnderstandError(f"understanding failed: {type(exc).__name__}: "
                                       f"{str(exc)[:200]}") from exc
-            privacy = self.understander.conversations.get(turn.room).privacy
         at, wall = turn.t_audio_ms, stages.wall()
         self.emit(IntentMatched(
             t_audio_ms=at, t_wall_ms=wall, intent=decision.intent, slots=decision.slots,
@@ -179,7 +182,7 @@ class Pipeline:
         if (sent := decision.escalation) is not None:
             self.emit(Escalated(t_audio_ms=at, t_wall_ms=wall, rule=sent.rule,
                                 endpoint=sent.endpoint, payload_bytes=sent.payload_bytes))
-        return replace(turn, decision=decision, privacy=privacy)
+        return replace(turn, decision=decision)
 
     def act(self, turn: Turn, stages: StageClock) -> Turn:
         """Stage.HOME: apply the decision's actions (a dry run only reports them). An

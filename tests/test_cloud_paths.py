@@ -31,8 +31,12 @@ from assistant.errors import CloudError
 from assistant.llm.cloud import AuditContext, AuditedCloud, CloudEndpoint
 from assistant.privacy.audit import AuditLog
 from assistant.privacy.minimise import CloudPayload
-from assistant.privacy.settings import PolicyRule
+from assistant.privacy.policy import CloudRequest, evaluate
+from assistant.privacy.settings import PolicyRule, PrivacySettings
 from assistant.runtime import Runtime
+from assistant.understand.cloud_trace import PrivacyTrace
+from assistant.understand.compound import combine
+from assistant.understand.result import Decision
 
 
 @pytest.fixture(autouse=True)
@@ -236,3 +240,34 @@ def test_the_cloud_gets_the_words_as_said_so_names_that_are_words_are_found(
     sent = json.loads(server.bodies[0])["messages"][-1]["content"]
     assert sent == "What is a good present for <PERSON_1>, who will be nine"
     assert result.reply == "A kite for Will."
+
+
+# ------------------------------------------------------------------ the trace -----------
+
+
+def test_the_privacy_trace_is_the_decisions_own(assistant_for: Callable[..., Runtime]) -> None:
+    """What the privacy path did travels on the decision, room by room, onto the turn: no
+    conversation keeps it for a reader to fetch afterwards."""
+    with fault_server(scripted([chunk("George Eliot.")])) as server:
+        a = assistant_for(server.url)
+        kitchen = a.understander.decide(QUESTION, area=None, room="kitchen")
+        hall = a.understander.decide("turn on the kitchen light", area=None, room="hall")
+        assert kitchen.privacy is not None and kitchen.privacy.sent
+        assert kitchen.privacy.redacted == REDACTED and hall.privacy is None
+        assert not hasattr(a.understander.conversations.get("kitchen"), "privacy")
+        turn = a.ask(QUESTION)
+        assert turn.privacy is turn.decision.privacy and turn.privacy is not None
+        assert turn.privacy.sent and turn.privacy.audit_id == kitchen.privacy.audit_id + 1
+        asked = a.ask("turn on the kitchen light and who wrote Middlemarch")  # rule: ask first
+        assert asked.decision.handled_by == "confirm" and asked.privacy is not None
+        assert not asked.privacy.sent
+        yes = a.ask("yes")  # the answer's turn carries the trace of what the yes sent
+        assert yes.privacy is not None and yes.privacy is not asked.privacy and yes.privacy.sent
+        assert a.ask("turn off the kitchen light").privacy is None
+
+
+def test_several_commands_keep_the_trace_of_the_part_that_consulted_it() -> None:
+    trace = PrivacyTrace(text="who wrote Middlemarch", policy=evaluate(
+        CloudRequest(text="who wrote Middlemarch"), PrivacySettings()))
+    parts = [Decision("local", "Done."), Decision("cloud", "George Eliot.", privacy=trace)]
+    assert combine(["turn on the light", "who wrote Middlemarch"], parts).privacy is trace

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from assistant.config import Settings
 from assistant.errors import CloudError, HearthError
@@ -65,13 +65,12 @@ QUESTION_FILE = "cloud_question.json"
 
 class _Conversation(Protocol):
     """The part of a room's conversation this stage uses: a yes/no question it asks, the
-    utterance as it was said, where streamed sentences go, what the privacy path did."""
+    utterance as it was said, where streamed sentences go."""
 
     follow_up: Callable[[bool], Decision] | None
     follow_up_since: float
     utterance: str
     on_sentence: Callable[[str], None] | None
-    privacy: Any
 
 
 @dataclass(frozen=True)
@@ -145,12 +144,6 @@ class CloudFallback:
         """Call ``listener(sentence)`` for each sentence of a cloud reply as it arrives."""
         self._listeners.append(listener)
 
-    @staticmethod
-    def _keep(trace: PrivacyTrace, conv: _Conversation | None) -> None:
-        """The trace goes with the room's turn (``Turn.privacy``); without a room, nowhere."""
-        if conv is not None:
-            conv.privacy = trace
-
     def close(self) -> None:
         if self._cloud is not None:
             self._cloud.close()
@@ -166,16 +159,25 @@ class CloudFallback:
         conv = conversation or self._conversation
         try:
             return self._decide(self._as_said(text, conv), area, previous, skill=None, conv=conv)
-        except Exception as exc:  # a bug on this path must not cost the turn its local answer
-            return self._broken(exc, text, previous, conv)
+        except Exception as exc:  # a bug before the policy answered: no trace yet
+            return self._broken(exc, previous, None)
 
-    def _broken(self, exc: Exception, text: str, previous: Decision,
-                conv: _Conversation | None) -> Decision:
+    def _traced(self, trace: PrivacyTrace, previous: Decision,
+                run: Callable[[], Decision]) -> Decision:
+        """``run``'s decision, carrying ``trace`` (``Turn.privacy``). A bug on this path must
+        not cost the turn its local answer: ``previous`` answers, the trace says why."""
+        try:
+            decision = run()
+        except Exception as exc:
+            decision = self._broken(exc, previous, trace)
+        return replace(decision, privacy=trace)
+
+    @staticmethod
+    def _broken(exc: Exception, previous: Decision, trace: PrivacyTrace | None) -> Decision:
         log.exception("the cloud stage failed; answering locally")
         detail = f"{type(exc).__name__}: {exc}"[:300]
-        trace = conv.privacy if conv is not None else None  # this turn's, if it got one
         sent = False
-        if isinstance(trace, PrivacyTrace):
+        if trace is not None:
             trace.outcome = trace.outcome or INTERNAL_ERROR
             trace.note = f"the cloud stage failed ({detail}); answered on the device"
             sent = trace.sent
@@ -204,7 +206,13 @@ class CloudFallback:
         policy = evaluate(CloudRequest(text=text, intent=previous.intent, skill=skill),
                           self.privacy)
         trace = PrivacyTrace(text=text, policy=policy)
-        self._keep(trace, conv)
+        return self._traced(trace, previous, lambda: self._route(
+            trace, area, previous, skill=skill, conv=conv, t0=t0))
+
+    def _route(self, trace: PrivacyTrace, area: str | None, previous: Decision, *,
+               skill: str | None, conv: _Conversation | None, t0: float) -> Decision:
+        """Where the policy's verdict leads: refused, not sent, explained, asked or sent."""
+        text, policy = trace.text, trace.policy
         if policy.verdict == "deny":
             trace.prepare_ms = (time.perf_counter() - t0) * 1000
             trace.note = "nothing sent"
@@ -276,21 +284,26 @@ class CloudFallback:
                                 reason="the user declined sending to the cloud")
             nothing = previous or Decision("unhandled", FAILED_REPLY, confidence=0.0)
             try:
-                return self._send_after_yes(text, area, previous, skill, conv)
+                return self._send_after_yes(text, area, nothing, skill, conv)
             except Exception as exc:  # as in decide(): the turn still gets an answer
-                return self._broken(exc, text, nothing, conv)
+                return self._broken(exc, nothing, None)
 
         conv.follow_up = answer
         conv.follow_up_since = time.monotonic() - age
 
-    def _send_after_yes(self, text: str, area: str | None, previous: Decision | None,
+    def _send_after_yes(self, text: str, area: str | None, previous: Decision,
                         skill: str | None, conv: _Conversation | None) -> Decision:
         """The user said yes: decide again under the policy as it is now (it may have changed
         since the question, e.g. another process runs local_only) and send if it still may."""
         t0 = time.perf_counter()
         policy = evaluate(CloudRequest(text=text, skill=skill), self.privacy)
         trace = PrivacyTrace(text=text, policy=policy)
-        self._keep(trace, conv)
+        return self._traced(trace, previous, lambda: self._send_now(
+            trace, area, previous, conv=conv, t0=t0))
+
+    def _send_now(self, trace: PrivacyTrace, area: str | None, previous: Decision, *,
+                  conv: _Conversation | None, t0: float) -> Decision:
+        text, policy = trace.text, trace.policy
         if policy.verdict == "deny" or self.endpoint is None:
             trace.note = "the policy no longer allows it; nothing sent"
             return Decision("refused", policy.reply or "I can't send that to the cloud now.",

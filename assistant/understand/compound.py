@@ -131,4 +131,5 @@ def combine(parts: list[str], decisions: list[Decision]) -> Decision:
                    candidates=tuple(c for d in decisions for c in d.candidates),
                    expects_reply=bool(pending) or any(d.expects_reply for d in decisions),
                    left_device=any(d.left_device for d in decisions),
-                   reason=f"{len(parts)} commands in one: {summary}", parts=tuple(decisions))
+                   reason=f"{len(parts)} commands in one: {summary}", parts=tuple(decisions),
+                   privacy=next((d.privacy for d in reversed(decisions) if d.privacy), None))

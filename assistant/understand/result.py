@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from assistant.understand.cloud_trace import PrivacyTrace
 
 HandledBy = Literal["local", "local_llm", "cloud", "clarify", "confirm", "refused", "unhandled"]
 
@@ -53,3 +56,6 @@ class Decision:
     """Set when text was sent to the cloud for this decision (the ``escalated`` event)."""
     parts: tuple[Decision, ...] = ()
     """Several commands in one sentence: the decision for each, in order."""
+    privacy: PrivacyTrace | None = None
+    """What the privacy path did for this decision (None: it was not consulted); the
+    pipeline's ``Turn.privacy``."""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant import limits
 from assistant.home.base import HomeBackend
@@ -59,9 +59,6 @@ class Conversation:
     sends it on, and redaction needs the capitals ("Will" the name, "will" the verb)."""
     on_sentence: Callable[[str], None] | None = None
     """Where this room says a streamed cloud sentence (its loop's ``speak_streamed``)."""
-    privacy: Any = None
-    """What the privacy path did in this room's last turn (a ``PrivacyTrace``; None: not
-    consulted). Reset at the start of each turn."""
 
     def take_follow_up(self, now: float) -> Callable[[bool], Decision] | None:
         follow_up, self.follow_up = self.follow_up, None
@@ -176,7 +173,7 @@ class Understander:
         turns in different rooms may run at the same time. ``watch`` times the stages that
         run inside understanding (a skill, the cloud)."""
         conv = self.conversations.get(room)
-        conv.utterance, conv.privacy = text, None
+        conv.utterance = text
         if (too_long := limits.too_long_to_understand(text)) is not None:  # no matcher sees it
             return Decision("unhandled", "Sorry, that's too long for me to take in as one request.",
                             confidence=0.0, reason=f"too long to understand: {too_long}")
@@ -202,7 +199,8 @@ class Understander:
 
         def check(decision: Decision, words: str) -> Decision:
             told = self.told.instead(decision, words, area)
-            return told if told is not None else self.direction.check(decision, words)
+            checked = told if told is not None else self.direction.check(decision, words)
+            return replace(checked, privacy=checked.privacy or decision.privacy)  # what left stays told
 
         if self.skills is not None and (answer := self.skills.interrupt(text, match)) is not None:
             return self._remember(check(answer, text), now, memory, area, room)  # "stop" while a timer rings
