@@ -236,7 +236,7 @@ def audit_rows(tmp_path: Path) -> list[Any]:
 
 def cli_config(tmp_path: Path) -> str:
     """A config for ``hearth --config``: the packaged policy, no local LLM."""
-    from assistant.config import configs_dir
+    from assistant.resources import configs_dir
 
     cfg = tmp_path / "hearth.toml"
     cfg.write_text(f'[privacy]\npolicy = "{configs_dir() / "privacy.toml"}"\n'
