@@ -120,15 +120,13 @@ def test_a_request_pays_only_for_its_own_words(llm: object) -> None:
     assert all(math.isclose(a, b, abs_tol=1e-3) for a, b in zip(warm, before, strict=True)), (warm, before)
 
 
-def test_a_pinned_prompt_scores_as_the_prompt_itself() -> None:
+def test_a_pinned_prompt_scores_as_the_prompt_itself(llm: object) -> None:
     """Continuations after the pinned prompt (the priors' empty request) score as they do
-    after the same prompt evaluated in the call, alone or beside another prompt's group.
-    A fresh model: on one whose cached prefix of 50+ tokens was replaced by another prompt,
-    later scores were seen to move by up to 0.8 (not yet explained; one ranker per model
-    never replaces its prefix)."""
+    after the same prompt evaluated in the call, alone or beside another prompt's group —
+    also on a model that had other prompts cached and pinned (the session's)."""
     from assistant.llm.local import LocalLlm
 
-    llm = LocalLlm(threads=2)
+    assert isinstance(llm, LocalLlm)
     head = "<|im_start|>system\nYou run a home.<|im_end|>\n<|im_start|>user\n"
     empty = llm.tokenize(head + "<|im_end|>\n<|im_start|>assistant\n")
     asked = llm.tokenize(head + "lamp off<|im_end|>\n<|im_start|>assistant\n")
@@ -136,14 +134,30 @@ def test_a_pinned_prompt_scores_as_the_prompt_itself() -> None:
     llm.warm_prefix(llm.tokenize(head))
     plain = llm.score_groups([(asked, conts), (empty, conts)])
     llm.pin(empty)
-    try:
-        pinned = llm.score_groups([(asked, conts), (empty, conts)])
-        only = llm.score_groups([(empty, conts[-1:])])
-    finally:
-        llm.close()
+    pinned = llm.score_groups([(asked, conts), (empty, conts)])
+    only = llm.score_groups([(empty, conts[-1:])])
     for a, b in zip([*plain[0], *plain[1], plain[1][-1]], [*pinned[0], *pinned[1], only[0][0]],
                     strict=True):
         assert math.isclose(a.logprob, b.logprob, abs_tol=1e-3) and a.tokens == b.tokens
+
+
+def test_replacing_the_cached_prefix_does_not_move_scores(llm: object) -> None:
+    """A long cached prefix replaced by another (cutting sequence 0 short moved later scores
+    by up to 0.8 in llama.cpp 0.3.36): the scores are those of a cache that never held it."""
+    from assistant.llm.local import LocalLlm
+
+    assert isinstance(llm, LocalLlm)
+    head = "<|im_start|>system\nYou run a home.<|im_end|>\n<|im_start|>user\n"
+    asked = llm.tokenize(head + "lamp off<|im_end|>\n<|im_start|>assistant\n")
+    conts = [llm.tokenize(t + "<|im_end|>") for t in ("turn off the lamp", "turn on the lamp", "none")]
+    llm.warm_prefix(llm.tokenize("<|im_start|>system\nYou are a home. " + "blah " * 60))
+    llm.warm_prefix(llm.tokenize(head))
+    after = llm.score(asked, conts)
+    llm._c.llama_memory_clear(llm._mem, True)
+    llm._cached, llm._pin = [], None
+    llm.warm_prefix(llm.tokenize(head))
+    for a, b in zip(after, llm.score(asked, conts), strict=True):
+        assert math.isclose(a.logprob, b.logprob, abs_tol=1e-3)
 
 
 def test_the_q8_0_copy_is_made_once_and_ranks_as_the_weights_shipped(llm: object, tmp_path: Path) -> None:
