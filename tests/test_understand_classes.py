@@ -355,3 +355,14 @@ def test_a_white_light_is_set_to_the_kelvin_said(inn: Understander, text: str, k
 def test_a_light_without_colour_temperature_says_so(inn: Understander) -> None:
     decision = inn.decide("the night light to 3000 kelvin", area="rose")
     assert not decision.actions and "can't change white" in decision.reply
+
+
+def test_sound_the_horn_turns_a_switch_on_but_never_an_alarm(tmp_path: Path) -> None:
+    home = {"areas": [{"id": "deck", "name": "Deck"}],
+            "entities": [{"entity_id": "switch.fog_horn", "name": "Fog Horn", "area": "deck", "state": "off"},
+                         {"entity_id": "alarm_control_panel.boat", "name": "Boat Alarm", "area": "deck",
+                          "state": "disarmed"}]}
+    for brain in _brain(tmp_path, home):
+        assert _acts(brain.decide("sound the fog horn", area="deck")) == [
+            ("switch.turn_on", "switch.fog_horn", {})]
+        assert not _acts(brain.decide("sound the boat alarm", area="deck"))
