@@ -22,10 +22,13 @@ class LocalLlmSettings(Frozen):
     context: int = Field(2048, ge=256, le=32768)
     parallel: int = Field(1, ge=1, le=8)
     """Rooms the model serves at once: that many contexts over the one set of weights
-    (``threads`` split between them), each used by one turn at a time. On the shared
-    2-core test box (load 12-14) 2 made each LLM turn ~3x slower and did not bring two
-    rooms closer to their time alone (bench/bench_rooms.py --llm-parallel); measure
-    before raising it."""
+    (``threads`` split between them), each used by one turn at a time; each context adds
+    ~64 MB (its 2,048-token KV cache and buffers). On the shared 2-core test box (load
+    12-14) 2 made each LLM turn ~3x slower and did not bring two rooms closer to their time
+    alone (bench/bench_rooms.py --llm-parallel); at load 9 two contexts that took all
+    threads when alone were worse still (2.8x together, 1.3-1.9x with one): the decode is
+    compute-bound, so a second context only helps where a core sits idle. Measure before
+    raising it."""
     min_confidence: float = Field(0.7, ge=0.0, le=1.0)
     """Below this the local LLM's proposal is not acted on (SLURP devel: 0.7 halved the wrong
     actions of 0.5 at the same number of right ones; 0.3 added one right and four wrong)."""
