@@ -89,7 +89,7 @@ class TurnEnd:
         looks = self.looks_after(heard)
         if heard.text and looks and not sounds_unfinished(heard.text):
             name, transcribe = looks[0]
-            self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
+            self.heard.submit(cmd.audio()[: heard.samples], look=name, transcribe=transcribe)
         return False
 
     def _tone_rises(self, spoken: Callable[[], Samples]) -> bool:
@@ -113,7 +113,7 @@ class TurnEnd:
             if sounds_unfinished(heard.text) or disagree or not heard.text or not looks:
                 break
             name, transcribe = looks[0]  # the looks the silence was too short for, now
-            self.heard.submit(cmd.audio(), look=name, transcribe=transcribe)
+            self.heard.submit(cmd.audio()[: heard.samples], look=name, transcribe=transcribe)
             heard = words_so_far()
         if not sounds_unfinished(heard.text) and not disagree:
             return False
@@ -129,7 +129,7 @@ class TurnEnd:
                 break
             self.heard.wait_idle()  # one decode at a time on the shared model
             t0 = self.clock()
-            again = transcribe(cmd.audio())
+            again = transcribe(cmd.audio()[: heard.samples])
             stt_ms += (self.clock() - t0) * 1000.0
             if self.is_command(again):
                 text = again

@@ -96,3 +96,20 @@ def test_a_near_miss_is_repaired_when_whisper_agrees(tester: SkillTester, espeak
     text = stt.transcribe_retry(audio)
     slots = tester.ask(text, dry_run=True).slots
     assert slots == {"drink": "espresso", "shots": 2, "sugar": "brown sugar"}, text
+
+
+@pytest.mark.real
+@pytest.mark.evaldata
+def test_a_second_look_at_the_same_audio_reuses_the_encoders_output(eval_data: Path,
+                                                                     tester: SkillTester) -> None:
+    audio = read_audio(eval_data / "commands" / "coffee_orders" / CLIP)
+    stt = _stt(tester, 1, None)
+    alone = stt.transcribe_retry(audio)
+    stt._encoded.clear()
+    encode, calls = stt._model.encode, []
+    stt._model.encode = lambda features: calls.append(1) or encode(features)  # type: ignore[method-assign]
+    stt.transcribe(audio)
+    assert stt.transcribe_retry(audio) == alone  # the same words as with its own encoding
+    assert len(calls) == 1
+    stt.transcribe(audio[:-1600])  # other audio is encoded anew
+    assert len(calls) == 2

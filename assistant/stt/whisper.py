@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,10 @@ from assistant.models import bundled_path, quiet_openmp, require_file
 from assistant.stt.grammar import PhraseGraph, join_words, settle, words_of
 
 log = logging.getLogger(__name__)
+
+ENCODED_KEPT = 3
+"""Encoder outputs kept (~0.8 MB each for tiny.en's 10 s window): the decode asked for as
+the speech stopped, the one of the speech before it, and one more."""
 
 _LEADING_FRAGMENT = re.compile(r"^\s*[\w'-]+(?:\s+[\w'-]+)?\s*[,.!?]\s+(?=\S+\s+\S+\s+\S+)")
 
@@ -108,6 +114,8 @@ class WhisperStt:
             raise ModelError(f"cannot load speech-to-text model {folder}: {str(exc)[:200]}",
                              code="model_corrupt") from None
         self.settings = settings
+        self._encoded: dict[tuple[float, int, bytes], Any] = {}  # oldest first
+        self._encoded_lock = threading.Lock()
         from faster_whisper.tokenizer import Tokenizer
 
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
@@ -236,12 +244,23 @@ class WhisperStt:
         return strip_wake_phrase(drop_repeats(text))
 
     def _encode(self, audio: npt.NDArray[np.float32], window_s: float) -> tuple[Any, float]:
+        """Whisper's encoder on the window; the last few are kept: a second look (the
+        retry's other prompt and n-best) hears the audio the first decode encoded."""
         seconds = len(audio) / SAMPLE_RATE
         window = min(30.0, max(window_s, math.ceil(seconds + 1.0)))
+        key = (window, len(audio), hashlib.blake2b(audio.tobytes(), digest_size=16).digest())
+        with self._encoded_lock:
+            if key in self._encoded:
+                return self._encoded[key], seconds
         padded = np.zeros(int(window * SAMPLE_RATE), np.float32)
         padded[: min(len(audio), len(padded))] = audio[: len(padded)]
         features = self._model.feature_extractor(padded)[:, : int(window * 100)]
-        return self._model.encode(features), seconds
+        encoded = self._model.encode(features)
+        with self._encoded_lock:
+            self._encoded[key] = encoded
+            while len(self._encoded) > ENCODED_KEPT:
+                del self._encoded[next(iter(self._encoded))]
+        return encoded, seconds
 
     def _generate(self, encoded: Any, seconds: float, prompt_tokens: list[int],
                   hypotheses: int) -> list[str]:
