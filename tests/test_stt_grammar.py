@@ -57,6 +57,7 @@ def test_a_sentence_knows_where_its_slots_are_and_what_else_could_fill_them(coff
     assert "brew a dark roast mocha with oat milk" in rivals
     assert "brew a light roast mocha with oat milk" not in rivals
     assert all(r.value != "dark" for r in repair.rivals() if r.span.said.slot == "roast")
+    assert len({(r.span, r.value) for r in repair.rivals()}) == len(repair.rivals())  # each value once
 
 
 def test_the_likeliest_value_of_each_slot_wins_and_a_thin_lead_is_a_doubt(coffee: PhraseGraph) -> None:

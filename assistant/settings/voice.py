@@ -146,7 +146,7 @@ class SttSettings(Frozen):
     """... and kept when Whisper finds it at most this much less likely per word heard
     (natural log) than what it heard: near words pass, other speech does not."""
     slot_lead: float = Field(1.0, ge=0.0, le=20.0)
-    """The retry's sentence then has each slot scored against its list's other values
+    """A repaired sentence then has each slot scored against its list's other values
     (Whisper's likelihood of the whole sentence, one value swapped): the likeliest value
     is kept when it leads the next by this many nats, else no order is taken from the
     audio ("say that again"); 0 = never."""

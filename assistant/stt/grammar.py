@@ -73,11 +73,18 @@ class Repair:
     """The slots' values in ``words``."""
 
     def rivals(self) -> list[Rival]:
-        """Every other way each slot of this sentence could be filled from its list, one
-        slot at a time: what the audio is asked to choose between."""
-        return [Rival(span, value, form, join_words((*self.words[:span.start], *form,
-                                                     *self.words[span.end:])))
-                for span in self.spans for form, value in span.said.choices if form != span.said.words]
+        """Each other value each slot of this sentence could take from its list, said its
+        first way ("light roast", not "blonde-roast": each sentence costs Whisper a pass),
+        one slot at a time: what the audio is asked to choose between."""
+        out: list[Rival] = []
+        for span in self.spans:
+            first: dict[str, tuple[str, ...]] = {}
+            for form, value in span.said.choices:
+                first.setdefault(value, form)
+            out += [Rival(span, value, form, join_words((*self.words[:span.start], *form,
+                                                         *self.words[span.end:])))
+                    for value, form in first.items() if value != span.said.value]
+        return out
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ class PhraseGraph:
                             forms[slot].setdefault(words, str(value.value_out))
         said: dict[str, list[Said]] = {}
         for slot, by_form in forms.items():
-            choices = tuple(sorted(by_form.items()))
+            choices = tuple(by_form.items())  # as the list says them: its first way first
             said[slot] = [Said(slot, value, f, choices) for f, value in choices]
         offset = self._next + 1
         self._next += max(fst.states | {0}) + 1

@@ -165,7 +165,7 @@ class WhisperStt:
         an eight ounce ..." a little further down). None accepted: the skills' sentence
         nearest the best hypothesis (``phrases``), when Whisper finds it nearly as likely
         as what it heard ("Rural coffee ..." -> "brew a coffee ..."); else the best one.
-        The chosen sentence's slots are then scored against their lists' other values
+        A repaired sentence's slots are then scored against their lists' other values
         (``slot_lead``): the likeliest wins, and "" when one is too close to call."""
         if len(samples) == 0:
             return ""
@@ -178,10 +178,10 @@ class WhisperStt:
             chosen = next((t for t in heard if t and self.accepts and self.accepts(t)), None)
             if chosen is None and heard[0] and self.phrases is not None:
                 chosen = self._repair(encoded, seconds, heard[0])
-            if chosen is not None and self.phrases is not None and self.settings.slot_lead > 0:
-                chosen = self._settle(encoded, seconds, chosen)
-                if chosen is None:  # a slot too close to call: nothing to act on, not a guess
-                    return ""
+                if chosen is not None and self.settings.slot_lead > 0:  # words Whisper did not say
+                    chosen = self._settle(encoded, seconds, chosen)
+                    if chosen is None:  # a slot too close to call: nothing to act on, not a guess
+                        return ""
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
         return chosen if chosen is not None else heard[0]
@@ -201,9 +201,10 @@ class WhisperStt:
         return repair.text[:1].upper() + repair.text[1:] + "."
 
     def _settle(self, encoded: Any, seconds: float, chosen: str) -> str | None:
-        """Each slot of the chosen sentence against its list's other values, scored
+        """Each slot of a repaired sentence against its list's other values, scored
         against the audio: the likeliest value wins; a thin lead means None (a wrong
-        coffee is worse than "say that again")."""
+        coffee is worse than "say that again"). An n-best hypothesis is not scored: it is
+        Whisper's own sentence, its beam already weighed the rivals (and each costs a pass)."""
         assert self.phrases is not None
         base = self.phrases.nearest(chosen, max_cost=self.settings.repair_edits * len(words_of(chosen)))
         if base is None or not base.spans:
