@@ -100,6 +100,15 @@ class Reply(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReplySentence(Event):
+    """A sentence of a reply still arriving (the cloud streams), restored and ready to be
+    said: the voice loop says it at once, before the turn's ``reply``."""
+
+    type: ClassVar[str] = "reply_sentence"
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class TtsStarted(Event):
     type: ClassVar[str] = "tts_start"
     text: str
@@ -292,19 +301,27 @@ _OPEN_SPAN: ContextVar[_OpenSpan | None] = ContextVar("hearth_open_span", defaul
 """The innermost :meth:`StageClock.span` open on this thread (as a tracer's current span)."""
 
 
+def in_turn(make: Callable[[float | None, float], Event], *, otherwise: EventSink) -> None:
+    """Report an event from code deep inside a stage: ``make(t_audio_ms, t_wall_ms)`` joins
+    the events of the turn whose span is open on this thread, stamped with its clocks;
+    outside any turn it goes to ``otherwise``, unstamped."""
+    span = _OPEN_SPAN.get()
+    if span is None:
+        otherwise(make(None, 0.0))
+        return
+    clock = span.clock
+    clock.emit(make(clock.t_audio_ms, clock.wall()))
+
+
 def stage_failed(stage: Stage, code: str, message: str, *, otherwise: EventSink) -> None:
     """Report a failure that its own stage answers instead of raising (a skill's runner
     turns it into a spoken error): the open span of ``stage`` ends with ``code``, and the
     ``error`` event joins that turn's events, stamped with its clocks. Called outside
     any turn's span, the event goes to ``otherwise`` unstamped."""
-    innermost = span = _OPEN_SPAN.get()
+    span = _OPEN_SPAN.get()
     while span is not None and span.stage is not stage:
         span = span.outer
     if span is not None:
         span.outcome.failed(code)
-    if innermost is None:
-        otherwise(StageFailed(stage=stage, code=code, message=message))
-        return
-    clock = innermost.clock
-    clock.emit(StageFailed(t_audio_ms=clock.t_audio_ms, t_wall_ms=clock.wall(), stage=stage,
-                           code=code, message=message))
+    in_turn(lambda at, wall: StageFailed(t_audio_ms=at, t_wall_ms=wall, stage=stage, code=code,
+                                         message=message), otherwise=otherwise)

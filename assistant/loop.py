@@ -24,6 +24,7 @@ from assistant.errors import HearthError
 from assistant.events import (
     Event,
     EventSink,
+    ReplySentence,
     SpeechEnded,
     SpeechStarted,
     StageClock,
@@ -128,6 +129,8 @@ class VoiceLoop:
     def _send(self, event: Event) -> None:
         with self._emitting:  # the reply's thread reports too
             self.emit(event)
+        if isinstance(event, ReplySentence):  # the cloud streams its reply: say each sentence now
+            self._speak_streamed(event.text)
 
     def _new_turn(self, t_audio_ms: float) -> StageClock:
         self._stages = StageClock(self._send, new_turn_id(), self._wall, t_audio_ms)
@@ -351,9 +354,9 @@ class VoiceLoop:
         else:
             self._back_to_waiting(end_ms)
 
-    def speak_streamed(self, sentence: str) -> None:
-        """A sentence of a reply that is still arriving (the cloud streams): say it now,
-        while the rest is on its way. Ignored outside a turn of this loop."""
+    def _speak_streamed(self, sentence: str) -> None:
+        """A sentence of a reply that is still arriving (a ``reply_sentence`` event of this
+        loop's turn): say it now, while the rest is on its way. Ignored outside a turn."""
         if self._turn_end_ms is None:
             return
         self._streamed.append(sentence)

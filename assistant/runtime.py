@@ -226,7 +226,6 @@ class Runtime:
                          announcements=self.skills.announcements,
                          retry_stt=stt.transcribe_retry if stt.can_retry else None,
                          wide_stt=stt.transcribe_wide)
-        self.cloud.add_listener(loop.speak_streamed)  # first cloud sentence spoken at once
         return loop
 
     def _stt_prompts(self) -> tuple[str | None, str | None]:

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from _common import Progress, percentile
 
 from assistant.config import Settings, load_settings
+from assistant.events import Event, EventSink, ReplySentence
 from assistant.llm.cloud import SentenceSplitter
 from assistant.runtime import Runtime
 
@@ -130,9 +131,8 @@ def bench_stream_scripted(queries: int, quiet: bool, local_llm: bool) -> dict[st
     rows: list[dict[str, float]] = []
     with fault_server(behaviour) as server, tempfile.TemporaryDirectory() as tmp:
         settings = privacy_settings(Path(tmp), mode="allow", url=server.url, local_llm=local_llm)
-        with Runtime(settings) as a:
-            heard: list[float] = []
-            a.cloud.add_listener(lambda _s: heard.append(time.perf_counter()))
+        heard: list[float] = []
+        with Runtime(settings, emit=_sentence_clock(heard)) as a:
             progress = Progress(queries + 1, "cloud turns vs a scripted server", quiet=quiet)
             for n, text in enumerate((QUESTIONS * (2 + queries // len(QUESTIONS)))[:queries + 1]):
                 heard.clear()
@@ -160,6 +160,14 @@ def bench_stream_scripted(queries: int, quiet: bool, local_llm: bool) -> dict[st
             "meets_goal": summary["minus_server_ttft_ms"]["p50"] <= GOAL_FIRST_SENTENCE_OVERHEAD_MS}
 
 
+def _sentence_clock(heard: list[float]) -> EventSink:
+    """An event sink noting when each streamed sentence (``reply_sentence``) arrived."""
+    def sink(event: Event) -> None:
+        if isinstance(event, ReplySentence):
+            heard.append(time.perf_counter())
+    return sink
+
+
 def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
     from tests.llama_server import LlamaServer, llama_cpp_missing
 
@@ -174,9 +182,8 @@ def bench_stream(queries: int, quiet: bool, log: Path | None) -> dict[str, Any]:
             settings = privacy_settings(Path(tmp), mode="allow", url=server.url)
             settings = settings.model_copy(update={
                 "cloud": settings.cloud.model_copy(update={"max_tokens": 32})})
-            with Runtime(settings) as a:
-                heard: list[float] = []
-                a.cloud.add_listener(lambda _s: heard.append(time.perf_counter()))
+            heard: list[float] = []
+            with Runtime(settings, emit=_sentence_clock(heard)) as a:
                 a.ask("hello there, who are you")  # warm the server and the client
                 progress = Progress(queries, "cloud turns vs raw client", quiet=quiet)
                 chat_url = f"{server.url}/chat/completions"

@@ -28,8 +28,9 @@ from cloud_helpers import (
     settings_for,
 )
 
-from assistant.events import Escalated, Event
+from assistant.events import Escalated, Event, ReplySentence, StageStarted
 from assistant.runtime import Runtime
+from assistant.stages import Stage
 from assistant.understand.cloud_fallback import ASK_REPLY, DECLINED_REPLY, FAILED_REPLY
 from tests.ports import free_port
 
@@ -112,9 +113,8 @@ def test_a_reply_that_never_ends_is_cut_at_the_total_timeout(
     assert audit_rows(tmp_path)[0].outcome == "truncated"
 
 
-def test_sentences_arrive_while_the_rest_is_still_streaming(
-    assistant_for: Callable[..., Runtime],
-) -> None:
+def test_sentences_arrive_while_the_rest_is_still_streaming(tmp_path: Path) -> None:
+    """Each sentence is a ``reply_sentence`` event of the turn as soon as it is whole."""
     first_heard = threading.Event()
 
     def behaviour(h: Any, stop: threading.Event) -> None:
@@ -129,12 +129,23 @@ def test_sentences_arrive_while_the_rest_is_still_streaming(
                 assert first_heard.wait(5), "the first sentence was not delivered while streaming"
         h.wfile.write(b"data: [DONE]\n\n")
 
-    with fault_server(behaviour) as server:
-        a = assistant_for(server.url)
-        heard: list[str] = []
-        a.cloud.add_listener(lambda s: (heard.append(s), first_heard.set()))
+    events: list[Event] = []
+
+    def sink(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, ReplySentence):
+            first_heard.set()
+
+    with fault_server(behaviour) as server, Runtime(settings_for(tmp_path, server.url),
+                                                    emit=sink) as a:
         result = a.ask(QUESTION)
-    assert heard == ["Middlemarch was written by George Eliot.", "It came out in 1871."]
+    said = [e for e in events if isinstance(e, ReplySentence)]
+    assert [e.text for e in said] == ["Middlemarch was written by George Eliot.", "It came out in 1871."]
+    cloud = next(i for i, e in enumerate(events)
+                 if isinstance(e, StageStarted) and e.stage is Stage.CLOUD)
+    kinds = [e.type for e in events]  # the turn's own events: inside the cloud's span, before the reply
+    assert cloud < kinds.index("reply_sentence") < kinds.index("reply")
+    assert 0 < said[0].t_wall_ms <= said[1].t_wall_ms
     assert result.reply == "Middlemarch was written by George Eliot. It came out in 1871."
     assert result.decision.left_device and result.decision.handled_by == "cloud"
 

@@ -16,6 +16,7 @@ import pytest
 from llama_server import CountingProxy, LlamaServer, llama_cpp_missing
 
 from assistant.config import Settings, load_settings
+from assistant.events import Event, ReplySentence
 from assistant.privacy.audit import AuditLog
 from assistant.runtime import Runtime
 
@@ -122,8 +123,11 @@ def test_allow_sends_exactly_the_redacted_text_and_it_matches_the_audit_log(
         ("explain how rainbows form", "explain how rainbows form"),
     ]
     heard: list[tuple[float, str]] = []
-    with Runtime(settings_for(tmp_path, proxy.url, "allow")) as a:
-        a.cloud.add_listener(lambda s: heard.append((time.monotonic(), s)))
+    def sink(event: Event) -> None:
+        if isinstance(event, ReplySentence):
+            heard.append((time.monotonic(), event.text))
+
+    with Runtime(settings_for(tmp_path, proxy.url, "allow"), emit=sink) as a:
         for text, _ in queries:
             result = a.ask(text)
             assert result.decision.handled_by == "cloud", result.decision.reason

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.audio.chunk import Samples, chunked
 from assistant.config import load_settings
-from assistant.events import Event, to_dict
+from assistant.events import Event, ReplySentence, discard, in_turn, to_dict
 from assistant.loop import VoiceLoop
 from assistant.runtime import Runtime
 from tests.loop_fakes import LoudnessVad, MarkerWake, ScriptedStt, run, signal, stage_marks, types
@@ -228,16 +228,18 @@ def test_streamed_sentences_are_spoken_as_they_arrive_and_not_twice() -> None:
 
     arrived: list[str] = []
 
+    def arrives(sentence: str) -> None:  # as the cloud stage reports each sentence
+        arrived.append(sentence)
+        in_turn(lambda at, wall: ReplySentence(t_audio_ms=at, t_wall_ms=wall, text=sentence),
+                otherwise=discard)
+
     class StreamingCloud:
         name = "cloud"
-        loop: VoiceLoop | None = None
 
         def decide(self, text: str, area: str | None, previous: Decision,
                    conversation: object = None) -> Decision | None:
             for sentence in ("Paris is the capital of France.", "It has about two million people."):
-                arrived.append(sentence)
-                assert self.loop is not None
-                self.loop.speak_streamed(sentence)
+                arrives(sentence)
             return Decision("cloud", " ".join(arrived), left_device=True)
 
     cloud = StreamingCloud()
@@ -248,9 +250,9 @@ def test_streamed_sentences_are_spoken_as_they_arrive_and_not_twice() -> None:
                          stt=ScriptedStt({1: "what is the capital of france"}), vad=LoudnessVad(),
                          frame_ms=80.0, wake=MarkerWake(), tts=Recorder(), emit=events.append,
                          background=False)  # inline: each sentence is made as it arrives
-        cloud.loop = loop
         loop.run(signal(("wake", 1), ("speech", 8), ("silence", 15)))
     assert said == [("Paris is the capital of France.", 1), ("It has about two million people.", 2)]
+    assert [e.text for e in events if isinstance(e, ReplySentence)] == arrived  # on the spine
 
 
 def test_the_command_starts_at_the_phrase_end_unless_the_second_stage_heard_it_run_on() -> None:

@@ -106,17 +106,10 @@ class SharedPipeline(Pipeline):
         self.lock = lock
         """This room's turn lock (sources that share a room share it)."""
         self.memory_key = memory_key
-        self.on_sentence: Callable[[str], None] | None = None
-        """Where this source says a streamed cloud sentence (its loop's ``speak_streamed``)."""
 
     def run(self, turn: Turn, **kwargs: Any) -> Turn:
         with self.lock:
-            conversation = self.understander.conversations.get(self.room)
-            conversation.on_sentence = self.on_sentence
-            try:
-                return super().run(turn, **kwargs)
-            finally:
-                conversation.on_sentence = None
+            return super().run(turn, **kwargs)
 
 
 class Rooms:
@@ -204,12 +197,11 @@ class Brain:
     def new_loop(self, pipeline: SharedPipeline, *, vad: VadFrames, wake: WakeDetector | None,
                  speaks: bool, sink: AudioSink, emit: EventSink, area: str | None) -> VoiceLoop:
         """The voice loop of one source (the microphone, a satellite): its own VAD and wake
-        detector, the shared models behind their locks, its room's pipeline, which says
-        the cloud's streamed sentences through this loop."""
+        detector, the shared models behind their locks, its room's pipeline (the loop says
+        the cloud's streamed sentences, its turn's ``reply_sentence`` events)."""
         loop = VoiceLoop(self.settings, pipeline=pipeline, stt=self.stt, retry_stt=self.retry_stt,
                          wide_stt=self.wide_stt, vad=vad, frame_ms=self.frame_ms, wake=wake,
                          tts=self.tts if speaks else None, sink=sink, emit=emit, area=area)
-        pipeline.on_sentence = loop.speak_streamed
         return loop
 
     def pipeline_for(self, area: str | None, emit: EventSink, *,

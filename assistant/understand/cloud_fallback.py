@@ -9,8 +9,9 @@ client (:mod:`assistant.llm.cloud`). Outcomes:
   unchanged under ``local_only``/no endpoint: nothing to add, nothing sent);
 * mode ``ask`` -> ``confirm``: "That needs the cloud — shall I ask it?"; a following
   "yes" (through the router's conversation follow-up) sends exactly what was prepared;
-* sent -> ``cloud`` with ``left_device=True``; sentences go to listeners as they arrive
-  (so a speaker can start on the first one), placeholders restored;
+* sent -> ``cloud`` with ``left_device=True``; each sentence joins the turn's events as
+  it arrives (``reply_sentence``: the voice loop starts saying the first one), placeholders
+  restored;
 * cloud fails -> "I can't reach the cloud right now." (or the local LLM's best effort),
   the turn ends, nothing hangs.
 
@@ -31,6 +32,7 @@ from typing import Protocol
 
 from assistant.config import Settings
 from assistant.errors import CloudError, HearthError
+from assistant.events import ReplySentence, discard, in_turn
 from assistant.home.base import HomeBackend
 from assistant.llm.cloud import (
     AuditContext,
@@ -65,12 +67,11 @@ QUESTION_FILE = "cloud_question.json"
 
 class _Conversation(Protocol):
     """The part of a room's conversation this stage uses: a yes/no question it asks, the
-    utterance as it was said, where streamed sentences go."""
+    utterance as it was said."""
 
     follow_up: Callable[[bool], Decision] | None
     follow_up_since: float
     utterance: str
-    on_sentence: Callable[[str], None] | None
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,6 @@ class CloudFallback:
         self._audit: AuditLog | None = None
         self._cloud: AuditedCloud | None = None
         self._conversation: _Conversation | None = None
-        self._listeners: list[Callable[[str], None]] = []
 
     # ---------------------------------------------------------------- wiring -----------
 
@@ -139,10 +139,6 @@ class CloudFallback:
         if 0 <= age <= CONFIRM_WINDOW_S:
             self._wait_for_yes(text, area if isinstance(area, str) else None, None, age,
                                skill if isinstance(skill, str) else None, conversation)
-
-    def add_listener(self, listener: Callable[[str], None]) -> None:
-        """Call ``listener(sentence)`` for each sentence of a cloud reply as it arrives."""
-        self._listeners.append(listener)
 
     def close(self) -> None:
         if self._cloud is not None:
@@ -244,7 +240,7 @@ class CloudFallback:
                 self._save_question(text, area, skill)
             return Decision("confirm", ASK_REPLY, expects_reply=True,
                             reason=f"privacy {policy.rule}: {policy.reason}")
-        decision = self._send(prepared, trace, previous, consent="policy", t0=t0, conv=conv)
+        decision = self._send(prepared, trace, previous, consent="policy", t0=t0)
         return replace(decision, escalation=trace.escalation())
 
     def _prepare(self, text: str, area: str | None, policy: PolicyDecision) -> _Prepared:
@@ -313,7 +309,7 @@ class CloudFallback:
         trace.placeholders = dict(prepared.redaction.placeholders)
         trace.endpoint, trace.model = self.endpoint.url, self.endpoint.model
         trace.prepare_ms = (time.perf_counter() - t0) * 1000
-        decision = self._send(prepared, trace, previous, consent="spoken_yes", t0=t0, conv=conv)
+        decision = self._send(prepared, trace, previous, consent="spoken_yes", t0=t0)
         return replace(decision, escalation=trace.escalation())
 
     def _save_question(self, text: str, area: str | None, skill: str | None) -> None:
@@ -341,7 +337,6 @@ class CloudFallback:
         *,
         consent: str,
         t0: float,
-        conv: _Conversation | None = None,
     ) -> Decision:
         policy = prepared.policy
         sentences: list[str] = []
@@ -358,7 +353,7 @@ class CloudFallback:
                 if trace.first_sentence_ms is None:
                     trace.first_sentence_ms = (time.perf_counter() - t0) * 1000
                 sentences.append(spoken)
-                self._tell(spoken, conv)
+                self._tell(spoken)
         except CloudError as exc:
             trace.note = str(exc)
             return self._failed(previous, exc, sent=stream.sent)
@@ -376,13 +371,12 @@ class CloudFallback:
             return tool_decision(self.home, stream.tool_calls, prepared.payload, reply, why)
         return Decision("cloud", reply, left_device=True, reason=why)
 
-    def _tell(self, sentence: str, conv: _Conversation | None) -> None:
-        own = conv.on_sentence if conv is not None else None
-        for listener in [*self._listeners, *([own] if own else [])]:
-            try:
-                listener(sentence)
-            except Exception:
-                log.exception("a cloud sentence listener failed")
+    @staticmethod
+    def _tell(sentence: str) -> None:
+        """The sentence joins the turn's events (the voice loop says it at once); outside a
+        turn (a caller of ``decide`` alone) no one is there to say it."""
+        in_turn(lambda at, wall: ReplySentence(t_audio_ms=at, t_wall_ms=wall, text=sentence),
+                otherwise=discard)
 
     @staticmethod
     def _failed(previous: Decision | None, exc: HearthError, *, sent: bool = False) -> Decision:

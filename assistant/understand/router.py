@@ -46,7 +46,7 @@ _ELLIPSIS = re.compile(r"^(?:and|also|what about|how about)\b|\b(?:too|as well|a
 @dataclass
 class Conversation:
     """One room's (or satellite's) conversation in this process: what its last turn left
-    open that cannot be persisted (a callable), and where its streamed sentences go.
+    open that cannot be persisted (a callable), and the utterance being understood.
     The persisted part (pending actions, last devices) is :class:`ConversationMemory`'s,
     under the same ``key``."""
 
@@ -57,8 +57,6 @@ class Conversation:
     utterance: str = ""
     """The utterance being understood as it was said (capitals kept): the cloud stage
     sends it on, and redaction needs the capitals ("Will" the name, "will" the verb)."""
-    on_sentence: Callable[[str], None] | None = None
-    """Where this room says a streamed cloud sentence (its loop's ``speak_streamed``)."""
 
     def take_follow_up(self, now: float) -> Callable[[bool], Decision] | None:
         follow_up, self.follow_up = self.follow_up, None
