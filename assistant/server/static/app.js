@@ -36,6 +36,7 @@ function summarize(ev) {
     case "intent": return `${ev.intent || "—"} via ${ev.handled_by}`;
     case "action": return `${ev.service} ${ev.entity_id}${ev.dry_run ? " (dry run)" : ""}`;
     case "reply": return JSON.stringify(ev.text);
+    case "reply_sentence": return JSON.stringify(ev.text) + " (streamed)";
     case "tts_start": return `tts ${ev.tts_ms} ms`;
     case "error": return `${ev.stage}/${ev.code}: ${ev.message}`;
     case "stage_end": return `${ev.stage} ${ev.duration_ms} ms` + (ev.ok ? "" : ` · ${ev.error}`);
