@@ -366,3 +366,31 @@ def test_sound_the_horn_turns_a_switch_on_but_never_an_alarm(tmp_path: Path) -> 
         assert _acts(brain.decide("sound the fog horn", area="deck")) == [
             ("switch.turn_on", "switch.fog_horn", {})]
         assert not _acts(brain.decide("sound the boat alarm", area="deck"))
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("bump it up two degrees", (2.0, "degrees", 1)),
+    ("two degrees cooler please", (2.0, "degrees", -1)),
+    ("lower the storm blind by 30 percent", (30.0, "percent", -1)),
+    ("turn it up to 70 degrees", (70.0, "degrees", 0)),  # a level, said after "to"
+    ("storm blind to 30 percent", (30.0, "percent", 0)),
+])
+def test_a_value_beside_a_direction_is_a_change(text: str, value: tuple[float, str, int]) -> None:
+    registry = load()
+    assert [(v.number, v.unit, v.change) for v in Said(text, registry.vocab).values] == [value]
+
+
+@pytest.mark.parametrize(("text", "proposed", "expected"), [
+    ("bump the heat pump up two degrees", Action("climate.set_temperature", "climate.heat_pump",
+                                                 {"temperature": 20}), {"temperature": 21}),
+    ("easel light brightness up 20 percent", Action("light.turn_on", "light.easel_light",
+                                                    {"brightness_pct": 20}), {"brightness_pct": 80}),
+    ("lower the snug shutters by 30 percent", Action("cover.set_cover_position", "cover.snug_shutters",
+                                                     {"position": 30}), {"position": 70}),
+])
+def test_a_change_said_is_done_from_the_level_now(cottage: Understander, text: str, proposed: Action,
+                                                  expected: dict[str, object]) -> None:
+    """Never the change taken as the level ("up 20 percent" proposed as 20%: dimmer)."""
+    cottage.fallbacks = [Proposing(proposed)]
+    acts = _acts(cottage.decide(text, area="snug"))
+    assert acts == [(proposed.service, proposed.entity_id, expected)]

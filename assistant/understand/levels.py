@@ -43,6 +43,14 @@ def clamped(level: Level, value: float, state: EntityState | None) -> float:
 def said_value(level: Level, said: Said, state: EntityState | None = None) -> float | None:
     """The value ``said`` gives this level, in its own unit, or None."""
     low, high = level.limits(state.attributes if state else None)
+    changed = said.value(("percent", "degrees", "kelvin", "share", "bare"))
+    if changed is not None and changed.change:  # "up two degrees": from the level now
+        now = current(level, state)
+        units = ("percent",) if level.unit in ("percent", "fraction") else (level.unit,)
+        if now is None or changed.unit not in units:
+            return None
+        step = changed.number / 100 if level.unit == "fraction" else changed.number
+        return clamped(level, now + changed.change * step, state)
     if level.unit in ("percent", "fraction"):
         value = said.value(("percent", "share", "bare"))
         if value is None:

@@ -48,6 +48,7 @@ class Vocabulary:
     share_not_before: frozenset[str]
     units: dict[str, tuple[str, ...]] = field(hash=False)
     value_after: frozenset[str]
+    relative: dict[str, tuple[str, ...]] = field(hash=False)
     phrases: dict[str, tuple[str, str]] = field(hash=False)
     units_said: dict[str, str] = field(hash=False)
     states_said: dict[str, dict[str, dict[str, str]]] = field(hash=False)
@@ -133,6 +134,7 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         share_not_before=frozenset(_strs(raw.get("share_not_before"))),
         units={str(u): _strs(p) for u, p in raw["units"].items()},
         value_after=frozenset(_strs(raw.get("value_after"))),
+        relative={str(k): _strs(v) for k, v in (raw.get("relative") or {}).items()},
         phrases={str(d): (str(p["do"]), str(p["done"])) for d, p in raw["phrases"].items()},
         units_said={str(u): str(f) for u, f in raw["units_said"].items()},
         states_said={str(d): {str(c): {str(k): str(v) for k, v in said.items()} for c, said in cs.items()}

@@ -46,6 +46,8 @@ class Value:
 
     number: float
     unit: str
+    change: int = 0
+    """+1 / -1: a change by that much, not a level ("up two degrees", "by 10 percent")."""
 
 
 Pattern = tuple[str, ...]
@@ -327,14 +329,32 @@ class Said:
                 i += 1
                 continue
             value, end = number
-            unit = next((u for u, phrases in vocab.units.items()
-                         for p in phrases if _starts(toks, end, p)), None)
-            if unit is not None:
-                out.append(Value(value, unit))
+            said_unit = next(((u, p) for u, phrases in vocab.units.items()
+                              for p in phrases if _starts(toks, end, p)), None)
+            if said_unit is not None:
+                unit, phrase = said_unit
+                out.append(Value(value, unit, self._change(i, end + len(phrase.split()))))
             elif i and toks[i - 1] in vocab.value_after:
                 out.append(Value(value, "bare"))
             i = end
         return tuple(out)
+
+    def _change(self, start: int, end: int) -> int:
+        """Is the value at ``tokens[start:end]`` a change ("up two degrees", "two degrees
+        warmer", "by 10 percent" with "lower" said)? +1 / -1, or 0 for a level."""
+        toks, rel = self.tokens, self.vocab.relative
+        before = toks[start - 1] if start else ""
+        after = toks[end] if end < len(toks) else ""
+        for word in (before, after):
+            if word in rel.get("up", ()):
+                return 1
+            if word in rel.get("down", ()):
+                return -1
+        if before in rel.get("by", ()):
+            said = set(toks)
+            up, down = bool(said & set(rel.get("up", ()))), bool(said & set(rel.get("down", ())))
+            return 0 if up == down else (1 if up else -1)
+        return 0
 
     def _share(self, i: int) -> tuple[int, int] | None:
         """A share said at ``tokens[i]``: the longest phrase of any share first ("a quarter
