@@ -122,7 +122,9 @@ class TurnEnd:
 
     def last_looks(self, cmd: Command, heard: Heard) -> tuple[str, float]:
         """The turn ends now: the looks not made yet, at once, while the words are no
-        command. Returns the words to act on and the transcription time it all took."""
+        command. A look that answers nothing (the retry will not guess a slot too close
+        to call) ends the looking: a later one must not act on its own guess. Returns the
+        words to act on and the transcription time it all took."""
         text, stt_ms = heard.text, heard.stt_ms
         for _name, transcribe in self.looks_after(heard):
             if not text or self.is_command(text):
@@ -131,6 +133,6 @@ class TurnEnd:
             t0 = self.clock()
             again = transcribe(cmd.audio()[: heard.samples])
             stt_ms += (self.clock() - t0) * 1000.0
-            if self.is_command(again):
+            if not again or self.is_command(again):
                 text = again
         return text, stt_ms

@@ -95,3 +95,34 @@ def test_a_question_rises_because_it_asks() -> None:
     assert sounds_asked("Turn on the light?") and sounds_asked("Could I get a mocha with milk")
     assert not sounds_asked("Turn off the light,") and not sounds_asked("")
     assert not sounds_asked("Get me a tea.")
+
+
+def test_a_retry_that_will_not_guess_is_not_overruled_by_the_wide_look() -> None:
+    """The n-best retry answers "" when a repaired order's slot is too close to call; the
+    full-window look after it must not then act on its own guess."""
+    import numpy as np
+
+    from assistant.stt.background import BackgroundTranscriber, Heard
+    from assistant.turn_end import Command, TurnEnd
+
+    asked: list[str] = []
+
+    def look(name: str, words: str):  # type: ignore[no-untyped-def]
+        def transcribe(_samples: object) -> str:
+            asked.append(name)
+            return words
+        return name, transcribe
+
+    heard = BackgroundTranscriber(lambda _s: "", threaded=False)
+    ends = TurnEnd(VadSettings(), Endpointer(VadSettings(), FRAME), heard,
+                   [look("retry", ""), look("wide", "brew a large dark roast")],
+                   is_command=lambda text: text.startswith("brew"))
+    cmd = Command(start_ms=0.0)
+    cmd.add(np.zeros(1600, np.int16))
+    text, _ = ends.last_looks(cmd, Heard(samples=1600, text="grew a large dork roast", stt_ms=1.0))
+    assert (text, asked) == ("", ["retry"])
+    # a retry that simply heard no command still lets the wide look try
+    ends.looks = [look("retry", "grew a large"), look("wide", "brew a large dark roast")]
+    asked.clear()
+    text, _ = ends.last_looks(cmd, Heard(samples=1600, text="grew a large dork roast", stt_ms=1.0))
+    assert (text, asked) == ("brew a large dark roast", ["retry", "wide"])
