@@ -100,6 +100,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     bad = 0
     with Runtime(settings, emit=events.append, explain=args.explain) as assistant:
         if args.batch:
+            assistant.load_local_llm()  # at the start, as the server does: not in the first line's time
             for item in batch_lines(args.batch):
                 events.clear()
                 if isinstance(item, Utterance):
