@@ -27,8 +27,9 @@ class LocalLlmSettings(Frozen):
     12-14) 2 made each LLM turn ~3x slower and did not bring two rooms closer to their time
     alone (bench/bench_rooms.py --llm-parallel); at load 9 two contexts that took all
     threads when alone were worse still (2.8x together, 1.3-1.9x with one): the decode is
-    compute-bound, so a second context only helps where a core sits idle. Measure before
-    raising it."""
+    compute-bound, so a second context only helps where a core sits idle. On the same box
+    quiet, 2 met the rooms goal (together 1.09-1.15x alone, 185 vs 226 ms with 1) but a room
+    alone took 40-50 ms longer (one thread each). Measure before raising it."""
     min_confidence: float = Field(0.7, ge=0.0, le=1.0)
     """Below this the local LLM's proposal is not acted on (SLURP devel: 0.7 halved the wrong
     actions of 0.5 at the same number of right ones; 0.3 added one right and four wrong)."""
