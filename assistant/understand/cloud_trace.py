@@ -8,7 +8,16 @@ from typing import Any
 
 from assistant.privacy.minimise import CloudPayload
 from assistant.privacy.policy import PolicyDecision
-from assistant.understand.result import Escalation
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """What left the device for one decision; the audit log row has the rest."""
+
+    rule: str
+    endpoint: str
+    payload_bytes: int
+    audit_id: int | None = None
 
 
 @dataclass

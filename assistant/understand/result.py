@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from assistant.understand.cloud_trace import PrivacyTrace
+from assistant.understand.cloud_trace import Escalation, PrivacyTrace
 
 HandledBy = Literal["local", "local_llm", "cloud", "clarify", "confirm", "refused", "unhandled"]
 
@@ -21,16 +20,6 @@ class Action:
 
     def as_dict(self) -> dict[str, Any]:
         return {"service": self.service, "entity_id": self.entity_id, "data": dict(self.data)}
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """What left the device for one decision; the audit log row has the rest."""
-
-    rule: str
-    endpoint: str
-    payload_bytes: int
-    audit_id: int | None = None
 
 
 @dataclass(frozen=True)
