@@ -19,7 +19,7 @@ from assistant.audio.chunk import SAMPLE_RATE, Samples, to_float
 from assistant.config import SttSettings
 from assistant.errors import ModelError, SttError
 from assistant.models import bundled_path, quiet_openmp, require_file
-from assistant.stt.grammar import PhraseGraph, join_words, settle, words_of
+from assistant.stt.grammar import PhraseGraph, Repair, join_words, settle, words_of
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,11 @@ the speech stopped, the one of the speech before it, and one more."""
 ALIGN_BATCH = 4
 """Sentences scored together against the audio: CTranslate2's align costs more per sentence
 in a large batch (47 slot rivals: 4.3 s at once, 1.7 s four at a time, load 4)."""
+
+def _sentence(words: str) -> str:
+    """A grammar sentence's words written as Whisper writes a transcript."""
+    return words[:1].upper() + words[1:] + "."
+
 
 _LEADING_FRAGMENT = re.compile(r"^\s*[\w'-]+(?:\s+[\w'-]+)?\s*[,.!?]\s+(?=\S+\s+\S+\s+\S+)")
 
@@ -181,16 +186,16 @@ class WhisperStt:
             heard = list(dict.fromkeys(self._clean(t) for t in self._generate(encoded, seconds, tokens, n)))
             chosen = next((t for t in heard if t and self.accepts and self.accepts(t)), None)
             if chosen is None and heard[0] and self.phrases is not None:
-                chosen = self._repair(encoded, seconds, heard[0])
-                if chosen is not None and self.settings.slot_lead > 0:  # words Whisper did not say
-                    chosen = self._settle(encoded, seconds, chosen)
+                repair = self._repair(encoded, seconds, heard[0])
+                if repair is not None:
+                    chosen = self._settle(encoded, seconds, repair)  # words Whisper did not say
                     if chosen is None:  # a slot too close to call: nothing to act on, not a guess
                         return ""
         except Exception as exc:
             raise SttError(f"transcription failed: {exc}") from None
         return chosen if chosen is not None else heard[0]
 
-    def _repair(self, encoded: Any, seconds: float, heard: str) -> str | None:
+    def _repair(self, encoded: Any, seconds: float, heard: str) -> Repair | None:
         assert self.phrases is not None
         words = words_of(heard)
         repair = self.phrases.nearest(heard, max_cost=self.settings.repair_edits * len(words))
@@ -202,26 +207,22 @@ class WhisperStt:
                   repair.cost, then, now)
         if now - then < -self.settings.repair_margin * len(words):
             return None
-        return repair.text[:1].upper() + repair.text[1:] + "."
+        return repair
 
-    def _settle(self, encoded: Any, seconds: float, chosen: str) -> str | None:
+    def _settle(self, encoded: Any, seconds: float, base: Repair) -> str | None:
         """Each slot of a repaired sentence against its list's other values, scored
         against the audio: the likeliest value wins; a thin lead means None (a wrong
         coffee is worse than "say that again"). An n-best hypothesis is not scored: it is
         Whisper's own sentence, its beam already weighed the rivals (and each costs a pass)."""
-        assert self.phrases is not None
-        base = self.phrases.nearest(chosen, max_cost=self.settings.repair_edits * len(words_of(chosen)))
-        if base is None or not base.spans:
-            return chosen
+        if not base.spans or self.settings.slot_lead <= 0:
+            return _sentence(base.text)
         rivals = base.rivals()
         scores = self._log_likelihood(encoded, seconds, [base.text, *(r.text for r in rivals)])
         verdict = settle(base, scores[0], rivals, scores[1:])
-        log.debug("slots %r -> %r (leads %s)", chosen, verdict.text, verdict.leads)
+        log.debug("slots %r -> %r (leads %s)", base.text, verdict.text, verdict.leads)
         if verdict.doubts(self.settings.slot_lead):
             return None
-        if verdict.text == base.text:
-            return chosen
-        return verdict.text[:1].upper() + verdict.text[1:] + "."
+        return _sentence(verdict.text)
 
     def _log_likelihood(self, encoded: Any, seconds: float, texts: list[str]) -> list[float]:
         """How likely Whisper finds each text for this audio (teacher-forced, summed)."""
