@@ -60,6 +60,8 @@ class Vocabulary:
     kelvin_shifts: dict[str, int] = field(hash=False)
     amounts: dict[str, int] = field(hash=False)
     filler: frozenset[str]
+    clause_breaks: frozenset[str]
+    lead_ins: frozenset[str]
     max_parts: int
 
 
@@ -143,6 +145,8 @@ def _vocabulary(raw: dict[str, Any]) -> Vocabulary:
         command_verbs=frozenset(_strs(compound.get("verbs"))),
         pronouns=frozenset(_strs(compound.get("pronouns"))),
         filler=frozenset(_strs(compound.get("filler"))),
+        clause_breaks=frozenset(_strs(compound.get("clause_breaks"))),
+        lead_ins=frozenset(_strs(compound.get("lead_ins"))),
         max_parts=int(compound.get("max_parts", 3)),
         colours={str(n): (int(c[0]), int(c[1]), int(c[2])) for n, c in (raw.get("colours") or {}).items()},
         colour_shifts={str(w): str(c) for w, c in (raw.get("colour_shifts") or {}).items()},

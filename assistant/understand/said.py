@@ -19,9 +19,6 @@ from assistant.understand.registry import Vocabulary
 MAX_TOKENS = 400
 GAP = 3
 """How many words ``*`` in a phrase stands for at most."""
-_CLAUSE_BREAKS = frozenset({",", ";", ".", "!", "?", "so", "but", "and", "then"})
-_LEAD_INS = frozenset({"please", "can", "could", "would", "will", "you", "just", "now", "kindly"})
-"""Words before a clause's own first word ("could you please turn ...")."""
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+(?:'[a-z]+)?|[%°,;.!?]")
 
 
@@ -224,21 +221,21 @@ class Said:
                 continue
             last = later[-1]
             between = toks[first.end:last.start]
-            breaks = [i for i, t in enumerate(between) if t in _CLAUSE_BREAKS]
+            breaks = [i for i, t in enumerate(between) if t in vocab.clause_breaks]
             if not breaks:
                 continue
             if not first.negated and not set(between) & vocab.corrections:
                 continue  # two directions, not a correction ("on ... and off")
             clause_end = first.end + breaks[0]
-            start = max((i + 1 for i in range(first.start) if toks[i] in _CLAUSE_BREAKS), default=0)
+            start = max((i + 1 for i in range(first.start) if toks[i] in vocab.clause_breaks), default=0)
             head: list[str] = []
             for begin in (start, 0):  # "the pendant, not on, off": the device is a clause back
                 head = [t for i, t in enumerate(toks[begin:first.end - 1], begin)
                         if not any(_ends(toks, i + 1, n) or _starts(toks, i, n) for n in vocab.negators)]
-                if set(head) - tail - _CLAUSE_BREAKS:
+                if set(head) - tail - vocab.clause_breaks:
                     break
             words = [*head, toks[last.end - 1], *toks[first.end:clause_end]]
-            kept = " ".join(t for t in words if t not in _CLAUSE_BREAKS)
+            kept = " ".join(t for t in words if t not in vocab.clause_breaks)
             return kept or None
         return None
 
@@ -264,15 +261,15 @@ class Said:
         lexicon = vocabulary.load(self.vocab.language)
         toks = self.tokens
         first_hit = min((h.start for h in self.hits()), default=len(toks))
-        if not any(t in lexicon.past and i and toks[i - 1] not in _CLAUSE_BREAKS
+        if not any(t in lexicon.past and i and toks[i - 1] not in self.vocab.clause_breaks
                    for i, t in enumerate(toks[:first_hit])):
             return False
         starts = {h.start for h in self.hits()}
         clause = True
         for i, tok in enumerate(toks):
-            if tok in _CLAUSE_BREAKS:
+            if tok in self.vocab.clause_breaks:
                 clause = True
-            elif clause and tok not in _LEAD_INS:
+            elif clause and tok not in self.vocab.lead_ins:
                 if i in starts or tok in lexicon.change_verbs:
                     return False  # "..., can you turn it off": a request after all
                 clause = False
